@@ -1,0 +1,55 @@
+# Task runner. The README's two commands are `make book` and `make test`.
+# Everything a fresh machine needs (the virtual environment, MathJax for offline math) is built here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _static/mathjax/tex-chtml.js
+
+.PHONY: book rebuild serve test student examples clean venv mathjax
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# MathJax is served from the book itself so that math renders with no network.
+mathjax: $(MATHJAX)
+$(MATHJAX):
+	mkdir -p .cache/npm _static
+	cd .cache/npm && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
+	rm -rf _static/mathjax .cache/npm/package
+	tar -xzf .cache/npm/mathjax-$(MATHJAX_VERSION).tgz -C .cache/npm
+	mkdir -p _static/mathjax/output/chtml
+	cp .cache/npm/package/es5/tex-chtml.js _static/mathjax/
+	cp -r .cache/npm/package/es5/output/chtml/fonts _static/mathjax/output/chtml/
+	cp -r .cache/npm/package/es5/input _static/mathjax/
+	cp -r .cache/npm/package/es5/a11y .cache/npm/package/es5/ui _static/mathjax/
+
+## Build the HTML book (executing every chapter; unchanged chapters come from the cache).
+book: venv mathjax
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at $(CURDIR)/_build/html/index.html (or run: make serve)"
+
+rebuild: clean book
+
+## Serve the built book on http://localhost:8000 (search works better over http than file://).
+serve:
+	$(BIN)/python -m http.server --directory _build/html 8000
+
+## Run every test (builds the book on the way).
+test: venv mathjax
+	$(BIN)/python -m pytest
+
+## Regenerate the student versions in exercises/ from the sources in solutions/.
+student: venv
+	$(BIN)/python -m autograder generate
+
+## Regenerate the example submissions in examples/submissions/.
+examples: venv
+	$(BIN)/python -m autograder examples
+
+clean:
+	rm -rf _build

@@ -1,0 +1,51 @@
+"""Command line: `python -m autograder {grade,generate,examples}`."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import course
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("grade", help="autograde submissions; write grades.csv, feedback/, report.html")
+    g.add_argument("--submissions", required=True, type=Path,
+                   help="a folder <student>/<assignment>/<assignment>.ipynb, or an LMS .zip download")
+    g.add_argument("--out", required=True, type=Path, help="where to write the results")
+    g.add_argument("--assignment", action="append", dest="assignments", metavar="ID",
+                   help="grade only this assignment (repeatable); default: all")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="parallel graders (default: the number of cores)")
+    g.add_argument("--timeout", type=float, default=600,
+                   help="seconds one notebook may take as a whole (default: 600)")
+
+    gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
+    gen.add_argument("assignments", nargs="*", help="default: all")
+
+    sub.add_parser("examples", help="regenerate the example submissions in examples/submissions/")
+
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        from .grade import grade
+        try:
+            grade(args.submissions, args.out, args.assignments, args.workers, args.timeout)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    elif args.command == "generate":
+        course.generate_student_versions(args.assignments or None)
+        print(f"Student versions written to {course.EXERCISES}/")
+    elif args.command == "examples":
+        from .examples import write_examples
+        write_examples()
+        print(f"Example submissions written to {course.EXAMPLES}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

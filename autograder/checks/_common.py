@@ -1,0 +1,152 @@
+"""Helpers shared by every hidden check.
+
+A check calls the student's code through `call`, compares what came back with an independent oracle
+through the `expect_*` helpers, and on the first mismatch raises `CheckFailed` with a message
+written for the student: what was expected, what came back, and which idea to revisit.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A hidden check failed. Its message is written for the student, not for us."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def fail(problem: str, *, expected=None, got=None, revisit: str) -> None:
+    """Raise `CheckFailed` saying what went wrong, what was expected, what came back, what to revisit."""
+    __tracebackhide__ = True  # noqa: F841  (IPython and pytest hide this frame)
+    lines = [problem]
+    if expected is not None:
+        lines.append(f"  expected: {expected}")
+    if got is not None:
+        lines.append(f"  got:      {got}")
+    lines.append(f"  revisit:  {revisit}")
+    raise CheckFailed("\n".join(lines))
+
+
+def describe(x) -> str:
+    """A short, readable description of a value for a failure message."""
+    if isinstance(x, np.ndarray):
+        body = np.array2string(x, precision=4, threshold=8, edgeitems=2, separator=", ")
+        body = " ".join(body.split())
+        return f"array of shape {x.shape}, dtype {x.dtype}: {body}"
+    if isinstance(x, (np.generic, int, float, bool)):
+        return f"{type(x).__name__} {x!r}"
+    return f"{type(x).__name__}: {x!r}"[:200]
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def numpy_warnings_as_errors():
+    """Overflow, invalid values and divide-by-zero raise instead of printing a warning."""
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+def call(fn, *args, what: str, revisit: str, strict: bool = False, **kwargs):
+    """Call student code; turn any exception into a failure message that names the call.
+
+    With strict=True, numpy's floating-point warnings (overflow, invalid value, divide by zero)
+    count as failures too: a stable implementation never triggers them.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    guard = numpy_warnings_as_errors() if strict else contextlib.nullcontext()
+    try:
+        with guard:
+            return fn(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except NotImplementedError:
+        fail(f"{what} is not implemented yet.",
+             expected="your code in place of `raise NotImplementedError()`",
+             got="NotImplementedError", revisit=revisit)
+    except (FloatingPointError, RuntimeWarning) as err:
+        fail(f"{what} triggered a numpy floating-point warning: {err}. "
+             "A numerically stable implementation never overflows or takes log(0).",
+             revisit=revisit)
+    except Exception as err:  # the student's code may raise anything
+        fail(f"{what} raised {type(err).__name__}: {err}", revisit=revisit)
+
+
+def expect_shape(got, shape, *, what: str, revisit: str) -> None:
+    __tracebackhide__ = True  # noqa: F841
+    got_shape = np.shape(got)
+    if got_shape != tuple(shape):
+        fail(f"{what} has the wrong shape.", expected=f"shape {tuple(shape)}",
+             got=f"shape {got_shape} ({describe(np.asarray(got))})", revisit=revisit)
+
+
+def expect_dtype(got, dtype, *, what: str, revisit: str) -> None:
+    __tracebackhide__ = True  # noqa: F841
+    got_dtype = np.asarray(got).dtype
+    if got_dtype != np.dtype(dtype):
+        fail(f"{what} has the wrong dtype.", expected=f"dtype {np.dtype(dtype)}",
+             got=f"dtype {got_dtype}", revisit=revisit)
+
+
+def expect_close(got, expected, *, what: str, revisit: str, rtol: float = 1e-7,
+                 atol: float = 1e-12) -> None:
+    """Shape first, then values (NaN never matches); the message shows the worst element."""
+    __tracebackhide__ = True  # noqa: F841
+    expected = np.asarray(expected)
+    try:
+        got_arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what} is not an array of numbers.", expected=describe(expected), got=describe(got),
+             revisit=revisit)
+    expect_shape(got_arr, expected.shape, what=what, revisit=revisit)
+    exp = expected.astype(np.float64)
+    with np.errstate(all="ignore"):
+        ok = np.isclose(got_arr, exp, rtol=rtol, atol=atol) | (np.isinf(exp) & (got_arr == exp))
+    if not np.all(ok):
+        bad = np.unravel_index(np.argmin(ok), ok.shape) if ok.ndim else ()
+        where = f" (first difference at index {tuple(int(i) for i in bad)}: expected " \
+                f"{exp[bad]:.6g}, got {got_arr[bad]:.6g})" if ok.ndim else ""
+        fail(f"{what} has wrong values{where}.", expected=describe(expected),
+             got=describe(np.asarray(got)), revisit=revisit)
+
+
+def expect_unchanged(originals: dict, *, what: str, revisit: str) -> None:
+    """`originals` maps a name to (the array passed in, a copy taken before the call)."""
+    __tracebackhide__ = True  # noqa: F841
+    for name, (passed, copy) in originals.items():
+        if not np.array_equal(passed, copy, equal_nan=True):
+            fail(f"{what} modified its input `{name}` in place. Your function must leave its "
+                 "inputs as they were: work on a copy or build a new array.",
+                 expected=f"{name} unchanged: {describe(copy)}", got=describe(passed),
+                 revisit=revisit)
+
+
+def snapshot(**arrays) -> dict:
+    """Remember inputs before a call, for `expect_unchanged`."""
+    return {name: (a, np.array(a, copy=True)) for name, a in arrays.items()}
+
+
+def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The checks' own numerical gradient of a scalar function (an oracle, float64)."""
+    x = np.array(x, dtype=np.float64, copy=True)
+    grad = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        up = f(x)
+        x[i] = old - eps
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad

@@ -1,0 +1,60 @@
+"""Where things are, and how to run nbgrader's own commands on them."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE_ROOT = REPO / "autograder"          # nbgrader course root (nbgrader_config.py)
+SOLUTIONS = REPO / "solutions"             # nbgrader sources: the one source of truth
+EXERCISES = REPO / "exercises"             # student versions, generated from SOLUTIONS
+EXAMPLES = REPO / "examples" / "submissions"
+
+
+def assignments() -> list[str]:
+    """Every assignment with a source notebook, in chapter order (the order of _toc.yml)."""
+    found = sorted(p.parent.name for p in SOLUTIONS.glob("*/*.ipynb") if p.stem == p.parent.name)
+    order = {name: i for i, name in enumerate(
+        ["logits", "sigmoid", "binary-loss", "softmax", "cross-entropy", "multilabel", "calibration"])}
+    return sorted(found, key=lambda a: (order.get(a, len(order)), a))
+
+
+def source_notebook(assignment: str) -> Path:
+    return SOLUTIONS / assignment / f"{assignment}.ipynb"
+
+
+def student_notebook(assignment: str) -> Path:
+    return EXERCISES / assignment / f"{assignment}.ipynb"
+
+
+def environment() -> dict:
+    """The environment nbgrader and its kernels run in: this venv's tools first on PATH, and the
+    repository importable so that hidden test cells can `import autograder.checks`."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def nbgrader(*args: str, cwd: Path = COURSE_ROOT, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one of nbgrader's own commands (`nbgrader generate_assignment ...`) in a course root."""
+    cmd = [str(Path(sys.executable).parent / "nbgrader"), *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=environment(), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def generate_student_versions(names: list[str] | None = None, release_dir: Path = EXERCISES) -> None:
+    """`nbgrader generate_assignment` for each assignment, writing the student versions to
+    release_dir/<assignment>/<assignment>.ipynb (by default the committed ones in exercises/)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        # A throw-away gradebook: generating the student versions must not touch any real one.
+        for name in names or assignments():
+            nbgrader("generate_assignment", name, "--force",
+                     f"--CourseDirectory.release_directory={release_dir}",
+                     f"--CourseDirectory.db_url=sqlite:///{tmp}/gradebook.db")

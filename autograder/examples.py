@@ -1,0 +1,48 @@
+"""The example submissions in examples/submissions/, generated from the sources and the catalogs.
+
+Three students hand in every assignment:
+- `alice-correct`: the reference solution, typed into the student version;
+- `bob-one-bug`: the same, with the first catalogued bug of each assignment (tests/catalog/);
+- `carol-untouched`: the student version as released.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import nbformat
+
+from . import course, notebooks
+
+STUDENTS = ("alice-correct", "bob-one-bug", "carol-untouched")
+
+
+def first_bug(assignment: str):
+    """The first catalogued bug of an assignment (read from tests/catalog/<assignment>.py)."""
+    path = course.REPO / "tests" / "catalog" / f"{assignment.replace('-', '_')}.py"
+    spec = importlib.util.spec_from_file_location(f"tests.catalog.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BUGS[0]
+
+
+def answers(student: str, assignment: str) -> dict[str, str]:
+    if student == "carol-untouched":
+        return {}
+    solutions = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+    if student == "bob-one-bug":
+        bug = first_bug(assignment)
+        solutions[bug.cell] = bug.code
+    return solutions
+
+
+def write_examples(dest=course.EXAMPLES) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    for assignment in course.assignments():
+        released = notebooks.read(course.student_notebook(assignment))
+        for student in STUDENTS:
+            nb = notebooks.fill(released, answers(student, assignment))
+            path = dest / student / assignment / f"{assignment}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(path))

@@ -1,0 +1,164 @@
+"""`python -m autograder grade`: autograde a class with nbgrader, in parallel, and write
+grades.csv, per-student feedback and a class report.
+
+The work happens in an nbgrader course folder of its own, DIR/course/ (gradebook.db, submitted/,
+autograded/, feedback/), so nbgrader's own commands (`nbgrader export`, `nbgrader formgrader`)
+work on the result afterwards.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import collect, course
+from .workers import Job, Outcome, Pool
+
+NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole (each cell has its own limit too)
+
+
+@dataclass
+class Row:
+    student: str
+    assignment: str
+    scores: dict = field(default_factory=dict)   # test grade id -> points
+    max_scores: dict = field(default_factory=dict)
+    status: str = "graded"
+    notes: list = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(self.scores.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(self.max_scores.values())
+
+
+def _workspace(out: Path, assignments: list[str]) -> Path:
+    """A fresh nbgrader course folder with the sources registered in its gradebook."""
+    root = out / "course"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        "# The grading run's nbgrader course: the course's settings, with this folder as root.\n"
+        f"load_subconfig({str(course.COURSE_ROOT / 'nbgrader_config.py')!r})\n"
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.source_directory = {str(course.SOLUTIONS)!r}\n"
+        "c.CourseDirectory.release_directory = 'release'\n"
+        "# Several graders share this gradebook: wait for the lock instead of failing.\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db') + '?timeout=120'!r}\n")
+    for assignment in assignments:
+        course.nbgrader("generate_assignment", assignment, "--force", cwd=root)
+    return root
+
+
+def _read_gradebook(root: Path, subs: list[collect.Submission]) -> dict:
+    from nbgrader.api import Gradebook, MissingEntry
+    rows = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for s in subs:
+            row = Row(s.student, s.assignment)
+            notebook = gb.find_notebook(s.assignment, s.assignment)
+            for cell in notebook.grade_cells:
+                row.max_scores[cell.name] = cell.max_score
+            try:
+                sub_nb = gb.find_submission_notebook(s.assignment, s.assignment, s.student)
+            except MissingEntry:
+                row.status = "not graded"
+                row.scores = {name: 0.0 for name in row.max_scores}
+            else:
+                for grade in sub_nb.grades:
+                    row.scores[grade.name] = float(grade.score or 0.0)
+            rows[s.student, s.assignment] = row
+    return rows
+
+
+def _write_csv(path: Path, rows: list[Row], problems: list[collect.Problem]) -> None:
+    cells = []
+    for row in rows:
+        cells += [c for c in row.max_scores if c not in cells]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "assignment", *cells, "total", "max_total", "status", "notes"])
+        for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
+            w.writerow([row.student, row.assignment,
+                        *[_fmt(row.scores[c]) if c in row.max_scores else "" for c in cells],
+                        _fmt(row.total), _fmt(row.max_total), row.status, "; ".join(row.notes)])
+        for p in problems:
+            w.writerow([p.student, p.assignment, *[""] * len(cells), "", "", "not graded", p.problem])
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
+          workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
+          log=print) -> list[Row]:
+    """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html."""
+    names = assignments or course.assignments()
+    unknown = set(names) - set(course.assignments())
+    if unknown:
+        raise ValueError(f"unknown assignment(s) {sorted(unknown)}; known: {course.assignments()}")
+    workers = workers or os.cpu_count() or 1
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    subs, problems = collect.find(Path(submissions), names)
+    log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
+    root = _workspace(out, sorted({s.assignment for s in subs}))
+    for s in subs:
+        dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(s.path, dest)
+
+    pool = Pool(str(root), course.environment(), workers, notebook_timeout)
+    done = [0]
+
+    def progress(o: Outcome):
+        done[0] += 1
+        mark = "ok" if o.success else "FAILED: " + o.error.strip().splitlines()[-1][:100] if o.error else "FAILED"
+        log(f"  [{done[0]}/{len(subs)}] {o.job.kind} {o.job.student}/{o.job.assignment} "
+            f"({o.seconds:.1f} s) {mark}")
+
+    graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs], progress)
+    failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
+    done[0] = 0
+    feedback = pool.run([Job("feedback", s.assignment, s.student) for s in subs
+                         if (s.student, s.assignment) not in failed or
+                         (root / "autograded" / s.student / s.assignment).exists()], progress)
+
+    rows = _read_gradebook(root, subs)
+    for (student, assignment), o in failed.items():
+        rows[student, assignment].status = "needs review"
+        rows[student, assignment].notes.append(o.error.strip().splitlines()[-1][:300] if o.error
+                                               else "autograding failed")
+    for o in feedback:
+        if not o.success:
+            rows[o.job.student, o.job.assignment].notes.append("no feedback: " + o.error[:200])
+
+    fb_out = out / "feedback"
+    if fb_out.exists():
+        shutil.rmtree(fb_out)
+    if (root / "feedback").exists():
+        shutil.copytree(root / "feedback", fb_out)
+    all_rows = list(rows.values())
+    _write_csv(out / "grades.csv", all_rows, problems)
+    from .report import write_report
+    write_report(out / "report.html", all_rows, problems, root)
+    log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in "
+        f"{time.monotonic() - started:.1f} s.")
+    log(f"Wrote {out / 'grades.csv'}, {fb_out}/ and {out / 'report.html'}.")
+    return all_rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m autograder grade ...")

@@ -1,0 +1,152 @@
+"""Supervised worker processes that run nbgrader's own autograde and feedback, in parallel.
+
+Each worker is a long-lived process (so nbgrader is imported once, not once per notebook) in its
+own process group. The supervisor hands out one job at a time and kills a worker, with the
+kernel it started, when a job runs past its deadline or the worker dies; the job is then
+reported as failed and a fresh worker takes the next one. The gradebook is one SQLite file opened
+with a long busy timeout, so concurrent writers wait for each other instead of failing.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+
+
+@dataclass
+class Job:
+    kind: str        # "autograde" or "feedback"
+    assignment: str
+    student: str
+
+
+@dataclass
+class Outcome:
+    job: Job
+    success: bool
+    error: str = ""
+    log: str = ""
+    seconds: float = 0.0
+
+
+def _serve(conn, course_root: str, env: dict) -> None:
+    """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
+    os.setsid()  # its own process group: killing it also kills the kernels it started
+    os.environ.update(env)
+    os.chdir(course_root)
+    # nbgrader's, SQLAlchemy's and the kernels' own chatter goes to a log, not the terminal.
+    log = os.open(os.path.join(course_root, f"worker-{os.getpid()}.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=course_root).load_config()
+    config.merge(Config({"CourseDirectory": {"root": course_root}}))
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        start = time.monotonic()
+        try:
+            if job.kind == "autograde":
+                result = api.autograde(job.assignment, job.student, force=True, create=True)
+            else:
+                result = api.generate_feedback(job.assignment, job.student, force=True)
+            outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
+                              result.get("log") or "")
+        except Exception as err:  # nbgrader itself failed on this submission
+            outcome = Outcome(job, False, f"{type(err).__name__}: {err}")
+        outcome.seconds = time.monotonic() - start
+        conn.send(outcome)
+
+
+@dataclass
+class _Worker:
+    proc: mp.Process
+    conn: object
+    job: Job | None = None
+    started: float = 0.0
+    deadline: float = 0.0
+
+
+@dataclass
+class Pool:
+    course_root: str
+    env: dict
+    workers: int
+    job_timeout: float
+    _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
+
+    def _start(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_serve, args=(child, self.course_root, self.env), daemon=True)
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    @staticmethod
+    def _kill(worker: _Worker) -> None:
+        try:
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        worker.proc.join(5)
+
+    def run(self, jobs: list[Job], on_done=None) -> list[Outcome]:
+        """Run every job; never raises for a job's sake. Returns one Outcome per job."""
+        pending = list(jobs)
+        outcomes: list[Outcome] = []
+        pool = [self._start() for _ in range(max(1, min(self.workers, len(jobs))))]
+        try:
+            while pending or any(w.job for w in pool):
+                for w in pool:
+                    if w.job is None and pending:
+                        w.job, w.started = pending.pop(0), time.monotonic()
+                        w.deadline = w.started + self.job_timeout
+                        w.conn.send(w.job)
+                busy = [w for w in pool if w.job]
+                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=1.0)
+                for i, w in enumerate(pool):
+                    if w.job is None:
+                        continue
+                    outcome = None
+                    if w.conn in ready:
+                        try:
+                            outcome = w.conn.recv()
+                        except (EOFError, OSError):
+                            pass
+                    if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
+                        outcome = Outcome(w.job, False, "the grading process died "
+                                          f"(exit code {w.proc.exitcode})")
+                    elif outcome is None and time.monotonic() > w.deadline:
+                        outcome = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
+                                          "the notebook as a whole ran past the time limit")
+                    if outcome is None:
+                        continue
+                    outcome.seconds = outcome.seconds or time.monotonic() - w.started
+                    outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+                    if outcome.error.startswith(("stopped after", "the grading process died")):
+                        self._kill(w)
+                        pool[i] = self._start()
+                    else:
+                        w.job = None
+        finally:
+            for w in pool:
+                if w.proc.is_alive():
+                    try:
+                        w.conn.send(None)
+                    except (BrokenPipeError, OSError):
+                        pass
+                    w.proc.join(2)
+                self._kill(w)
+        return outcomes

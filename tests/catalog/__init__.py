@@ -1,0 +1,56 @@
+"""Catalogs of implementations that prove the hidden checks.
+
+Each assignment's module lists `BUGS`, realistic wrong implementations of one solution cell that
+must lose points on exactly the test cells in `fails` (with `says` in the first failure message),
+and `CORRECT`, other right implementations that must get full marks.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+
+from autograder import course, notebooks
+from autograder.checks import CheckFailed
+
+
+@dataclass(frozen=True)
+class Impl:
+    cell: str                   # grade id of the solution cell this code replaces
+    name: str                   # what the implementation does (wrong), in a few words
+    code: str                   # the whole solution cell, as a student would write it
+    fails: frozenset = frozenset()  # the test cells that must lose points, exactly
+    says: str = ""              # a phrase the first failure message must contain
+
+
+def bug(cell, name, code, fails, says):
+    return Impl(cell, name, code, frozenset([fails] if isinstance(fails, str) else fails), says)
+
+
+def correct(cell, name, code):
+    return Impl(cell, name, code)
+
+
+def checks_module(assignment: str):
+    return importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
+
+
+def catalog(assignment: str):
+    return importlib.import_module(f"tests.catalog.{assignment.replace('-', '_')}")
+
+
+def run_checks(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Run every hidden check on the source notebook's code with some solution cells replaced.
+    Returns test cell grade id -> failure message (None when the check passed)."""
+    namespace: dict = {}
+    code = notebooks.program(notebooks.read(course.source_notebook(assignment)), answers)
+    exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)
+    results = {}
+    for test_id, check in checks_module(assignment).TESTS.items():
+        args = {name: namespace[name] for name in inspect.signature(check).parameters}
+        try:
+            check(**args)
+            results[test_id] = None
+        except CheckFailed as failure:
+            results[test_id] = str(failure)
+    return results

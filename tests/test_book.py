@@ -1,0 +1,50 @@
+"""The book builds with warnings as errors, every chapter executes, and its pages carry their
+figures and math without any network resource."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import course
+
+HTML = course.REPO / "_build" / "html"
+CHAPTERS = sorted((course.REPO / "chapters").glob("0*.md"))
+
+
+@pytest.fixture(scope="session")
+def book():
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=course.REPO,
+                          capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    return HTML
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    toc = (course.REPO / "_toc.yml").read_text()
+    assert all(f"chapters/{c.stem}" in toc for c in CHAPTERS)
+
+
+@pytest.mark.parametrize("chapter", [c.stem for c in CHAPTERS])
+def test_chapter_page_has_figures_with_alt_text_and_local_math(book, chapter):
+    page = (book / "chapters" / f"{chapter}.html").read_text()
+    images = re.findall(r"<img [^>]*>", page)
+    assert len(images) >= 2, "each chapter draws at least two figures"
+    for img in images:
+        alt = re.search(r'alt="([^"]*)"', img)
+        assert alt and len(alt.group(1)) > 20, f"figure without real alt text: {img[:200]}"
+        src = re.search(r'src="([^"]+)"', img).group(1)
+        assert (book / "chapters" / src).resolve().exists(), src
+    assert "_static/mathjax/tex-chtml.js" in page
+    assert not re.search(r'src="https?://', page), "a page must not load scripts from the network"
+    assert "Traceback (most recent call last)" not in page
+
+
+@pytest.mark.parametrize("chapter", [c.stem for c in CHAPTERS])
+def test_chapter_links_its_exercise_notebook(book, chapter):
+    page = (book / "chapters" / f"{chapter}.html").read_text()
+    links = re.findall(r'href="([^"]*_downloads/[^"]+\.ipynb)"', page)
+    assert links, "each chapter links its student notebook"
+    assert all((book / "chapters" / link).resolve().exists() for link in links)

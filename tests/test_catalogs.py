@@ -1,0 +1,65 @@
+"""The hidden checks are proven by catalogs: the reference passes every check, each catalogued bug
+loses points on exactly the cells it targets with a message that names the mistake, and each
+alternative correct implementation gets full marks."""
+import inspect
+
+import pytest
+
+from autograder import course, notebooks
+from tests.catalog import catalog, checks_module, run_checks
+
+ASSIGNMENTS = course.assignments()
+BUGS = [(a, impl) for a in ASSIGNMENTS for impl in catalog(a).BUGS]
+CORRECT = [(a, impl) for a in ASSIGNMENTS for impl in catalog(a).CORRECT]
+
+
+def _id(param):
+    assignment, impl = param
+    return f"{assignment}:{impl.cell}:{impl.name}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_solution_passes_every_check(assignment):
+    assert run_checks(assignment) == {t: None for t in checks_module(assignment).TESTS}
+
+
+@pytest.mark.parametrize("case", BUGS, ids=map(_id, BUGS))
+def test_catalogued_bug_loses_points_where_it_should(case):
+    assignment, impl = case
+    results = run_checks(assignment, {impl.cell: impl.code})
+    failed = {t for t, message in results.items() if message}
+    assert failed == impl.fails, f"{impl.name}: failed {sorted(failed)}, expected {sorted(impl.fails)}"
+    first = next(results[t] for t in checks_module(assignment).TESTS if results[t])
+    assert impl.says.lower() in first.lower(), f"message does not name the mistake:\n{first}"
+    assert "expected" in first or "revisit" in first  # it teaches, not just fails
+    assert "revisit:" in first
+
+
+@pytest.mark.parametrize("case", CORRECT, ids=map(_id, CORRECT))
+def test_alternative_correct_implementation_gets_full_marks(case):
+    assignment, impl = case
+    assert run_checks(assignment, {impl.cell: impl.code}) == {
+        t: None for t in checks_module(assignment).TESTS}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_solution_cell_has_at_least_five_catalogued_bugs(assignment):
+    cells = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+    counts = {cell: sum(b.cell == cell for b in catalog(assignment).BUGS) for cell in cells}
+    assert all(n >= 5 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_graded_cell_calls_exactly_its_own_check(assignment):
+    """The hidden region of test cell `t` calls TESTS[t], and every check has a cell."""
+    nb = notebooks.read(course.source_notebook(assignment))
+    tests = checks_module(assignment).TESTS
+    graded = {notebooks.grade_id(c): c for c in nb.cells if notebooks.is_test(c)}
+    assert set(graded) == set(tests)
+    for test_id, cell in graded.items():
+        hidden = notebooks.hidden_region(cell)
+        calls = [name for name, fn in tests.items() if f".{fn.__name__}(" in hidden]
+        assert calls == [test_id], f"{test_id} calls {calls}"
+        # Check parameters are names the student defines.
+        params = inspect.signature(tests[test_id]).parameters
+        assert all(f"{p})" in hidden or f"{p}," in hidden for p in params), hidden

@@ -1,0 +1,60 @@
+"""The grading command on the example submissions: exact points per graded cell, feedback that
+hides the hidden tests, and a class report."""
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from autograder import course, examples, notebooks
+
+ASSIGNMENTS = course.assignments()
+
+
+def expected_points(student, assignment):
+    cells = notebooks.test_cells(notebooks.read(course.source_notebook(assignment)))
+    if student == "carol-untouched":
+        return {c: 0.0 for c in cells}
+    lost = examples.first_bug(assignment).fails if student == "bob-one-bug" else set()
+    return {c: 0.0 if c in lost else float(meta["points"]) for c, meta in cells.items()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("grades")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(course.EXAMPLES), "--out", str(out), "--workers", "2"],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def test_grades_csv_has_the_expected_points_per_cell(graded):
+    with open(graded / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(examples.STUDENTS) * len(ASSIGNMENTS)
+    for row in rows:
+        expected = expected_points(row["student"], row["assignment"])
+        got = {c: float(row[c]) for c in expected}
+        assert got == expected, (row["student"], row["assignment"])
+        assert float(row["total"]) == sum(expected.values())
+        assert row["status"] == "graded"
+
+
+def test_feedback_shows_messages_but_never_hidden_test_code(graded):
+    for student in examples.STUDENTS:
+        for assignment in ASSIGNMENTS:
+            page = (graded / "feedback" / student / assignment / f"{assignment}.html").read_text()
+            assert "HIDDEN TESTS" not in page and "autograder.checks" not in page
+            assert "hidden.check" not in page
+    bug = examples.first_bug(ASSIGNMENTS[0])
+    page = (graded / "feedback" / "bob-one-bug" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.html")
+    assert "Revisit" in page.read_text() or "revisit" in page.read_text(), bug.name
+
+
+def test_report_and_nbgrader_export_work(graded):
+    report = (graded / "report.html").read_text()
+    assert "<svg" in report and "Class report" in report
+    proc = course.nbgrader("export", "--to", str(graded / "export.csv"), cwd=graded / "course")
+    assert proc.returncode == 0
+    assert (graded / "export.csv").read_text().count("\n") == 1 + len(examples.STUDENTS) * len(ASSIGNMENTS)
