@@ -23,6 +23,8 @@ def main(argv=None) -> int:
                    help="parallel graders (default: the number of cores)")
     g.add_argument("--timeout", type=float, default=600,
                    help="seconds one notebook may take as a whole (default: 600)")
+    g.add_argument("--cell-timeout", type=float, default=60,
+                   help="seconds one cell may run before it is interrupted (default: 60)")
 
     gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
     gen.add_argument("assignments", nargs="*", help="default: all")
@@ -33,7 +35,8 @@ def main(argv=None) -> int:
     if args.command == "grade":
         from .grade import grade
         try:
-            grade(args.submissions, args.out, args.assignments, args.workers, args.timeout)
+            grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
+                  args.cell_timeout)
         except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

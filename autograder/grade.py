@@ -12,13 +12,15 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import collect, course
+from . import collect, course, integrity, notebooks
 from .workers import Job, Outcome, Pool
 
-NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole (each cell has its own limit too)
+NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole
+CELL_TIMEOUT = 60       # seconds for one cell
 
 
 @dataclass
@@ -39,8 +41,8 @@ class Row:
         return sum(self.max_scores.values())
 
 
-def _workspace(out: Path, assignments: list[str]) -> Path:
-    """A fresh nbgrader course folder with the sources registered in its gradebook."""
+def _workspace(out: Path, cell_timeout: float) -> Path:
+    """A fresh nbgrader course folder whose config loads the course's settings."""
     root = out / "course"
     if root.exists():
         shutil.rmtree(root)
@@ -53,10 +55,71 @@ def _workspace(out: Path, assignments: list[str]) -> Path:
         f"c.CourseDirectory.source_directory = {str(course.SOLUTIONS)!r}\n"
         "c.CourseDirectory.release_directory = 'release'\n"
         "# Several graders share this gradebook: wait for the lock instead of failing.\n"
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db') + '?timeout=120'!r}\n")
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db') + '?timeout=120'!r}\n"
+        f"c.ResilientExecute.timeout = {int(cell_timeout)}\n")
+    return root
+
+
+def _register_sources(root: Path, assignments: list[str]) -> None:
+    """nbgrader's generate_assignment: records each source's cells in the gradebook."""
     for assignment in assignments:
         course.nbgrader("generate_assignment", assignment, "--force", cwd=root)
-    return root
+
+
+def _progress(root: Path, total: int, log):
+    """Log one line per finished job, and keep nbgrader's own log of it in course/logs/."""
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    done = [0]
+
+    def report(o: Outcome):
+        done[0] += 1
+        (logs / f"{o.job.student}.{o.job.assignment}.{o.job.kind}.log").write_text(
+            o.log + ("\n" + o.error if o.error else ""))
+        mark = "ok" if o.success else "FAILED: " + (o.error.strip().splitlines() or [""])[-1][:100]
+        log(f"  [{done[0]}/{total}] {o.job.kind} {o.job.student}/{o.job.assignment} "
+            f"({o.seconds:.1f} s) {mark}")
+    return report
+
+
+def _autograde(pool, root, subs, notes, review, log):
+    """Autograde every submission; add what happened to `notes` and `review`. Returns the
+    submissions whose autograding failed and those whose feedback is held back."""
+    graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs],
+                      _progress(root, len(subs), log))
+    failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
+    for s in subs:
+        key = (s.student, s.assignment)
+        graded_nb = root / "autograded" / s.student / s.assignment / f"{s.assignment}.ipynb"
+        if graded_nb.exists():
+            more, flag = integrity.after_grading(notebooks.read(graded_nb))
+            notes[key] += more
+            review[key] = review[key] or flag
+        if key in failed:
+            review[key] = True
+            err = failed[key].error.strip()
+            notes[key].append(err.splitlines()[-1][:300] if err else "autograding failed")
+    held = {k for k in notes if any("code in cell" in n for n in notes[k])}
+    return failed, held
+
+
+def _inspect(subs):
+    """Notes and review flags from comparing each submission with its released version."""
+    notes, review = {}, {}
+    released = {}
+    lower = Counter(s.student.lower() for s in {s.student: s for s in subs}.values())
+    for s in subs:
+        key = (s.student, s.assignment)
+        if s.assignment not in released:
+            released[s.assignment] = notebooks.read(course.student_notebook(s.assignment))
+        notes[key], review[key] = integrity.before_grading(notebooks.read(s.path),
+                                                           released[s.assignment])
+        if lower[s.student.lower()] > 1:
+            others = sorted({t.student for t in subs if t.student.lower() == s.student.lower()}
+                            - {s.student})
+            notes[key].append(f"possible duplicate student: {', '.join(others)} differs only in case")
+            review[key] = True
+    return notes, review
 
 
 def _read_gradebook(root: Path, subs: list[collect.Submission]) -> dict:
@@ -101,7 +164,7 @@ def _fmt(x: float) -> str:
 
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
-          log=print) -> list[Row]:
+          cell_timeout: float = CELL_TIMEOUT, log=print) -> list[Row]:
     """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html."""
     names = assignments or course.assignments()
     unknown = set(names) - set(course.assignments())
@@ -114,33 +177,26 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
 
     subs, problems = collect.find(Path(submissions), names)
     log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-    root = _workspace(out, sorted({s.assignment for s in subs}))
-    for s in subs:
-        dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(s.path, dest)
-
-    pool = Pool(str(root), course.environment(), workers, notebook_timeout)
-    done = [0]
-
-    def progress(o: Outcome):
-        done[0] += 1
-        mark = "ok" if o.success else "FAILED: " + o.error.strip().splitlines()[-1][:100] if o.error else "FAILED"
-        log(f"  [{done[0]}/{len(subs)}] {o.job.kind} {o.job.student}/{o.job.assignment} "
-            f"({o.seconds:.1f} s) {mark}")
-
-    graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs], progress)
-    failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
-    done[0] = 0
-    feedback = pool.run([Job("feedback", s.assignment, s.student) for s in subs
-                         if (s.student, s.assignment) not in failed or
-                         (root / "autograded" / s.student / s.assignment).exists()], progress)
+    root = _workspace(out, cell_timeout)
+    with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
+        _register_sources(root, sorted({s.assignment for s in subs}))
+        notes, review = _inspect(subs)
+        for s in subs:
+            dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(s.path, dest)
+        log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
+        failed, held = _autograde(pool, root, subs, notes, review, log)
+        feedback = pool.run([Job("feedback", s.assignment, s.student) for s in subs
+                             if (s.student, s.assignment) not in held and
+                             (root / "autograded" / s.student / s.assignment).exists()],
+                            _progress(root, len(subs), log))
 
     rows = _read_gradebook(root, subs)
-    for (student, assignment), o in failed.items():
-        rows[student, assignment].status = "needs review"
-        rows[student, assignment].notes.append(o.error.strip().splitlines()[-1][:300] if o.error
-                                               else "autograding failed")
+    for key, row in rows.items():
+        row.notes += notes[key] + (["feedback held back for review"] if key in held else [])
+        if review[key]:
+            row.status = "needs review"
     for o in feedback:
         if not o.success:
             rows[o.job.student, o.job.assignment].notes.append("no feedback: " + o.error[:200])

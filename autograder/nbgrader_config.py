@@ -6,10 +6,14 @@ Run nbgrader's own commands from this folder, e.g. `nbgrader generate_assignment
 """
 import os
 
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
+                                    ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
-from autograder.preprocessors import ShortenTracebacks
+from autograder.preprocessors import (LimitOutputSize, ResilientExecute, RestoreTestCells,
+                                      ShortenTracebacks)
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -24,12 +28,20 @@ c.ClearSolutions.code_stub = {
               "raise NotImplementedError(\"Not implemented yet: replace this line with your code.\")"
 }
 
-# Autograding: a cell that runs longer than this is stopped and reported.
-c.ExecutePreprocessor.timeout = 60
-c.Execute.timeout = 60
+# Autograding is nbgrader's pipeline with three of our preprocessors (autograder/preprocessors.py):
+# deleted or renamed test cells are put back before nbgrader restores every test cell's source,
+# a kernel that dies costs only the cells from there on, and huge outputs are cut.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                      RestoreTestCells, OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutputSize, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+# A cell that runs longer than this is interrupted and reported (CellTimeoutError).
+c.ResilientExecute.timeout = 60
 # Long outputs are cut in the graded notebook and its feedback.
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 60
+c.LimitOutputSize.max_chars = 20000
 
 # Feedback shows the student's code, outputs and failure messages, never the hidden tests' code
 # (neither in the cells nor quoted by a traceback).

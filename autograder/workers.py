@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import resource
 import signal
 import time
 from dataclasses import dataclass, field
@@ -32,9 +33,11 @@ class Outcome:
     seconds: float = 0.0
 
 
-def _serve(conn, course_root: str, env: dict) -> None:
+def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
     """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
     os.setsid()  # its own process group: killing it also kills the kernels it started
+    # The kernels inherit this address-space limit: a memory bomb gets a MemoryError.
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     os.environ.update(env)
     os.chdir(course_root)
     # nbgrader's, SQLAlchemy's and the kernels' own chatter goes to a log, not the terminal.
@@ -83,11 +86,12 @@ class Pool:
     env: dict
     workers: int
     job_timeout: float
+    memory_limit: int = 4 * 2 ** 30
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, args=(child, self.course_root, self.env), daemon=True)
+        proc = self._ctx.Process(target=_serve, args=(child, self.course_root, self.env, self.memory_limit), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent)
@@ -100,53 +104,58 @@ class Pool:
             pass
         worker.proc.join(5)
 
+    def __enter__(self) -> "Pool":
+        """Start the workers now: they import nbgrader while the caller prepares the jobs."""
+        self._pool = [self._start() for _ in range(max(1, self.workers))]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for w in self._pool:
+            if w.proc.is_alive():
+                try:
+                    w.conn.send(None)
+                except (BrokenPipeError, OSError):
+                    pass
+                w.proc.join(2)
+            self._kill(w)
+
     def run(self, jobs: list[Job], on_done=None) -> list[Outcome]:
         """Run every job; never raises for a job's sake. Returns one Outcome per job."""
         pending = list(jobs)
         outcomes: list[Outcome] = []
-        pool = [self._start() for _ in range(max(1, min(self.workers, len(jobs))))]
-        try:
-            while pending or any(w.job for w in pool):
-                for w in pool:
-                    if w.job is None and pending:
-                        w.job, w.started = pending.pop(0), time.monotonic()
-                        w.deadline = w.started + self.job_timeout
-                        w.conn.send(w.job)
-                busy = [w for w in pool if w.job]
-                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=1.0)
-                for i, w in enumerate(pool):
-                    if w.job is None:
-                        continue
-                    outcome = None
-                    if w.conn in ready:
-                        try:
-                            outcome = w.conn.recv()
-                        except (EOFError, OSError):
-                            pass
-                    if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
-                        outcome = Outcome(w.job, False, "the grading process died "
-                                          f"(exit code {w.proc.exitcode})")
-                    elif outcome is None and time.monotonic() > w.deadline:
-                        outcome = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
-                                          "the notebook as a whole ran past the time limit")
-                    if outcome is None:
-                        continue
-                    outcome.seconds = outcome.seconds or time.monotonic() - w.started
-                    outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
-                    if outcome.error.startswith(("stopped after", "the grading process died")):
-                        self._kill(w)
-                        pool[i] = self._start()
-                    else:
-                        w.job = None
-        finally:
+        pool = self._pool  # replaced workers are swapped in place
+        while pending or any(w.job for w in pool):
             for w in pool:
-                if w.proc.is_alive():
+                if w.job is None and pending:
+                    w.job, w.started = pending.pop(0), time.monotonic()
+                    w.deadline = w.started + self.job_timeout
+                    w.conn.send(w.job)
+            busy = [w for w in pool if w.job]
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=1.0)
+            for i, w in enumerate(pool):
+                if w.job is None:
+                    continue
+                outcome = None
+                if w.conn in ready:
                     try:
-                        w.conn.send(None)
-                    except (BrokenPipeError, OSError):
+                        outcome = w.conn.recv()
+                    except (EOFError, OSError):
                         pass
-                    w.proc.join(2)
-                self._kill(w)
+                if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
+                    outcome = Outcome(w.job, False, "the grading process died "
+                                      f"(exit code {w.proc.exitcode})")
+                elif outcome is None and time.monotonic() > w.deadline:
+                    outcome = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
+                                      "the notebook as a whole ran past the time limit")
+                if outcome is None:
+                    continue
+                outcome.seconds = outcome.seconds or time.monotonic() - w.started
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+                if outcome.error.startswith(("stopped after", "the grading process died")):
+                    self._kill(w)
+                    pool[i] = self._start()
+                else:
+                    w.job = None
         return outcomes

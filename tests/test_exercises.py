@@ -2,7 +2,6 @@
 an untouched student version tells the student what to do rather than dumping tracebacks."""
 import filecmp
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 

@@ -52,10 +52,25 @@ def rng(seed: int = 0) -> np.random.Generator:
 
 @contextlib.contextmanager
 def numpy_warnings_as_errors():
-    """Overflow, invalid values and divide-by-zero raise instead of printing a warning."""
-    with np.errstate(all="raise"), warnings.catch_warnings():
+    """Overflow, invalid values and divide-by-zero raise instead of printing a warning.
+    Underflow does not: a stable implementation underflows on purpose (exp(-1e4) is 0)."""
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
+            warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         yield
+
+
+def _environment_is_intact() -> bool:
+    """False when the notebook replaced numpy's comparisons or these helpers (a student cell runs
+    in the same process as the checks; this cannot stop every attack, but it exposes the simple
+    ones, and the grader flags the submission for review)."""
+    try:
+        honest_numpy = (not np.isclose(0.0, 1.0) and not np.allclose([0.0], [1.0])
+                        and not np.array_equal([0], [1]) and np.argmax([0, 2, 1]) == 1)
+    except Exception:
+        return False
+    module = globals()
+    return honest_numpy and all(module.get(name) is fn for name, fn in _ORIGINALS.items())
 
 
 def call(fn, *args, what: str, revisit: str, strict: bool = False, **kwargs):
@@ -65,6 +80,10 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, **kwargs):
     count as failures too: a stable implementation never triggers them.
     """
     __tracebackhide__ = True  # noqa: F841
+    if not _environment_is_intact():
+        fail("The grading environment was modified by code in this notebook (numpy's "
+             "comparison functions or the grader's checks were replaced). This submission is "
+             "flagged for your instructor to review.", revisit="the course's rules on graded work")
     guard = numpy_warnings_as_errors() if strict else contextlib.nullcontext()
     try:
         with guard:
@@ -150,3 +169,8 @@ def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         x[i] = old
         grad[i] = (up - down) / (2 * eps)
     return grad
+
+
+# The helpers as they were when the checks were imported, for `_environment_is_intact`.
+_ORIGINALS = {name: fn for name, fn in list(globals().items())
+              if callable(fn) and getattr(fn, "__module__", None) == __name__}

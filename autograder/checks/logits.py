@@ -93,7 +93,7 @@ def check_linear_backward(Linear):
                  got="no such attribute", revisit=BACKWARD)
         got = getattr(layer, attr)
         if attr == "grad_b" and np.shape(got) == shape and np.allclose(got, G.mean(axis=0)):
-            fail(f"self.grad_b is the mean of grad_logits over the batch, not the sum. The "
+            fail("self.grad_b is the mean of grad_logits over the batch, not the sum. The "
                  "upstream gradient already carries any 1/N of the loss; the bias is used by "
                  "every row, so its gradient sums over the rows.",
                  expected=describe(closed), got=describe(np.asarray(got)), revisit=BACKWARD)

@@ -1,0 +1,94 @@
+"""What a submission did that needs an instructor's eye, found before and after grading.
+
+Before: the submitted notebook is compared with the released one (nbgrader's cell checksums and
+metadata) and the student's code is scanned for attempts to touch the grader. After: the
+autograded notebook is read for timeouts, dead kernels, memory errors and cut outputs.
+Nothing here can stop a determined attack inside the student's kernel; it makes one visible.
+"""
+from __future__ import annotations
+
+import re
+
+from nbgrader.utils import compute_checksum
+
+from . import notebooks
+from .preprocessors import KERNEL_DIED, OUTPUT_CUT
+
+# Code that reaches for the grader, numpy's comparisons, or the interpreter's plumbing.
+SUSPICIOUS = [
+    (re.compile(r"\bautograder\b|\bchecks\._common\b|\bnbgrader\b"), "touches the grader's code"),
+    (re.compile(r"\b(np|numpy)\s*\.\s*(testing\s*\.\s*)?\w+\s*=(?!=)"), "reassigns a numpy function"),
+    (re.compile(r"\bsetattr\s*\(\s*(np|numpy)\b"), "reassigns a numpy function"),
+    (re.compile(r"\bsys\s*\.\s*modules\b|\bbuiltins\b|__builtins__|\bsys\s*\.\s*meta_path\b"),
+     "changes the interpreter's modules or builtins"),
+    (re.compile(r"\binspect\s*\.\s*getsource|\bgetsourcefile\b|__file__"),
+     "reads source files"),
+]
+
+
+def before_grading(submitted, released) -> tuple[list[str], bool]:
+    """Notes on a submitted notebook compared with the released one, and whether the
+    submission must be reviewed (and its feedback held back)."""
+    notes, review = [], False
+    sub = {notebooks.grade_id(c): c for c in submitted.cells if notebooks.grade_id(c)}
+    for cell in released.cells:
+        gid, meta = notebooks.grade_id(cell), notebooks.nbgrader_meta(cell)
+        if not gid or not meta.get("locked") and not meta.get("grade"):
+            continue
+        theirs = sub.get(gid)
+        if theirs is None:
+            if notebooks.is_test(cell):
+                notes.append(f"test cell {gid} was deleted (put back and graded)")
+            continue
+        if notebooks.is_test(cell) and theirs.source.strip() != cell.source.strip():
+            notes.append(f"test cell {gid} was edited (the original was restored and graded)")
+        their_meta = notebooks.nbgrader_meta(theirs)
+        if any(their_meta.get(k) != meta.get(k) for k in ("grade", "solution", "locked", "points")):
+            notes.append(f"nbgrader metadata of cell {gid} was changed (restored)")
+        elif not notebooks.is_test(cell) and meta.get("locked") and "checksum" in meta and \
+                compute_checksum(theirs) != meta["checksum"]:
+            notes.append(f"read-only cell {gid} was edited (restored)")
+    released_ids = {notebooks.grade_id(c) for c in released.cells}
+    for gid, cell in sub.items():
+        if gid not in released_ids and notebooks.nbgrader_meta(cell).get("grade"):
+            notes.append(f"a graded cell has an unknown grade id {gid!r} (removed; the original "
+                         "test cell was put back)")
+    for cell in submitted.cells:
+        if cell.cell_type != "code" or notebooks.is_test(cell):
+            continue
+        for pattern, what in SUSPICIOUS:
+            if pattern.search(cell.source):
+                notes.append(f"code in cell {notebooks.grade_id(cell) or '(new cell)'} {what}")
+                review = True
+                break
+    tampered = any(n.startswith(("test cell", "a graded cell", "nbgrader metadata")) for n in notes)
+    return notes, review or tampered
+
+
+def after_grading(autograded) -> tuple[list[str], bool]:
+    """Notes on what happened while the notebook ran, and whether to review it."""
+    notes, review = [], False
+    for cell in autograded.cells:
+        where = notebooks.grade_id(cell) or "a cell"
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") if out.get("output_type") == "stream" else ""
+            if OUTPUT_CUT in text:
+                notes.append(f"{where}: very long output cut")
+            if out.get("output_type") != "error":
+                continue
+            ename = out.get("ename", "")
+            if ename == KERNEL_DIED and "earlier cell" not in out.get("evalue", ""):
+                notes.append(f"{where}: the kernel died (crash, os._exit or memory)")
+                review = True
+            elif ename in ("CellTimeoutError", "KeyboardInterrupt", "TimeoutError"):
+                notes.append(f"{where}: timeout, the cell ran past the time limit")
+                review = True
+            elif ename == "MemoryError":
+                notes.append(f"{where}: MemoryError (used more memory than allowed)")
+                review = True
+            elif ename == "SystemExit" and not notebooks.is_test(cell):
+                notes.append(f"{where}: SystemExit (the code called sys.exit)")
+            elif ename == "CheckFailed" and "grading environment" in out.get("evalue", ""):
+                notes.append(f"{where}: numpy or the checks were modified by the notebook")
+                review = True
+    return list(dict.fromkeys(notes)), review

@@ -1,0 +1,88 @@
+"""Broken and adversarial submissions never stop a grading run, never change another student's
+grade, and are each named in grades.csv and the class report (catalog: tests/adversarial.py)."""
+import csv
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from autograder import course
+from tests.adversarial import CASES, build
+from tests.test_grading import expected_points
+
+
+def grade(submissions, out, *extra):
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(submissions), "--out", str(out), "--assignment", "logits",
+                           "--cell-timeout", "5", "--timeout", "120", *extra],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(out / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    # One row per graded student; rows of submissions that could not be graded come after.
+    return {row["student"]: row for row in reversed(rows)} | {"*": rows}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("adversarial")
+    cases = build(root / "submissions")
+    return cases, grade(root / "submissions", root / "out"), root / "out"
+
+
+def test_other_students_grades_are_exact(run):
+    _, rows, _ = run
+    for student in ("alice-correct", "bob-one-bug", "carol-untouched"):
+        expected = expected_points(student, "logits")
+        assert {c: float(rows[student][c]) for c in expected} == expected, student
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_bad_submission_is_graded_as_far_as_possible_and_named(run, name):
+    case = CASES[name][0]
+    _, rows, out = run
+    row = rows[case.student]
+    assert case.note.lower() in row["notes"].lower(), row
+    if case.points is not None:
+        assert float(row["total"]) == case.points, row
+    if case.flagged:
+        assert row["status"] in ("needs review", "not graded"), row
+    assert case.student in (out / "report.html").read_text()
+
+
+def test_feedback_of_code_that_reads_the_checks_is_held_back(run):
+    _, _, out = run
+    assert not (out / "feedback" / "pat-reads-checks").exists()
+    for page in (out / "feedback").rglob("*.html"):
+        assert "def check_" not in page.read_text() and "__tracebackhide__" not in page.read_text()
+
+
+def test_huge_output_is_cut_in_the_feedback(run):
+    _, _, out = run
+    page = out / "feedback" / "hal-prints-100mb" / "logits" / "logits.html"
+    assert page.stat().st_size < 2_000_000
+
+
+def test_lms_zip_with_odd_names(tmp_path):
+    """Flat files named by an LMS, a wrapper folder, a resource fork, a path that tries to
+    escape, a non-ASCII name and a student who uploaded twice."""
+    good = (course.EXAMPLES / "alice-correct" / "logits" / "logits.ipynb").read_bytes()
+    bad = (course.EXAMPLES / "bob-one-bug" / "logits" / "logits.ipynb").read_bytes()
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Logits submissions/jdoe_12345_assignsubmission_file_logits.ipynb", good)
+        zf.writestr("Logits submissions/msmith_67890_assignsubmission_file_logits.ipynb", bad)
+        zf.writestr("Logits submissions/msmith_67891_assignsubmission_file_logits.ipynb", good)
+        zf.writestr("Logits submissions/josé_111_logits.ipynb", good)
+        zf.writestr("__MACOSX/Logits submissions/._jdoe_12345_logits.ipynb", b"\x00\x05")
+        zf.writestr("../../escape_logits.ipynb", good)
+        zf.writestr("Logits submissions/readme.txt", b"graded by hand")
+    rows = grade(archive, tmp_path / "out")
+    assert float(rows["jdoe"]["total"]) == 10
+    assert float(rows["msmith"]["total"]) == 8   # the first upload is graded ...
+    notes = " ".join(r["notes"] for r in rows["*"])
+    assert "two files for the same student" in notes  # ... and the second is reported
+    assert float(rows["josé"]["total"]) == 10
+    assert not (tmp_path.parent / "escape_logits.ipynb").exists()
+    assert "readme.txt" in notes
