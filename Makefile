@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-chtml.js
 
-.PHONY: book rebuild serve test student examples clean venv mathjax
+.PHONY: book rebuild serve test student examples clean venv mathjax browser
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -39,8 +39,13 @@ rebuild: clean book
 serve:
 	$(BIN)/python -m http.server --directory _build/html 8000
 
+## Install Debian's Chromium for the browser tests (tests/test_browser.py) unless it is there.
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo)
+browser:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
 ## Run every test (builds the book on the way).
-test: venv mathjax
+test: venv mathjax browser
 	$(BIN)/python -m pytest
 
 ## Regenerate the student versions in exercises/ from the sources in solutions/.

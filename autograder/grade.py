@@ -60,10 +60,12 @@ def _workspace(out: Path, cell_timeout: float) -> Path:
     return root
 
 
-def _register_sources(root: Path, assignments: list[str]) -> None:
-    """nbgrader's generate_assignment: records each source's cells in the gradebook."""
-    for assignment in assignments:
-        course.nbgrader("generate_assignment", assignment, "--force", cwd=root)
+def _register_sources(pool: Pool, assignments: list[str]) -> None:
+    """nbgrader's generate_assignment, which records each source's cells in the gradebook."""
+    for outcome in pool.run([Job("generate", a, "") for a in assignments]):
+        if not outcome.success:
+            raise RuntimeError(f"nbgrader generate_assignment {outcome.job.assignment} failed:\n"
+                               f"{outcome.log}\n{outcome.error}")
 
 
 def _progress(root: Path, total: int, log):
@@ -179,8 +181,8 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
     root = _workspace(out, cell_timeout)
     with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
-        _register_sources(root, sorted({s.assignment for s in subs}))
         notes, review = _inspect(subs)
+        _register_sources(pool, sorted({s.assignment for s in subs}))
         for s in subs:
             dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from multiprocessing.connection import wait
 
 @dataclass
 class Job:
-    kind: str        # "autograde" or "feedback"
+    kind: str        # "generate", "autograde" or "feedback"
     assignment: str
     student: str
 
@@ -59,7 +59,9 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
             return
         start = time.monotonic()
         try:
-            if job.kind == "autograde":
+            if job.kind == "generate":  # records the source's cells in the gradebook
+                result = api.generate_assignment(job.assignment, force=True)
+            elif job.kind == "autograde":
                 result = api.autograde(job.assignment, job.student, force=True, create=True)
             else:
                 result = api.generate_feedback(job.assignment, job.student, force=True)

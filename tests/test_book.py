@@ -1,25 +1,13 @@
 """The book builds with warnings as errors, every chapter executes, and its pages carry their
-figures and math without any network resource."""
+figures and math without any network resource. The `book` fixture (it builds the book) lives in
+conftest.py, shared with test_browser.py."""
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from autograder import course
 
-HTML = course.REPO / "_build" / "html"
 CHAPTERS = sorted((course.REPO / "chapters").glob("0*.md"))
-
-
-@pytest.fixture(scope="session")
-def book():
-    jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=course.REPO,
-                          capture_output=True, text=True, timeout=1500)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
-    return HTML
 
 
 def test_every_chapter_is_in_the_table_of_contents():

@@ -25,15 +25,6 @@ STABLE_HINT = ("Never form log(sigmoid(z)) or log(1 - sigmoid(z)): for large |z|
 
 
 @contextlib.contextmanager
-def _floating_point_errors():
-    """Overflow, invalid values and division by zero raise; underflow to 0 is harmless."""
-    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
-            warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
-
-
-@contextlib.contextmanager
 def _quiet():
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -43,8 +34,8 @@ def _quiet():
 def _strict_call(fn, *args, what, revisit, hint):
     __tracebackhide__ = True  # noqa: F841
     try:
-        with _floating_point_errors():
-            return call(fn, *args, what=what, revisit=revisit)
+        # strict: overflow, invalid values and division by zero fail (underflow to 0 is fine)
+        return call(fn, *args, what=what, revisit=revisit, strict=True)
     except CheckFailed as failure:
         if "floating-point warning" not in failure.message:
             raise

@@ -1,0 +1,127 @@
+"""Benchmark: our grading command against plain, sequential nbgrader, measured in one run.
+
+    .venv/bin/python benchmarks/grading.py [--students 24] [--assignment logits] [--workers 2]
+
+It builds N synthetic submissions of one assignment (a third correct, a third with one
+catalogued bug, a third broken: untouched, or a syntax error), then times on the same files:
+
+1. plain nbgrader, sequential, with nbgrader's own commands: generate_assignment, autograde,
+   generate_feedback (the same work our command does, with the same course configuration);
+2. `python -m autograder grade --workers W` (autograde, feedback, grades.csv, report.html);
+3. the floor: starting a kernel and running an empty notebook, and the checks' own compute
+   (the hidden checks run in-process on the reference solution).
+
+and prints the ratio and the cost per notebook. Not a test: the numbers depend on the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+
+from autograder import course, notebooks  # noqa: E402
+from tests.catalog import catalog, run_checks  # noqa: E402
+
+
+def make_submissions(root: Path, assignment: str, n: int) -> None:
+    released = notebooks.read(course.student_notebook(assignment))
+    reference = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+    bugs = catalog(assignment).BUGS
+    pick = random.Random(0)
+    for i in range(n):
+        kind = ("correct", "bug", "broken")[i % 3]
+        answers = dict(reference)
+        if kind == "bug":
+            bug = pick.choice(bugs)
+            answers[bug.cell] = bug.code
+        elif kind == "broken":
+            answers = {} if i % 2 else {next(iter(reference)): "def oops(:\n    pass\n"}
+        nb = notebooks.fill(released, answers)
+        path = root / f"student{i:03d}-{kind}" / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, str(path))
+
+
+def timed(cmd, cwd) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=course.environment(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def plain_nbgrader(subs: Path, work: Path, assignment: str) -> float:
+    """nbgrader's own commands, one after the other, in a course folder of their own."""
+    root = work / "plain"
+    shutil.copytree(subs, root / "submitted")
+    (root / "nbgrader_config.py").write_text(
+        f"load_subconfig({str(course.COURSE_ROOT / 'nbgrader_config.py')!r})\n"
+        f"c = get_config()\nc.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.source_directory = {str(course.SOLUTIONS)!r}\n"
+        "c.CourseDirectory.release_directory = 'release'\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{root}/gradebook.db'\n")
+    nbg = str(Path(sys.executable).parent / "nbgrader")
+    return sum(timed([nbg, step, assignment, "--force"], root)
+               for step in ("generate_assignment", "autograde", "generate_feedback"))
+
+
+def ours(subs: Path, work: Path, assignment: str, workers: int) -> float:
+    return timed([sys.executable, "-m", "autograder", "grade", "--submissions", str(subs),
+                  "--out", str(work / "ours"), "--assignment", assignment,
+                  "--workers", str(workers)], REPO)
+
+
+def floor(repeats: int = 5) -> float:
+    """Seconds to start a kernel and run a notebook with one empty cell."""
+    start = time.perf_counter()
+    for _ in range(repeats):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+        NotebookClient(nb, kernel_name="python3").execute()
+    return (time.perf_counter() - start) / repeats
+
+
+def checks_compute(assignment: str, repeats: int = 3) -> float:
+    start = time.perf_counter()
+    for _ in range(repeats):
+        run_checks(assignment)
+    return (time.perf_counter() - start) / repeats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=24)
+    ap.add_argument("--assignment", default="logits")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        make_submissions(work / "subs", args.assignment, args.students)
+        t_floor, t_checks = floor(), checks_compute(args.assignment)
+        t_plain = plain_nbgrader(work / "subs", work, args.assignment)
+        t_ours = ours(work / "subs", work, args.assignment, args.workers)
+    n, w = args.students, args.workers
+    per_nb = t_ours * w / n  # core-seconds one notebook costs us
+    print(f"{n} submissions of {args.assignment!r}, {w} workers")
+    print(f"plain nbgrader (generate + autograde + feedback, sequential): {t_plain:7.1f} s "
+          f"({t_plain / n:.2f} s per notebook)")
+    print(f"python -m autograder grade --workers {w}:                      {t_ours:7.1f} s "
+          f"({t_ours / n:.2f} s per notebook, {per_nb:.2f} core-s per notebook)")
+    print(f"speed-up over plain nbgrader:                                 {t_plain / t_ours:7.2f}x")
+    print(f"floor: kernel start + empty notebook {t_floor:.2f} s; checks' own compute "
+          f"{t_checks:.2f} s; floor + checks {t_floor + t_checks:.2f} s")
+    print(f"our cost per notebook / (floor + checks):                     "
+          f"{per_nb / (t_floor + t_checks):7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
