@@ -185,7 +185,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         _register_sources(pool, sorted({s.assignment for s in subs}))
         for s in subs:
             dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            # The whole folder, as nbgrader expects: collect's timestamp.txt and
+            # submission_secret.txt (late penalties, release_feedback) and any data files.
+            shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")])
             shutil.copyfile(s.path, dest)
         log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
         failed, held = _autograde(pool, root, subs, notes, review, log)

@@ -66,3 +66,11 @@ def test_example_submissions_equal_a_fresh_generation(tmp_path):
     for rel in fresh:
         assert (tmp_path / rel).read_text() == (course.EXAMPLES / rel).read_text(), (
             f"{rel} is stale: run `make examples`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_version_with_the_reference_pasted_in_passes_nbgrader_validate(assignment):
+    """What a student who got everything right sees from nbgrader's Validate."""
+    nb = course.EXAMPLES / "alice-correct" / assignment / f"{assignment}.ipynb"
+    proc = course.nbgrader("validate", str(nb), cwd=course.REPO, check=False)
+    assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout + proc.stderr
