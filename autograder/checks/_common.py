@@ -73,11 +73,12 @@ def _environment_is_intact() -> bool:
     return honest_numpy and all(module.get(name) is fn for name, fn in _ORIGINALS.items())
 
 
-def call(fn, *args, what: str, revisit: str, strict: bool = False, **kwargs):
+def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "", **kwargs):
     """Call student code; turn any exception into a failure message that names the call.
 
     With strict=True, numpy's floating-point warnings (overflow, invalid value, divide by zero)
-    count as failures too: a stable implementation never triggers them.
+    count as failures too: a stable implementation never triggers them. `hint` is added to the
+    message when one does.
     """
     __tracebackhide__ = True  # noqa: F841
     if not _environment_is_intact():
@@ -96,10 +97,43 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, **kwargs):
              got="NotImplementedError", revisit=revisit)
     except (FloatingPointError, RuntimeWarning) as err:
         fail(f"{what} triggered a numpy floating-point warning: {err}. "
-             "A numerically stable implementation never overflows or takes log(0).",
-             revisit=revisit)
+             "A numerically stable implementation never overflows or takes log(0)."
+             + (f" {hint}" if hint else ""),
+             expected="finite values and no overflow, divide-by-zero or invalid-value warning",
+             got="a numpy floating-point warning", revisit=revisit)
     except Exception as err:  # the student's code may raise anything
         fail(f"{what} raised {type(err).__name__}: {err}", revisit=revisit)
+
+
+def strict_call(fn, *args, **kwargs):
+    """`call` with numpy's overflow, invalid-value and divide-by-zero warnings as failures."""
+    __tracebackhide__ = True  # noqa: F841
+    return call(fn, *args, strict=True, **kwargs)
+
+
+def quiet_call(fn, *args, what: str, revisit: str, **kwargs):
+    """`call` with numpy's warnings silenced: to look at what an unstable version returns."""
+    __tracebackhide__ = True  # noqa: F841
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return call(fn, *args, what=what, revisit=revisit, **kwargs)
+
+
+def as_float(x):
+    """x as a float64 array, or None when it is not numbers."""
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def matches(got, expected, rtol: float = 1e-6, atol: float = 1e-10) -> bool:
+    """Whether got has expected's shape and values: used to recognise a known mistake."""
+    got = as_float(got)
+    expected = np.asarray(expected, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return got is not None and got.shape == expected.shape and bool(
+            np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
 def expect_shape(got, shape, *, what: str, revisit: str) -> None:

@@ -11,8 +11,8 @@ import warnings
 import numpy as np
 from scipy import special
 
-from ._common import (CheckFailed, call, central_difference, describe, expect_close,
-                      expect_shape, expect_unchanged, fail, rng, snapshot)
+from ._common import (call, central_difference, describe, expect_close, expect_shape,
+                      expect_unchanged, fail, rng, snapshot, strict_call)
 
 LOSS = "Chapter 3, 'The loss: the surprise at the true label' (the mean over all elements)"
 STABLE = "Chapter 3, 'Why losses take logits' (max(z, 0) - z*y + log1p(exp(-|z|)))"
@@ -25,24 +25,12 @@ STABLE_HINT = ("Never form log(sigmoid(z)) or log(1 - sigmoid(z)): for large |z|
 
 
 @contextlib.contextmanager
-def _quiet():
+def quiet_call():
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
 
 
-def _strict_call(fn, *args, what, revisit, hint):
-    __tracebackhide__ = True  # noqa: F841
-    try:
-        # strict: overflow, invalid values and division by zero fail (underflow to 0 is fine)
-        return call(fn, *args, what=what, revisit=revisit, strict=True)
-    except CheckFailed as failure:
-        if "floating-point warning" not in failure.message:
-            raise
-        problem = failure.message.split("\n")[0]
-        fail(f"{problem} {hint}", expected="a finite result and no overflow, divide-by-zero or "
-             "invalid-value warning for any finite z", got="a numpy floating-point warning",
-             revisit=revisit)
 
 
 def _elementwise(z, y):
@@ -142,7 +130,7 @@ def check_bce_stable(bce_with_logits):
             zz, yy = z.astype(dtype), y.astype(dtype)
             what = (f"bce_with_logits(z, y) with {np.dtype(dtype).name} logits from -1e4 to 1e4 "
                     f"and {kind} labels")
-            out = _strict_call(bce_with_logits, zz, yy, what=what, revisit=STABLE,
+            out = strict_call(bce_with_logits, zz, yy, what=what, revisit=STABLE,
                                hint=STABLE_HINT)
             expected = _oracle(z, y)
             try:
@@ -165,7 +153,7 @@ def check_bce_stable(bce_with_logits):
     for z0, y0, expected in [(-1000.0, 1.0, 1000.0), (1000.0, 0.0, 1000.0), (1000.0, 1.0, 0.0),
                              (-1e4, 0.0, 0.0)]:
         what = f"bce_with_logits(np.array([{z0:g}]), np.array([{y0:g}]))"
-        out = _strict_call(bce_with_logits, np.array([z0]), np.array([y0]), what=what,
+        out = strict_call(bce_with_logits, np.array([z0]), np.array([y0]), what=what,
                            revisit=STABLE, hint=STABLE_HINT)
         expect_close(out, expected, what=what, revisit=STABLE, rtol=1e-12, atol=1e-12)
 
@@ -248,11 +236,11 @@ def check_bce_module_backward(BCEWithLogitsLoss):
     z = np.array([-1e4, -1e3, 0.0, 1e3, 1e4, -1e3])
     y = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.5])
     loss = _module(BCEWithLogitsLoss)
-    with _quiet():
+    with quiet_call():
         call(loss.forward, z, y, what="BCEWithLogitsLoss().forward(z, y) with |z| up to 1e4",
              revisit=STABLE)
     what = "BCEWithLogitsLoss.backward() after forward(z, y) with |z| up to 1e4"
-    out = _strict_call(loss.backward, what=what, revisit=GRADIENT,
+    out = strict_call(loss.backward, what=what, revisit=GRADIENT,
                        hint="The gradient (sigmoid(z) - y) / N needs only a stable sigmoid; "
                        "do not divide by s (1 - s), which is 0 for large |z|.")
     _diagnose_grad(out, z, y, what=what)
@@ -328,7 +316,7 @@ def check_threshold(predict_binary):
     z = np.array([-1e4, -1e3, -50.0, 50.0, 1e3, 1e4])
     for dtype in (np.float64, np.float32):
         what = f"predict_binary(z, 0.2) with {np.dtype(dtype).name} logits up to |z| = 1e4"
-        out = _strict_call(predict_binary, z.astype(dtype), 0.2, what=what, revisit=revisit,
+        out = strict_call(predict_binary, z.astype(dtype), 0.2, what=what, revisit=revisit,
                            hint="Use a numerically stable sigmoid (the notebook provides one), "
                            "or compare z with logit(threshold) directly.")
         expected = z > special.logit(0.2)

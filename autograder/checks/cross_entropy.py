@@ -5,14 +5,13 @@ Oracles: scipy.special.logsumexp / softmax / log_softmax, one-hot targets built 
 PyTorch's definition of label smoothing written out, and the checks' own central differences;
 never the reference solution.
 """
-import contextlib
-import warnings
 
 import numpy as np
 from scipy import special
 
-from ._common import (call, central_difference, describe, expect_close, expect_shape,
-                      expect_unchanged, fail, rng, snapshot)
+from ._common import (as_float, call, central_difference, describe, expect_close,
+                      expect_shape, expect_unchanged, fail, matches, quiet_call, rng, snapshot,
+                      strict_call)
 
 ONE_HOT = ("Chapter 5, 'The negative log-likelihood of the true class' (one-hot targets: a float "
            "(N, C) array with a single 1 per row, at column y_n)")
@@ -26,40 +25,14 @@ SMOOTHING = ("Chapter 5, 'Label smoothing' (PyTorch's targets: t = (1 - eps) * o
              "the eps / C on every class, the true one included)")
 
 
-@contextlib.contextmanager
-def _strict():
-    """Overflow, invalid values and division by zero raise; underflow to zero is allowed (the
-    exp of a very negative shifted logit is meant to be 0)."""
-    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
-            warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
 
 
-def _quiet(fn, *args, what, revisit, **kwargs):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
-def _strict_call(fn, *args, what, revisit, **kwargs):
-    __tracebackhide__ = True  # noqa: F841
-    with _strict():
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
-def _as_float(x):
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
 
 
-def _same(got, expected, rtol=1e-6, atol=1e-10) -> bool:
-    got = _as_float(got)
-    expected = np.asarray(expected, dtype=np.float64)
-    return got is not None and got.shape == expected.shape and bool(
-        np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
 def _onehot_oracle(y, C):
@@ -135,30 +108,30 @@ def check_one_hot(one_hot):
 def _diagnose_loss(out, z, y, expected, what, N):
     """Name the catalogued mistakes of a mean cross-entropy before a generic mismatch."""
     __tracebackhide__ = True  # noqa: F841
-    if np.ndim(out) != 0 or _same(out, expected, rtol=1e-7):
+    if np.ndim(out) != 0 or matches(out, expected, rtol=1e-7):
         return
     z = np.asarray(z, dtype=np.float64)
     logp = special.log_softmax(z, axis=-1)
     got = describe(np.asarray(out))
-    if N > 1 and _same(out, N * expected):
+    if N > 1 and matches(out, N * expected):
         fail(f"{what} is N = {N} times too large: it sums the losses of the batch instead of "
              "averaging them (the 1/N of the mean is missing).", expected=expected, got=got,
              revisit=LOSS)
-    if _same(out, -expected):
+    if matches(out, -expected):
         fail(f"{what} has the wrong sign: the loss is MINUS the mean log-probability of the true "
              "class, a positive number.", expected=expected, got=got, revisit=LOSS)
-    if _same(out, _ce_oracle(special.softmax(z, axis=-1), y)):
+    if matches(out, _ce_oracle(special.softmax(z, axis=-1), y)):
         fail(f"{what} applies the softmax twice: the loss was given probabilities (or softmax "
              "was applied before log_softmax). It must receive the logits.", expected=expected,
              got=got, revisit=LOGITS_IN)
-    if _same(out, -np.sum(np.asarray(y, dtype=float)[:, None] * logp) / N):
+    if matches(out, -np.sum(np.asarray(y, dtype=float)[:, None] * logp) / N):
         fail(f"{what} multiplies the log-probabilities by the integer labels as if they were "
              "one-hot targets. Pick one entry per row, log_softmax(z)[np.arange(N), y] (or use "
              "one_hot(y, C)).", expected=expected, got=got, revisit=LOSS)
-    if N > 1 and _same(out, -np.mean(special.log_softmax(z, axis=0)[np.arange(N), y])):
+    if N > 1 and matches(out, -np.mean(special.log_softmax(z, axis=0)[np.arange(N), y])):
         fail(f"{what} takes the log-softmax over the batch axis (axis=0); the classes are on the "
              "last axis.", expected=expected, got=got, revisit=LOSS)
-    if N > 1 and _same(out, -np.mean(logp[:, y])):
+    if N > 1 and matches(out, -np.mean(logp[:, y])):
         fail(f"{what} indexes log_softmax(z)[:, y], an N x N block, instead of one entry per row "
              "with log_softmax(z)[np.arange(N), y].", expected=expected, got=got, revisit=LOSS)
 
@@ -199,8 +172,8 @@ def check_cross_entropy_stability(cross_entropy):
     z = np.array([[0.0, 1e4]])
     for label, expected in [(1, 0.0), (0, 1e4)]:
         what = f"cross_entropy(z, y) for z = [[0, 1e4]] and y = [{label}]"
-        out = _quiet(cross_entropy, z, np.array([label]), what=what, revisit=STABLE)
-        value = _as_float(out)
+        out = quiet_call(cross_entropy, z, np.array([label]), what=what, revisit=STABLE)
+        value = as_float(out)
         if np.ndim(out) != 0 or value is None or np.isfinite(value):
             continue
         if label == 1:
@@ -225,14 +198,14 @@ def check_cross_entropy_stability(cross_entropy):
         y = np.array(y)
         what = (f"cross_entropy(z, y) for one example z = {describe(z)}, y = {y.tolist()} "
                 "(numpy warnings count as errors)")
-        out = _strict_call(cross_entropy, z, y, what=what, revisit=STABLE)
+        out = strict_call(cross_entropy, z, y, what=what, revisit=STABLE)
         _diagnose_loss(out, z, y, expected, what, 1)
         _expect_scalar(out, what, LOSS)
         expect_close(out, expected, what=what, revisit=STABLE, rtol=1e-9, atol=1e-9)
 
     z32 = np.array([[0.0, 500.0, -500.0]], dtype=np.float32)
     what = "cross_entropy(z, y) for float32 logits [[0, 500, -500]] and y = [2]"
-    out = _strict_call(cross_entropy, z32, np.array([2]), what=what, revisit=STABLE)
+    out = strict_call(cross_entropy, z32, np.array([2]), what=what, revisit=STABLE)
     expect_close(out, 1000.0, what=what, revisit=STABLE, rtol=1e-6)
 
 
@@ -256,7 +229,7 @@ def check_ce_module_forward(CrossEntropyLoss):
         module = _loss(CrossEntropyLoss)
         what = (f"CrossEntropyLoss().forward(z, y) for z of shape ({N}, {C}) with logits of size "
                 f"about {scale:g} (numpy warnings count as errors)")
-        out = _strict_call(module.forward, z, y, what=what, revisit=STABLE)
+        out = strict_call(module.forward, z, y, what=what, revisit=STABLE)
         expected = _ce_oracle(z, y)
         _diagnose_loss(out, z, y, expected, what, N)
         _expect_scalar(out, what, LOSS)
@@ -266,20 +239,20 @@ def check_ce_module_forward(CrossEntropyLoss):
 
 def _diagnose_grad(grad, z, y, expected, what, N):
     __tracebackhide__ = True  # noqa: F841
-    if _same(grad, expected, rtol=1e-7):
+    if matches(grad, expected, rtol=1e-7):
         return
     p = special.softmax(np.asarray(z, dtype=float), axis=-1)
     got = describe(np.asarray(grad))
-    if N > 1 and _same(grad, N * expected):
+    if N > 1 and matches(grad, N * expected):
         fail(f"{what} is N = {N} times too large: the loss is a mean, so its gradient carries a "
              "1/N.", expected=describe(expected), got=got, revisit=GRADIENT)
-    if _same(grad, -expected):
+    if matches(grad, -expected):
         fail(f"{what} has the wrong sign: it is (softmax(z) - t) / N, not (t - softmax(z)) / N.",
              expected=describe(expected), got=got, revisit=GRADIENT)
-    if _same(grad, (p - np.asarray(y, dtype=float)[:, None]) / N):
+    if matches(grad, (p - np.asarray(y, dtype=float)[:, None]) / N):
         fail(f"{what} subtracts the integer labels from the probabilities; subtract the one-hot "
              "targets one_hot(y, C).", expected=describe(expected), got=got, revisit=GRADIENT)
-    if _same(grad, p / N) or _same(grad, p):
+    if matches(grad, p / N) or matches(grad, p):
         fail(f"{what} returns the probabilities without subtracting the targets.",
              expected=describe(expected), got=got, revisit=GRADIENT)
 
@@ -347,9 +320,9 @@ def check_label_smoothing(CrossEntropyLoss):
              "adds eps / C to every class without scaling the one-hot part by (1 - eps), so the "
              "targets sum to 1 + eps."),
         ]
-        if np.ndim(out) == 0 and not _same(out, expected, rtol=1e-7):
+        if np.ndim(out) == 0 and not matches(out, expected, rtol=1e-7):
             for value, message in variants:
-                if _same(out, value):
+                if matches(out, value):
                     fail(f"{what} {message}", expected=expected, got=describe(np.asarray(out)),
                          revisit=SMOOTHING)
         _diagnose_loss(out, z, y, expected, what, N)
@@ -360,7 +333,7 @@ def check_label_smoothing(CrossEntropyLoss):
         what = f"CrossEntropyLoss(label_smoothing={eps}).backward() for z of shape ({N}, {C})"
         grad = call(module.backward, what=what, revisit=SMOOTHING)
         expected_grad = _grad_oracle(z, y, eps)
-        if not _same(grad, expected_grad, rtol=1e-7) and _same(grad, _grad_oracle(z, y)):
+        if not matches(grad, expected_grad, rtol=1e-7) and matches(grad, _grad_oracle(z, y)):
             fail(f"{what} ignores label_smoothing: it is the gradient for one-hot targets. With "
                  "smoothed targets t it is (softmax(z) - t) / N.", expected=describe(expected_grad),
                  got=describe(np.asarray(grad)), revisit=SMOOTHING)

@@ -7,8 +7,8 @@ derivative, and the checks' own central differences; never the reference solutio
 import numpy as np
 from scipy import special
 
-from ._common import (CheckFailed, call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, rng, snapshot)
+from ._common import (call, central_difference, describe, expect_close, expect_dtype,
+                      expect_shape, expect_unchanged, fail, rng, snapshot, strict_call)
 
 DEFINITION = "Chapter 2, 'From odds to log-odds to the sigmoid' (sigma(z) = 1 / (1 + exp(-z)))"
 STABLE = "Chapter 2, 'Computing the sigmoid without overflow'"
@@ -21,18 +21,6 @@ STABLE_HINT = ("exp(-z) overflows for very negative z and exp(z) for very positi
                "exp(-|z|), which lies in (0, 1], and choose the numerator per element.")
 
 
-def _strict_call(fn, *args, what, revisit, hint):
-    """`call` with numpy's floating-point warnings as failures, and a hint when one happens."""
-    __tracebackhide__ = True  # noqa: F841
-    try:
-        # strict: overflow, invalid values and division by zero fail (underflow to 0 is fine)
-        return call(fn, *args, what=what, revisit=revisit, strict=True)
-    except CheckFailed as failure:
-        if "floating-point warning" not in failure.message:
-            raise
-        problem = failure.message.split("\n")[0]
-        fail(f"{problem} {hint}", expected="finite values and no overflow or invalid-value "
-             "warning for any finite z", got="a numpy floating-point warning", revisit=revisit)
 
 
 def _expect_close_sigmoid(out, z, *, what, revisit):
@@ -112,7 +100,7 @@ def check_sigmoid_stable(sigmoid):
             name = np.dtype(dtype).name
             what = f"sigmoid(z) with {name} z of shape {z.shape} spanning -1e4 to 1e4"
             # a copy: modifying the input is judged by check_sigmoid_values, not here
-            out = _strict_call(sigmoid, z.copy(), what=what, revisit=STABLE, hint=STABLE_HINT)
+            out = strict_call(sigmoid, z.copy(), what=what, revisit=STABLE, hint=STABLE_HINT)
             expect_shape(out, z.shape, what=what, revisit=STABLE)
             if not np.all(np.isfinite(np.asarray(out, dtype=np.float64))):
                 fail(f"{what} returned nan or inf. For large |z| the sigmoid is 0 or 1, not nan: "
@@ -123,7 +111,7 @@ def check_sigmoid_stable(sigmoid):
 
     limits = np.array([np.inf, -np.inf, 0.0])
     what = "sigmoid(np.array([inf, -inf, 0.0]))"
-    out = _strict_call(sigmoid, limits.copy(), what=what, revisit=STABLE, hint=STABLE_HINT)
+    out = strict_call(sigmoid, limits.copy(), what=what, revisit=STABLE, hint=STABLE_HINT)
     expected = np.array([1.0, 0.0, 0.5])
     if not (np.shape(out) == (3,) and np.array_equal(np.asarray(out, dtype=float), expected)):
         fail(f"{what} should give the exact limits 1 and 0, and 1/2 at z = 0.",

@@ -4,15 +4,14 @@ Softmax (forward, backward, and the memory of backward).
 Oracles: scipy.special.softmax and log_softmax, the closed form diag(s) - s s^T, and the checks'
 own central differences; never the reference solution.
 """
-import contextlib
 import tracemalloc
-import warnings
 
 import numpy as np
 from scipy import special
 
-from ._common import (call, central_difference, describe, expect_close, expect_dtype,
-                      expect_shape, expect_unchanged, fail, rng, snapshot)
+from ._common import (as_float, call, central_difference, describe, expect_close,
+                      expect_dtype, expect_shape, expect_unchanged, fail, matches, quiet_call,
+                      rng, snapshot, strict_call)
 
 DEFINITION = "Chapter 4, 'From C logits to a distribution' (exponentiate, divide by the sum over `axis`)"
 SHIFT = ("Chapter 4, 'Shift invariance and the log-sum-exp trick' (subtract each slice's own "
@@ -27,41 +26,14 @@ VJP = ("Chapter 4, 'Why backward never builds the Jacobian' "
 MB = 1024 * 1024
 
 
-@contextlib.contextmanager
-def _strict():
-    """Overflow, invalid values (nan) and division by zero raise. Underflow to zero is what a
-    stable softmax does on purpose (exp of a very negative number), so it is allowed."""
-    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
-            warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        yield
 
 
-def _quiet(fn, *args, what, revisit, **kwargs):
-    """Call student code with numpy's warnings silenced, to look at what it returns."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
-def _strict_call(fn, *args, what, revisit, **kwargs):
-    __tracebackhide__ = True  # noqa: F841
-    with _strict():
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
-def _as_float(x):
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
 
 
-def _same(got, expected, rtol=1e-6, atol=1e-10) -> bool:
-    got = _as_float(got)
-    expected = np.asarray(expected, dtype=np.float64)
-    return got is not None and got.shape == expected.shape and bool(
-        np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
 def _other_axes(ndim, axis):
@@ -76,14 +48,14 @@ def _diagnose_normalisation(out, z, axis, what, revisit_wrong_axis):
     """Name the two classic normalisation mistakes before a generic mismatch."""
     __tracebackhide__ = True  # noqa: F841
     expected = special.softmax(z, axis=axis)
-    if _same(out, expected):
+    if matches(out, expected):
         return
     for other in _other_axes(z.ndim, axis):
-        if _same(out, special.softmax(z, axis=other)):
+        if matches(out, special.softmax(z, axis=other)):
             fail(f"{what} normalised over axis {other} instead of axis {axis}: the values sum to "
                  f"one along the wrong axis.", expected=describe(expected),
                  got=describe(np.asarray(out)), revisit=revisit_wrong_axis)
-    arr = _as_float(out)
+    arr = as_float(out)
     if z.ndim > 1 and arr is not None and arr.shape == z.shape and np.all(np.isfinite(arr)) \
             and np.isclose(arr.sum(), 1.0) and not np.allclose(arr.sum(axis=axis), 1.0):
         fail(f"{what} normalised over the whole array (a sum with no axis), so only the total of "
@@ -147,9 +119,9 @@ def check_softmax_stability(softmax):
     __tracebackhide__ = True  # noqa: F841
     z = np.array([1000.0, 999.0, 998.0])
     what = "softmax(z) for z = [1000, 999, 998]"
-    out = _quiet(softmax, z, what=what, revisit=SHIFT)
+    out = quiet_call(softmax, z, what=what, revisit=SHIFT)
     expected = special.softmax(z)
-    arr = _as_float(out)
+    arr = as_float(out)
     if arr is not None and arr.shape == z.shape and not np.all(np.isfinite(arr)):
         fail(f"{what} returned nan or inf: exp(1000) overflows float64 (the limit is about 709). "
              "Subtract the maximum logit before exponentiating; the result does not change.",
@@ -157,9 +129,9 @@ def check_softmax_stability(softmax):
 
     Z = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]])
     what = "softmax(Z) for Z = [[1000, 999, 998], [-1000, -1001, -1002]]"
-    out = _quiet(softmax, Z, what=what, revisit=SHIFT)
+    out = quiet_call(softmax, Z, what=what, revisit=SHIFT)
     expected = special.softmax(Z, axis=-1)
-    arr = _as_float(out)
+    arr = as_float(out)
     if arr is not None and arr.shape == Z.shape and np.allclose(arr[0], expected[0]) \
             and not np.allclose(arr[1], expected[1]):
         fail(f"{what} is right for the first row but not the second. Subtracting one maximum for "
@@ -173,20 +145,20 @@ def check_softmax_stability(softmax):
         z = g.normal(scale=scale, size=shape)
         what = (f"softmax(z, axis={axis}) with z of shape {shape} and logits of size about "
                 f"{scale:g} (numpy warnings count as errors)")
-        out = _strict_call(softmax, z, axis=axis, what=what, revisit=SHIFT)
+        out = strict_call(softmax, z, axis=axis, what=what, revisit=SHIFT)
         expect_close(out, special.softmax(z, axis=axis), what=what, revisit=SHIFT)
 
     z = np.full(4, 1e4)
-    out = _strict_call(softmax, z, what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
+    out = strict_call(softmax, z, what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
     expect_close(out, np.full(4, 0.25), what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
     z = np.array([-1e4, 1e4, 0.0])
-    out = _strict_call(softmax, z, what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
+    out = strict_call(softmax, z, what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
     expect_close(out, [0.0, 1.0, 0.0], what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
 
     # float32's exp overflows past about 88.7.
     z32 = np.array([[100.0, 90.0, 80.0], [-300.0, -250.0, 120.0]], dtype=np.float32)
     what = "softmax(z) with float32 logits of about 100 (float32's exp overflows above 88.7)"
-    out = _strict_call(softmax, z32, what=what, revisit=SHIFT)
+    out = strict_call(softmax, z32, what=what, revisit=SHIFT)
     expect_close(out, special.softmax(z32.astype(np.float64), axis=-1), what=what, revisit=SHIFT,
                  rtol=1e-5, atol=1e-7)
 
@@ -210,15 +182,15 @@ def check_log_softmax_values(log_softmax):
                                 {"axis": axis}, axis)
         out = call(log_softmax, z, what=what, revisit=LOG_SOFTMAX, **kwargs)
         expected = special.log_softmax(z, axis=ax)
-        if not _same(out, expected) and _same(out, special.softmax(z, axis=ax)):
+        if not matches(out, expected) and matches(out, special.softmax(z, axis=ax)):
             fail(f"{what} returned the probabilities softmax(z), not their logarithms.",
                  expected=describe(expected), got=describe(np.asarray(out)), revisit=LOG_SOFTMAX)
         for other in _other_axes(z.ndim, ax):
-            if not _same(out, expected) and _same(out, special.log_softmax(z, axis=other)):
+            if not matches(out, expected) and matches(out, special.log_softmax(z, axis=other)):
                 fail(f"{what} normalised over axis {other} instead of axis {ax}.",
                      expected=describe(expected), got=describe(np.asarray(out)), revisit=AXIS)
         m = np.max(z, axis=ax, keepdims=True)
-        if not _same(out, expected) and (_same(out, expected - m) or _same(out, expected + m)):
+        if not matches(out, expected) and (matches(out, expected - m) or matches(out, expected + m)):
             fail(f"{what} is off by the maximum of each slice: log_softmax(z) = (z - m) - "
                  "log(sum(exp(z - m))); the m must be subtracted exactly once.",
                  expected=describe(expected), got=describe(np.asarray(out)), revisit=LOG_SOFTMAX)
@@ -245,8 +217,8 @@ def check_log_softmax_stability(log_softmax):
     __tracebackhide__ = True  # noqa: F841
     z = np.array([0.0, 1000.0])
     what = "log_softmax(z) for z = [0, 1000]"
-    out = _quiet(log_softmax, z, what=what, revisit=LOG_SOFTMAX)
-    arr = _as_float(out)
+    out = quiet_call(log_softmax, z, what=what, revisit=LOG_SOFTMAX)
+    arr = as_float(out)
     if arr is not None and arr.shape == z.shape and np.isneginf(arr[0]) and np.isfinite(arr[1]):
         fail(f"{what} contains -inf: that is log(softmax(z)), where softmax rounded e^-1000 to 0. "
              "Compute (z - m) - log(sum(exp(z - m))) directly; it never takes the log of a "
@@ -257,7 +229,7 @@ def check_log_softmax_stability(log_softmax):
              "exponentiating, and add it back outside the log.",
              expected=describe(np.array([-1000.0, 0.0])), got=describe(np.asarray(out)),
              revisit=SHIFT)
-    out = _strict_call(log_softmax, z, what=what + " (numpy warnings count as errors)",
+    out = strict_call(log_softmax, z, what=what + " (numpy warnings count as errors)",
                        revisit=LOG_SOFTMAX)
     expect_close(out, [-1000.0, 0.0], what=what, revisit=LOG_SOFTMAX)
 
@@ -266,18 +238,18 @@ def check_log_softmax_stability(log_softmax):
         z = g.normal(scale=scale, size=shape)
         what = (f"log_softmax(z, axis={axis}) with z of shape {shape} and logits of size about "
                 f"{scale:g} (numpy warnings count as errors)")
-        out = _strict_call(log_softmax, z, axis=axis, what=what, revisit=LOG_SOFTMAX)
+        out = strict_call(log_softmax, z, axis=axis, what=what, revisit=LOG_SOFTMAX)
         expect_close(out, special.log_softmax(z, axis=axis), what=what, revisit=LOG_SOFTMAX,
                      rtol=1e-9, atol=1e-9)
 
     Z = np.array([[1000.0, 0.0], [-1000.0, -1001.0]])
     what = "log_softmax(Z) for Z = [[1000, 0], [-1000, -1001]] (rows far apart)"
-    out = _strict_call(log_softmax, Z, what=what, revisit=SHIFT)
+    out = strict_call(log_softmax, Z, what=what, revisit=SHIFT)
     expect_close(out, special.log_softmax(Z, axis=-1), what=what, revisit=SHIFT)
 
     z32 = np.array([0.0, 500.0, -500.0], dtype=np.float32)
     what = "log_softmax(z) for float32 z = [0, 500, -500]"
-    out = _strict_call(log_softmax, z32, what=what, revisit=LOG_SOFTMAX)
+    out = strict_call(log_softmax, z32, what=what, revisit=LOG_SOFTMAX)
     expect_close(out, [-500.0, 0.0, -1000.0], what=what, revisit=LOG_SOFTMAX, rtol=1e-6)
 
 
@@ -302,16 +274,16 @@ def check_softmax_jacobian(softmax_jacobian):
         J = call(softmax_jacobian, z, what=what, revisit=JACOBIAN)
         s = special.softmax(z)
         closed = np.diag(s) - np.outer(s, s)
-        if C > 1 and _same(J, s * (1 - s)):
+        if C > 1 and matches(J, s * (1 - s)):
             fail(f"{what} returned the vector s * (1 - s), the diagonal only. The Jacobian is a "
                  "C x C matrix: every probability depends on every logit.",
                  expected=describe(closed), got=describe(np.asarray(J)), revisit=JACOBIAN)
-        if C > 1 and _same(J, np.diag(s * (1 - s))):
+        if C > 1 and matches(J, np.diag(s * (1 - s))):
             fail(f"{what} has the right diagonal s_i (1 - s_i) but zeros elsewhere. The "
                  "off-diagonal entries are -s_i s_j: raising one logit lowers every other "
                  "probability.", expected=describe(closed), got=describe(np.asarray(J)),
                  revisit=JACOBIAN)
-        if C > 1 and _same(J, np.diag(s) + np.outer(s, s)):
+        if C > 1 and matches(J, np.diag(s) + np.outer(s, s)):
             fail(f"{what} adds s s^T instead of subtracting it (its rows should sum to zero).",
                  expected=describe(closed), got=describe(np.asarray(J)), revisit=JACOBIAN)
         expect_shape(J, (C, C), what=what + " (a C x C matrix)", revisit=JACOBIAN)
@@ -322,7 +294,7 @@ def check_softmax_jacobian(softmax_jacobian):
 
     z = np.array([1000.0, 0.0, -1000.0])
     what = "softmax_jacobian(z) for z = [1000, 0, -1000] (numpy warnings count as errors)"
-    J = _strict_call(softmax_jacobian, z, what=what, revisit=SHIFT)
+    J = strict_call(softmax_jacobian, z, what=what, revisit=SHIFT)
     expect_close(J, np.zeros((3, 3)), what=what, revisit=SHIFT)
 
     zi = np.array([1, 2, 3])
@@ -349,7 +321,7 @@ def check_softmax_forward(Softmax):
         before = snapshot(z=z)
         layer = _make(Softmax)
         what = f"Softmax().forward(z) with z of shape {shape} and logits of size about {scale:g}"
-        out = _strict_call(layer.forward, z, what=what + " (numpy warnings count as errors)",
+        out = strict_call(layer.forward, z, what=what + " (numpy warnings count as errors)",
                            revisit=SHIFT)
         expected = special.softmax(z, axis=-1)
         _diagnose_normalisation(out, z, z.ndim - 1, what, AXIS + " (the layer normalises over "
@@ -379,21 +351,21 @@ def check_softmax_backward(Softmax):
         grad = call(layer.backward, G_passed, what=what, revisit=VJP)
         s = special.softmax(z, axis=-1)
         expected = _oracle_vjp(s, G)
-        if _same(grad, s * (1 - s)):
+        if matches(grad, s * (1 - s)):
             fail(f"{what} ignores grad_output: it returns s * (1 - s), the diagonal of the "
                  "Jacobian, whatever upstream gradient it is given. Backward must return the "
                  "vector-Jacobian product with grad_output.", expected=describe(expected),
                  got=describe(np.asarray(grad)), revisit=VJP)
-        if _same(grad, G * s * (1 - s)):
+        if matches(grad, G * s * (1 - s)):
             fail(f"{what} uses only the diagonal of the Jacobian, grad_output * s * (1 - s) (the "
                  "sigmoid's rule). The off-diagonal terms -s_i s_j give the extra "
                  "- s * sum(grad_output * s) term.", expected=describe(expected),
                  got=describe(np.asarray(grad)), revisit=JACOBIAN)
-        if len(shape) > 1 and _same(grad, s * (G - np.sum(G * s, axis=0, keepdims=True))):
+        if len(shape) > 1 and matches(grad, s * (G - np.sum(G * s, axis=0, keepdims=True))):
             fail(f"{what} sums grad_output * s over the batch axis (axis=0) instead of the class "
                  "axis (axis=-1).", expected=describe(expected), got=describe(np.asarray(grad)),
                  revisit=VJP)
-        if _same(grad, G * s - s):
+        if matches(grad, G * s - s):
             fail(f"{what} replaced sum(grad_output * s) by 1: that only holds when grad_output is "
                  "all ones.", expected=describe(expected), got=describe(np.asarray(grad)),
                  revisit=VJP)
@@ -449,7 +421,7 @@ def check_softmax_backward_memory(Softmax):
     what = f"Softmax.backward(grad_output) on a batch of shape ({N}, {C})"
     call(layer.forward, z, what=f"Softmax().forward(z) with z of shape ({N}, {C})", revisit=VJP)
     grad, peak = call(_peak_bytes, layer.backward, G, what=what, revisit=VJP)
-    if not _same(grad, expected, rtol=1e-6, atol=1e-12):
+    if not matches(grad, expected, rtol=1e-6, atol=1e-12):
         fail(f"{what} does not return the vector-Jacobian product yet, so its memory use is not "
              "judged. Make the backward test pass first.", expected=describe(expected),
              got=describe(np.asarray(grad)), revisit=VJP)
