@@ -5,11 +5,11 @@ Oracles: an explicit loop over the bins with (lo, hi] tests, the ECE written as
 sum_m |sum_{n in B_m} (correct_n - confidence_n)| / N, and scipy.optimize.minimize_scalar on the
 validation NLL computed with scipy.special.log_softmax; never the reference solution.
 """
-import warnings
 
 import numpy as np
 
-from ._common import call, describe, expect_close, expect_shape, expect_unchanged, fail, rng, snapshot
+from ._common import (describe, expect_close, expect_shape, expect_unchanged, fail, rng,
+                      snapshot, strict_call)
 
 RELIABILITY = ("Chapter 7, 'Reliability diagrams': equal-width bins ((m-1)/M, m/M] of the top-class "
                "confidence, each with its mean confidence, accuracy and count")
@@ -19,14 +19,6 @@ TEMPERATURE = "Chapter 7, 'Temperature scaling' and 'Fitting the temperature' (m
 T_RANGE = (0.01, 100.0)
 
 
-def _call(fn, *args, what, revisit, **kwargs):
-    """`call` with numpy's overflow, divide-by-zero and invalid-value warnings as failures.
-    Underflow is allowed: exp(-1000) = 0 is the right answer, not a mistake."""
-    __tracebackhide__ = True  # noqa: F841
-    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"), \
-            warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
 def _softmax(z):
@@ -61,7 +53,7 @@ def _top(probs, labels):
 
 def _curve(reliability_curve, probs, labels, n_bins, *, what, revisit=RELIABILITY):
     args = (probs, labels) if n_bins is None else (probs, labels, n_bins)
-    out = _call(reliability_curve, *args, what=what, revisit=revisit)
+    out = strict_call(reliability_curve, *args, what=what, revisit=revisit)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         fail(f"{what} should return three arrays: (bin confidence, bin accuracy, bin count).",
              expected="a tuple of 3 arrays", got=describe(out), revisit=revisit)
@@ -202,7 +194,7 @@ def check_ece(expected_calibration_error):
         what = (f"expected_calibration_error(probs, labels{'' if n_bins is None else f', n_bins={n_bins}'})"
                 f" with {desc}")
         args = (probs, labels) if n_bins is None else (probs, labels, n_bins)
-        got = _call(expected_calibration_error, *args, what=what, revisit=ECE)
+        got = strict_call(expected_calibration_error, *args, what=what, revisit=ECE)
         expect_unchanged(inputs, what=what, revisit=ECE)
         expect_shape(got, (), what=what + " (one number)", revisit=ECE)
         expected = _oracle_ece(probs, labels, M)
@@ -243,7 +235,7 @@ def check_ece(expected_calibration_error):
     probs = np.array([[0.8, 0.2]] * 10 + [[0.4, 0.6]] * 5)
     labels = np.array([0] * 8 + [1] * 2 + [1] * 3 + [0] * 2)
     what = "expected_calibration_error(probs, labels) for a perfectly calibrated model"
-    got = _call(expected_calibration_error, probs, labels, what=what, revisit=ECE)
+    got = strict_call(expected_calibration_error, probs, labels, what=what, revisit=ECE)
     expect_close(got, 0.0, what=what + " (80 % right at confidence 0.8, 60 % right at 0.6)",
                  revisit=ECE, atol=1e-12)
 
@@ -266,7 +258,7 @@ def _oracle_temperature(z, labels):
 
 def _fit(fit_temperature, z, labels, what):
     inputs = snapshot(logits=z, labels=labels)
-    T = _call(fit_temperature, z, labels, what=what, revisit=TEMPERATURE)
+    T = strict_call(fit_temperature, z, labels, what=what, revisit=TEMPERATURE)
     expect_unchanged(inputs, what=what, revisit=TEMPERATURE)
     try:
         T = float(np.asarray(T).reshape(()))

@@ -6,12 +6,11 @@ Oracles: the logit form of a threshold (z > log(t / (1 - t))), scikit-learn's `h
 training, the quality a trained model reaches on held-out data; never the reference solution.
 """
 import functools
-import warnings
 
 import numpy as np
 
-from ._common import (call, describe, expect_close, expect_shape, expect_unchanged, fail, rng,
-                      snapshot)
+from ._common import (describe, expect_close, expect_shape, expect_unchanged, fail, rng,
+                      snapshot, strict_call)
 
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
 METRICS = "Chapter 6, 'Measuring a set of predictions': Hamming loss, subset accuracy, per-class F1"
@@ -20,14 +19,6 @@ TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (gradient (S
          "the worked example's training loop")
 
 
-def _call(fn, *args, what, revisit, **kwargs):
-    """`call` with numpy's overflow, divide-by-zero and invalid-value warnings as failures.
-    Underflow is allowed: exp(-1000) = 0 is the right answer, not a mistake."""
-    __tracebackhide__ = True  # noqa: F841
-    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"), \
-            warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
 def _sigmoid(z):
@@ -71,7 +62,7 @@ def check_predict_multilabel(predict_multilabel):
         inputs = (snapshot(z=z, thresholds=thresholds) if isinstance(thresholds, np.ndarray)
                   else snapshot(z=z))
         expected = z > np.log(t / (1 - t))
-        out = _call(predict_multilabel, z, thresholds, what=what, revisit=PREDICT)
+        out = strict_call(predict_multilabel, z, thresholds, what=what, revisit=PREDICT)
         expect_unchanged(inputs, what=what, revisit=PREDICT)
         z = inputs["z"][1]
         out = _as_bool_array(out, what=what, revisit=PREDICT)
@@ -99,7 +90,7 @@ def check_predict_multilabel(predict_multilabel):
     # sigmoid(0) = 0.5 exactly: a label is predicted only when the probability EXCEEDS t.
     z = np.array([[0.0, 0.0, 1e-3], [-1e-3, 0.0, 0.0]])
     what = "predict_multilabel(z, 0.5) with logits 0 (probability exactly 0.5)"
-    out = _call(predict_multilabel, z, 0.5, what=what, revisit=PREDICT)
+    out = strict_call(predict_multilabel, z, 0.5, what=what, revisit=PREDICT)
     expected = z > 0
     if not np.array_equal(out, expected):
         fail(f"{what}: a label is predicted only when sigmoid(z) is strictly greater than the "
@@ -110,14 +101,14 @@ def check_predict_multilabel(predict_multilabel):
     z = np.array([[1e4, -1e4, 800.0, -800.0], [-50.0, 50.0, 1e3, -1e3]])
     t = np.array([0.5, 0.5, 0.999, 0.001])
     what = "predict_multilabel(z, thresholds) with logits of size 50 to 1e4"
-    out = _call(predict_multilabel, z, t, what=what, revisit=PREDICT + " (use the stable sigmoid "
+    out = strict_call(predict_multilabel, z, t, what=what, revisit=PREDICT + " (use the stable sigmoid "
                "given above)")
     expect_close(np.asarray(out, dtype=float), (z > np.log(t / (1 - t))).astype(float), what=what,
                  revisit=PREDICT, rtol=0, atol=0)
 
     z32 = g.normal(size=(3, 2)).astype(np.float32)
     what = "predict_multilabel(z, 0.4) with float32 logits"
-    out = _call(predict_multilabel, z32, 0.4, what=what, revisit=PREDICT)
+    out = strict_call(predict_multilabel, z32, 0.4, what=what, revisit=PREDICT)
     expect_close(np.asarray(out, dtype=float), (z32.astype(float) > np.log(0.4 / 0.6)).astype(float),
                  what=what, revisit=PREDICT, rtol=0, atol=0)
 
@@ -151,7 +142,7 @@ def check_hamming_subset(hamming_loss, subset_accuracy):
         wrong = Y_true.astype(bool) != Y_pred.astype(bool)
 
         what = f"hamming_loss(Y_true, Y_pred) for {kind} labels of shape {shape}"
-        got = _call(hamming_loss, Y_true, Y_pred, what=what, revisit=METRICS)
+        got = strict_call(hamming_loss, Y_true, Y_pred, what=what, revisit=METRICS)
         expected = metrics.hamming_loss(Y_true, Y_pred)
         expect_shape(got, (), what=what + " (one number)", revisit=METRICS)
         if not np.isclose(float(got), expected):
@@ -168,7 +159,7 @@ def check_hamming_subset(hamming_loss, subset_accuracy):
         expect_unchanged(inputs, what=what, revisit=METRICS)
 
         what = f"subset_accuracy(Y_true, Y_pred) for {kind} labels of shape {shape}"
-        got = _call(subset_accuracy, Y_true, Y_pred, what=what, revisit=METRICS)
+        got = strict_call(subset_accuracy, Y_true, Y_pred, what=what, revisit=METRICS)
         expected = metrics.accuracy_score(Y_true, Y_pred)
         expect_shape(got, (), what=what + " (one number)", revisit=METRICS)
         if not np.isclose(float(got), expected):
@@ -196,7 +187,7 @@ def check_f1_per_class(f1_per_class):
         C = Y_true.shape[1]
         inputs = snapshot(Y_true=Y_true, Y_pred=Y_pred)
         what = f"f1_per_class(Y_true, Y_pred) for {kind} labels of shape {Y_true.shape}"
-        got = _call(f1_per_class, Y_true, Y_pred, what=what,
+        got = strict_call(f1_per_class, Y_true, Y_pred, what=what,
                 revisit=METRICS + " (compute 2TP / (2TP + FP + FN) without dividing by 0)")
         expected = np.array([metrics.f1_score(Y_true[:, k], Y_pred[:, k], zero_division=0)
                              for k in range(C)])
@@ -254,7 +245,7 @@ def check_tune_thresholds(tune_thresholds):
     inputs = snapshot(probs=probs, Y=Y, grid=grid)
     what = (f"tune_thresholds(probs, Y, grid) with probs of shape {probs.shape} and "
             f"grid = {grid[0]:.2f}, {grid[1]:.2f}, ..., {grid[-1]:.2f}")
-    got = _call(tune_thresholds, probs, Y, grid, what=what, revisit=THRESHOLDS)
+    got = strict_call(tune_thresholds, probs, Y, grid, what=what, revisit=THRESHOLDS)
     expect_shape(got, (C,), what=what + " (one threshold per class)", revisit=THRESHOLDS)
     got_arr = np.asarray(got, dtype=float)
     if not np.allclose(got_arr, expected):
@@ -293,7 +284,7 @@ def check_tune_thresholds(tune_thresholds):
     y1 = (g.random((50, 1)) < p1).astype(int)
     grid1 = [0.25, 0.5, 0.75]
     what = "tune_thresholds(probs, Y, grid) with one class, integer Y and grid = [0.25, 0.5, 0.75]"
-    got = _call(tune_thresholds, p1, y1, grid1, what=what, revisit=THRESHOLDS)
+    got = strict_call(tune_thresholds, p1, y1, grid1, what=what, revisit=THRESHOLDS)
     expected = np.asarray(grid1)[np.argmax(_f1_table(p1, y1, grid1), axis=0)]
     expect_close(got, expected, what=what, revisit=THRESHOLDS)
 
@@ -321,14 +312,14 @@ def _digits_cached():
 
 def _train(train_multilabel, X, Y, lr, epochs, seed=0):
     what = f"train_multilabel(X, Y, lr={lr}, epochs={epochs}, seed={seed}) with X {X.shape}, Y {Y.shape}"
-    model = _call(train_multilabel, X, Y, lr, epochs, seed=seed, what=what, revisit=TRAIN)
+    model = strict_call(train_multilabel, X, Y, lr, epochs, seed=seed, what=what, revisit=TRAIN)
     C, D = Y.shape[1], X.shape[1]
     if not hasattr(model, "forward") or not hasattr(model, "W") or not hasattr(model, "b"):
         fail(f"{what} should return the trained Linear layer (with forward, W and b).",
              expected="a Linear", got=describe(model), revisit=TRAIN)
     expect_shape(model.W, (C, D), what=f"the W of the layer returned by {what}", revisit=TRAIN)
     expect_shape(model.b, (C,), what=f"the b of the layer returned by {what}", revisit=TRAIN)
-    Z = _call(model.forward, X, what=f"forward(X) of the layer returned by {what}",
+    Z = strict_call(model.forward, X, what=f"forward(X) of the layer returned by {what}",
               revisit=TRAIN)
     expect_shape(Z, Y.shape, what=f"the logits of the layer returned by {what}", revisit=TRAIN)
     if not np.all(np.isfinite(Z)):

@@ -1,0 +1,279 @@
+"""Buggy and alternative correct implementations for the `multilabel` exercise."""
+from . import bug, correct
+
+# --- multilabel-predict -------------------------------------------------------------------------
+
+PREDICT = '''
+def predict_multilabel(z, thresholds=0.5):
+    t = np.asarray(thresholds, dtype=np.float64)
+    {body}
+'''
+
+
+def predict(body):
+    return PREDICT.format(body=body)
+
+
+# --- multilabel-metrics -------------------------------------------------------------------------
+
+HAMMING = '''
+def hamming_loss(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true).astype(bool), np.asarray(Y_pred).astype(bool)
+    return float(np.mean(Y_true != Y_pred))
+'''
+SUBSET = '''
+def subset_accuracy(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true).astype(bool), np.asarray(Y_pred).astype(bool)
+    return float(np.mean(np.all(Y_true == Y_pred, axis=1)))
+'''
+F1_COUNTS = '''
+def f1_per_class(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true).astype(bool), np.asarray(Y_pred).astype(bool)
+    tp = np.sum(Y_true & Y_pred, axis=0)
+    fp = np.sum(~Y_true & Y_pred, axis=0)
+    fn = np.sum(Y_true & ~Y_pred, axis=0)
+    {body}
+'''
+F1_GOOD = ("d = 2 * tp + fp + fn\n"
+           "    return np.where(d > 0, 2 * tp / np.maximum(d, 1), 0.0)")
+
+
+def metrics(hamming=HAMMING, subset=SUBSET, f1=F1_COUNTS.format(body=F1_GOOD)):
+    return hamming + subset + f1
+
+
+# --- multilabel-thresholds ----------------------------------------------------------------------
+
+THRESHOLDS = '''
+def tune_thresholds(probs, Y, grid):
+    probs = np.asarray(probs, dtype=float)
+    Y = np.asarray(Y).astype(bool)
+    grid = np.asarray(grid, dtype=float)
+    table = []
+    for t in grid:
+        pred = {rule}
+        tp = np.sum(pred & Y, axis=0)
+        fp = np.sum(pred & ~Y, axis=0)
+        fn = np.sum(~pred & Y, axis=0)
+        {score}
+    table = np.array(table)            # (len(grid), C)
+    {pick}
+'''
+SCORE_F1 = ("d = 2 * tp + fp + fn\n"
+            "        table.append(np.where(d > 0, 2 * tp / np.maximum(d, 1), 0.0))")
+
+
+def thresholds(rule="probs > t", score=SCORE_F1, pick="return grid[np.argmax(table, axis=0)]"):
+    return THRESHOLDS.format(rule=rule, score=score, pick=pick)
+
+
+# --- multilabel-train ---------------------------------------------------------------------------
+
+TRAIN = '''
+def train_multilabel(X, Y, lr, epochs, seed=0):
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    C, D = Y.shape[1], X.shape[1]
+    {init}
+    model = Linear(W0, np.zeros(C))
+    for _ in range({epochs}):
+        Z = model.forward(X)
+        {grad}
+        model.backward(G)
+        model.W = model.W {sign} lr * model.grad_W
+        {bias}
+    return model
+'''
+
+
+def train(init="W0 = 0.01 * np.random.default_rng(seed).normal(size=(C, D))",
+          epochs="epochs", grad="G = (sigmoid(Z) - Y) / Z.size", sign="-",
+          bias="model.b = model.b - lr * model.grad_b"):
+    return TRAIN.format(init=init, epochs=epochs, grad=grad, sign=sign, bias=bias)
+
+
+BUGS = [
+    # --- multilabel-predict ---
+    bug("multilabel-predict", "softmax used for multi-label",
+        predict("e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n"
+                "    return e / e.sum(axis=-1, keepdims=True) > t"),
+        "test-multilabel-predict", "softmax"),
+    bug("multilabel-predict", "one threshold (the first) where per-class ones were asked",
+        predict("return sigmoid(z) > np.atleast_1d(t)[0]"),
+        "test-multilabel-predict", "same threshold"),
+    bug("multilabel-predict", ">= instead of >",
+        predict("return sigmoid(z) >= t"), "test-multilabel-predict", "strictly greater"),
+    bug("multilabel-predict", "compares logits with probability thresholds",
+        predict("return np.asarray(z) > t"), "test-multilabel-predict", "compares the logits"),
+    bug("multilabel-predict", "returns the kept probabilities instead of bools",
+        predict("s = sigmoid(z)\n    return np.where(s > t, s, 0.0)"),
+        "test-multilabel-predict", "bool"),
+    bug("multilabel-predict", "naive sigmoid that overflows",
+        predict("return 1 / (1 + np.exp(-np.asarray(z))) > t"),
+        "test-multilabel-predict", "floating-point warning"),
+    bug("multilabel-predict", "shifts the caller's logits in place",
+        predict("z -= np.log(t / (1 - t))\n    return z > 0"),
+        "test-multilabel-predict", "modified its input"),
+    bug("multilabel-predict", "thresholds lined up with the rows",
+        predict("return sigmoid(z) > t.reshape(-1, 1)"),
+        "test-multilabel-predict", "raised ValueError"),
+
+    # --- multilabel-metrics ---
+    bug("multilabel-metrics", "F1 divides by zero for an absent class",
+        metrics(f1=F1_COUNTS.format(body="return 2 * tp / (2 * tp + fp + fn)")),
+        "test-f1-per-class", "floating-point warning"),
+    bug("multilabel-metrics", "F1 silences the 0/0 and returns nan",
+        metrics(f1=F1_COUNTS.format(body="with np.errstate(all='ignore'):\n"
+                                         "        return 2 * tp / (2 * tp + fp + fn)")),
+        "test-f1-per-class", "contains nan"),
+    bug("multilabel-metrics", "Jaccard index instead of F1",
+        metrics(f1=F1_COUNTS.format(body="d = tp + fp + fn\n"
+                                         "    return np.where(d > 0, tp / np.maximum(d, 1), 0.0)")),
+        "test-f1-per-class", "Jaccard"),
+    bug("multilabel-metrics", "one F1 for all classes (micro-F1)",
+        metrics(f1=F1_COUNTS.format(body="tp, fp, fn = tp.sum(), fp.sum(), fn.sum()\n    "
+                                         + F1_GOOD)),
+        "test-f1-per-class", "one F1 per class"),
+    bug("multilabel-metrics", "F1 per example (axis 1)",
+        metrics(f1=F1_COUNTS.replace("axis=0", "axis=1").format(body=F1_GOOD)),
+        "test-f1-per-class", "one F1 per class"),
+    bug("multilabel-metrics", "Hamming loss counts examples with any mistake",
+        metrics(hamming=HAMMING.replace("np.mean(Y_true != Y_pred)",
+                                        "np.mean(np.any(Y_true != Y_pred, axis=1))")),
+        "test-hamming-subset", "at least one wrong label"),
+    bug("multilabel-metrics", "Hamming loss is a count, not a fraction",
+        metrics(hamming=HAMMING.replace("np.mean(Y_true != Y_pred)", "np.sum(Y_true != Y_pred)")),
+        "test-hamming-subset", "number of wrong answers"),
+    bug("multilabel-metrics", "subset accuracy averages the individual answers",
+        metrics(subset=SUBSET.replace("np.mean(np.all(Y_true == Y_pred, axis=1))",
+                                      "np.mean(Y_true == Y_pred)")),
+        "test-hamming-subset", "ALL its labels"),
+
+    # --- multilabel-thresholds ---
+    bug("multilabel-thresholds", "one threshold (best macro-F1) where per-class ones were asked",
+        thresholds(pick="return np.full(table.shape[1], grid[np.argmax(table.mean(axis=1))])"),
+        "test-tune-thresholds", "same threshold"),
+    bug("multilabel-thresholds", "ties go to the last grid value",
+        thresholds(pick="return grid[len(grid) - 1 - np.argmax(table[::-1], axis=0)]"),
+        "test-tune-thresholds", "LAST grid value"),
+    bug("multilabel-thresholds", "predicts with probs >= t", thresholds(rule="probs >= t"),
+        "test-tune-thresholds", "probs >= t"),
+    bug("multilabel-thresholds", "maximises accuracy instead of F1",
+        thresholds(score="table.append(np.mean(pred == Y, axis=0))"),
+        "test-tune-thresholds", "accuracy"),
+    bug("multilabel-thresholds", "returns grid positions instead of thresholds",
+        thresholds(pick="return np.argmax(table, axis=0)"), "test-tune-thresholds", "positions"),
+    bug("multilabel-thresholds", "argmax over the classes instead of the grid",
+        thresholds(pick="return grid[np.argmax(table, axis=1)]"),
+        "test-tune-thresholds", "one threshold per class"),
+    bug("multilabel-thresholds", "F1 with a 0/0 for a class without positives",
+        thresholds(score="table.append(2 * tp / (2 * tp + fp + fn))"),
+        "test-tune-thresholds", "floating-point warning"),
+
+    # --- multilabel-train ---
+    bug("multilabel-train", "softmax gradient used for multi-label",
+        train(grad="E = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
+                   "        G = (E / E.sum(axis=1, keepdims=True) - Y) / Z.size"),
+        {"test-train-loss", "test-train-quality"}, "every class has its own sigmoid"),
+    bug("multilabel-train", "forgets the bias gradient", train(bias="pass"),
+        "test-train-quality", "never changed"),
+    bug("multilabel-train", "gradient ascent (wrong sign)", train(sign="+"),
+        {"test-train-loss", "test-train-quality"}, "go down"),
+    bug("multilabel-train", "ignores epochs", train(epochs="200"),
+        "test-train-loss", "whatever `epochs` is"),
+    bug("multilabel-train", "sums the gradient instead of averaging it",
+        train(grad="G = sigmoid(Z) - Y"), {"test-train-loss", "test-train-quality"},
+        "well below log 2"),
+    bug("multilabel-train", "standardises the caller's X in place",
+        train(init="X = np.asarray(X)\n    X -= X.mean(axis=0)\n"
+                   "    W0 = 0.01 * np.random.default_rng(seed).normal(size=(C, D))").replace(
+            "    X = np.asarray(X, dtype=float)\n", "", 1),
+        {"test-train-loss", "test-train-quality"}, "modified its input"),
+    bug("multilabel-train", "ignores the seed", train(init="W0 = 0.01 * np.random.normal(size=(C, D))"),
+        "test-train-loss", "same seed"),
+]
+
+CORRECT = [
+    correct("multilabel-predict", "compares logits with the log-odds of the thresholds",
+            predict("return np.asarray(z) > np.log(t / (1 - t))")),
+    correct("multilabel-predict", "tanh form of the sigmoid",
+            predict("return 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2)) > t")),
+    correct("multilabel-predict", "explicit broadcasting with np.broadcast_to",
+            predict("z = np.asarray(z)\n"
+                    "    return np.greater(sigmoid(z), np.broadcast_to(t, z.shape))")),
+    correct("multilabel-metrics", "np.divide with where= and einsum counts", '''
+def hamming_loss(Y_true, Y_pred):
+    return float(np.count_nonzero(np.asarray(Y_true, bool) ^ np.asarray(Y_pred, bool))
+                 / np.size(Y_true))
+
+
+def subset_accuracy(Y_true, Y_pred):
+    wrong = np.asarray(Y_true, bool) ^ np.asarray(Y_pred, bool)
+    return float(1.0 - np.mean(wrong.any(axis=1)))
+
+
+def f1_per_class(Y_true, Y_pred):
+    t = np.asarray(Y_true, dtype=float)
+    p = np.asarray(Y_pred, dtype=float)
+    tp = np.einsum("nc,nc->c", t, p)
+    denominator = t.sum(axis=0) + p.sum(axis=0)        # = 2TP + FP + FN
+    out = np.zeros_like(tp)
+    np.divide(2 * tp, denominator, out=out, where=denominator > 0)
+    return out
+'''),
+    correct("multilabel-metrics", "precision and recall, then their harmonic mean", '''
+def hamming_loss(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true) == 1, np.asarray(Y_pred) == 1
+    return (Y_true != Y_pred).sum() / Y_true.size
+
+
+def subset_accuracy(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true) == 1, np.asarray(Y_pred) == 1
+    return (Y_true == Y_pred).all(axis=1).mean()
+
+
+def f1_per_class(Y_true, Y_pred):
+    Y_true, Y_pred = np.asarray(Y_true) == 1, np.asarray(Y_pred) == 1
+    tp = (Y_true & Y_pred).sum(axis=0).astype(float)
+    predicted, present = Y_pred.sum(axis=0), Y_true.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, present, out=np.zeros_like(tp), where=present > 0)
+    total = precision + recall
+    return np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
+'''),
+    correct("multilabel-thresholds", "a loop that keeps strictly better thresholds", '''
+def tune_thresholds(probs, Y, grid):
+    probs, Y = np.asarray(probs, dtype=float), np.asarray(Y).astype(bool)
+    best_t = np.full(probs.shape[1], float(grid[0]))
+    best_f1 = np.full(probs.shape[1], -1.0)
+    for t in grid:
+        f1 = f1_per_class(Y, probs > t)
+        better = f1 > best_f1
+        best_t[better] = t
+        best_f1[better] = f1[better]
+    return best_t
+'''),
+    correct("multilabel-thresholds", "one class at a time with a Python max", '''
+def tune_thresholds(probs, Y, grid):
+    probs, Y = np.asarray(probs, dtype=float), np.asarray(Y).astype(bool)
+    out = []
+    for k in range(probs.shape[1]):
+        scores = [f1_per_class(Y[:, [k]], probs[:, [k]] > t)[0] for t in grid]
+        out.append(grid[scores.index(max(scores))])
+    return np.array(out, dtype=float)
+'''),
+    correct("multilabel-train", "zero initial weights", train(init="W0 = np.zeros((C, D))")),
+    correct("multilabel-train", "gradients by hand, without Linear.backward", '''
+def train_multilabel(X, Y, lr, epochs, seed=0):
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    N, D = X.shape
+    C = Y.shape[1]
+    W = np.random.default_rng(seed).normal(scale=0.01, size=(C, D))
+    b = np.zeros(C)
+    for _ in range(epochs):
+        G = (sigmoid(X @ W.T + b) - Y) / (N * C)
+        W = W - lr * (G.T @ X)
+        b = b - lr * G.sum(axis=0)
+    return Linear(W, b)
+'''),
+]
