@@ -60,9 +60,16 @@ def _workspace(out: Path, cell_timeout: float) -> Path:
     return root
 
 
-def _register_sources(pool: Pool, assignments: list[str]) -> None:
-    """nbgrader's generate_assignment, which records each source's cells in the gradebook."""
-    for outcome in pool.run([Job("generate", a, "") for a in assignments]):
+def _prepare_gradebook(pool: Pool, root: Path, subs: list[collect.Submission]) -> None:
+    """Create the gradebook and every student once, here, then run nbgrader's
+    generate_assignment (which records each source's cells) in a warm worker, one assignment at
+    a time. Workers creating the tables or the same student at the same time would collide."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in sorted({s.student for s in subs}):
+            gb.update_or_create_student(student)
+    for assignment in sorted({s.assignment for s in subs}):  # one at a time: they are quick
+        (outcome,) = pool.run([Job("generate", assignment, "")])
         if not outcome.success:
             raise RuntimeError(f"nbgrader generate_assignment {outcome.job.assignment} failed:\n"
                                f"{outcome.log}\n{outcome.error}")
@@ -182,7 +189,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     root = _workspace(out, cell_timeout)
     with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
         notes, review = _inspect(subs)
-        _register_sources(pool, sorted({s.assignment for s in subs}))
+        _prepare_gradebook(pool, root, subs)
         for s in subs:
             dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
             # The whole folder, as nbgrader expects: collect's timestamp.txt and

@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from autograder import course, notebooks
-from tests.catalog import catalog, checks_module, run_checks
+from tests.catalog import catalog, checks_module, run_cells, run_checks
 
 ASSIGNMENTS = course.assignments()
 BUGS = [(a, impl) for a in ASSIGNMENTS for impl in catalog(a).BUGS]
@@ -23,12 +23,22 @@ def test_reference_solution_passes_every_check(assignment):
     assert run_checks(assignment) == {t: None for t in checks_module(assignment).TESTS}
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_solution_passes_every_test_cell(assignment):
+    assert run_cells(assignment) == {t: None for t in checks_module(assignment).TESTS}
+
+
 @pytest.mark.parametrize("case", BUGS, ids=map(_id, BUGS))
 def test_catalogued_bug_loses_points_where_it_should(case):
+    """The cells that lose points when the notebook runs (visible asserts and hidden checks) are
+    exactly `fails`; the hidden checks alone catch the same, and name the mistake."""
     assignment, impl = case
+    cells = run_cells(assignment, {impl.cell: impl.code})
+    failed = {t for t, message in cells.items() if message}
+    assert failed == impl.fails, f"{impl.name}: cells failed {sorted(failed)}, expected {sorted(impl.fails)}"
     results = run_checks(assignment, {impl.cell: impl.code})
     failed = {t for t, message in results.items() if message}
-    assert failed == impl.fails, f"{impl.name}: failed {sorted(failed)}, expected {sorted(impl.fails)}"
+    assert failed == impl.fails, f"{impl.name}: checks failed {sorted(failed)}, expected {sorted(impl.fails)}"
     first = next(results[t] for t in checks_module(assignment).TESTS if results[t])
     assert impl.says.lower() in first.lower(), f"message does not name the mistake:\n{first}"
     assert "expected" in first or "revisit" in first  # it teaches, not just fails
@@ -38,6 +48,8 @@ def test_catalogued_bug_loses_points_where_it_should(case):
 @pytest.mark.parametrize("case", CORRECT, ids=map(_id, CORRECT))
 def test_alternative_correct_implementation_gets_full_marks(case):
     assignment, impl = case
+    assert run_cells(assignment, {impl.cell: impl.code}) == {
+        t: None for t in checks_module(assignment).TESTS}
     assert run_checks(assignment, {impl.cell: impl.code}) == {
         t: None for t in checks_module(assignment).TESTS}
 

@@ -40,11 +40,9 @@ def catalog(assignment: str):
 
 
 def run_checks(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Run every hidden check on the source notebook's code with some solution cells replaced.
-    Returns test cell grade id -> failure message (None when the check passed)."""
-    namespace: dict = {}
-    code = notebooks.program(notebooks.read(course.source_notebook(assignment)), answers)
-    exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)
+    """The hidden checks alone, on the source notebook's code with some solution cells replaced.
+    Returns test cell grade id -> the check's failure message (None when it passed)."""
+    namespace = _run_solution_cells(assignment, answers)
     results = {}
     for test_id, check in checks_module(assignment).TESTS.items():
         args = {name: namespace[name] for name in inspect.signature(check).parameters}
@@ -54,3 +52,26 @@ def run_checks(assignment: str, answers: dict[str, str] | None = None) -> dict[s
         except CheckFailed as failure:
             results[test_id] = str(failure)
     return results
+
+
+def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Each test cell whole (visible asserts, then the hidden check), as nbgrader's autograder
+    runs it: test cell grade id -> what it raised (None when the cell passed)."""
+    nb = notebooks.read(course.source_notebook(assignment))
+    namespace = _run_solution_cells(assignment, answers)
+    results = {}
+    for cell in nb.cells:
+        if notebooks.is_test(cell):
+            try:
+                exec(compile(cell.source, f"<{notebooks.grade_id(cell)}>", "exec"), namespace)
+                results[notebooks.grade_id(cell)] = None
+            except Exception as failure:  # a visible assert, a hidden check, the student's code
+                results[notebooks.grade_id(cell)] = f"{type(failure).__name__}: {failure}"
+    return results
+
+
+def _run_solution_cells(assignment: str, answers: dict[str, str] | None) -> dict:
+    namespace: dict = {}
+    code = notebooks.program(notebooks.read(course.source_notebook(assignment)), answers)
+    exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)
+    return namespace
