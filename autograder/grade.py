@@ -16,8 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import collect, course, integrity, notebooks
+from . import course
 from .workers import Job, Outcome, Pool
+
+# collect, integrity and notebooks import nbformat and nbgrader (seconds): grade() imports
+# them once its workers are starting, so that both happen at the same time.
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole
 CELL_TIMEOUT = 60       # seconds for one cell
@@ -60,7 +63,7 @@ def _workspace(out: Path, cell_timeout: float) -> Path:
     return root
 
 
-def _prepare_gradebook(pool: Pool, root: Path, subs: list[collect.Submission]) -> None:
+def _prepare_gradebook(pool: Pool, root: Path, subs) -> None:
     """Create the gradebook and every student once, here, then run nbgrader's
     generate_assignment (which records each source's cells) in a warm worker, one assignment at
     a time. Workers creating the tables or the same student at the same time would collide."""
@@ -94,6 +97,7 @@ def _progress(root: Path, total: int, log):
 def _autograde(pool, root, subs, notes, review, log):
     """Autograde every submission; add what happened to `notes` and `review`. Returns the
     submissions whose autograding failed and those whose feedback is held back."""
+    from . import integrity, notebooks
     graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs],
                       _progress(root, len(subs), log))
     failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
@@ -114,6 +118,7 @@ def _autograde(pool, root, subs, notes, review, log):
 
 def _inspect(subs):
     """Notes and review flags from comparing each submission with its released version."""
+    from . import integrity, notebooks
     notes, review = {}, {}
     released = {}
     lower = Counter(s.student.lower() for s in {s.student: s for s in subs}.values())
@@ -131,7 +136,7 @@ def _inspect(subs):
     return notes, review
 
 
-def _read_gradebook(root: Path, subs: list[collect.Submission]) -> dict:
+def _read_gradebook(root: Path, subs) -> dict:
     from nbgrader.api import Gradebook, MissingEntry
     rows = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -152,7 +157,7 @@ def _read_gradebook(root: Path, subs: list[collect.Submission]) -> dict:
     return rows
 
 
-def _write_csv(path: Path, rows: list[Row], problems: list[collect.Problem]) -> None:
+def _write_csv(path: Path, rows: list[Row], problems) -> None:
     cells = []
     for row in rows:
         cells += [c for c in row.max_scores if c not in cells]
@@ -180,18 +185,21 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     if unknown:
         raise ValueError(f"unknown assignment(s) {sorted(unknown)}; known: {course.assignments()}")
     workers = workers or os.cpu_count() or 1
+    os.environ["PATH"] = course.environment()["PATH"]  # nbgrader runs `alembic` from this venv
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 
-    subs, problems = collect.find(Path(submissions), names)
-    log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
     root = _workspace(out, cell_timeout)
     with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
+        from . import collect
+        subs, problems = collect.find(Path(submissions), names)
+        log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
         notes, review = _inspect(subs)
         _prepare_gradebook(pool, root, subs)
         for s in subs:
             dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
             # The whole folder, as nbgrader expects: collect's timestamp.txt and
             # submission_secret.txt (late penalties, release_feedback) and any data files.
             shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True,

@@ -90,10 +90,12 @@ class Pool:
     job_timeout: float
     memory_limit: int = 4 * 2 ** 30
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
+    _pool: list = field(default_factory=list)  # the running workers, once entered
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, args=(child, self.course_root, self.env, self.memory_limit), daemon=True)
+        proc = self._ctx.Process(target=_serve, daemon=True,
+                                 args=(child, self.course_root, self.env, self.memory_limit))
         proc.start()
         child.close()
         return _Worker(proc, parent)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,11 +55,19 @@ def make_submissions(root: Path, assignment: str, n: int) -> None:
         nbformat.write(nb, str(path))
 
 
-def timed(cmd, cwd) -> float:
+CPU = {"plain": 0.0, "ours": 0.0}  # CPU seconds of all processes a run started
+
+
+def timed(cmd, cwd, label) -> float:
+    """Wall seconds of a command; its CPU seconds (with its kernels') go to CPU[label]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=course.environment(), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[label] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall
 
 
 def plain_nbgrader(subs: Path, work: Path, assignment: str) -> float:
@@ -71,23 +81,26 @@ def plain_nbgrader(subs: Path, work: Path, assignment: str) -> float:
         "c.CourseDirectory.release_directory = 'release'\n"
         f"c.CourseDirectory.db_url = 'sqlite:///{root}/gradebook.db'\n")
     nbg = str(Path(sys.executable).parent / "nbgrader")
-    return sum(timed([nbg, step, assignment, "--force"], root)
+    return sum(timed([nbg, step, assignment, "--force"], root, "plain")
                for step in ("generate_assignment", "autograde", "generate_feedback"))
 
 
 def ours(subs: Path, work: Path, assignment: str, workers: int) -> float:
     return timed([sys.executable, "-m", "autograder", "grade", "--submissions", str(subs),
                   "--out", str(work / "ours"), "--assignment", assignment,
-                  "--workers", str(workers)], REPO)
+                  "--workers", str(workers)], REPO, "ours")
 
 
-def floor(repeats: int = 5) -> float:
-    """Seconds to start a kernel and run a notebook with one empty cell."""
-    start = time.perf_counter()
-    for _ in range(repeats):
+def floor(repeats: int = 7) -> float:
+    """Seconds to start a kernel and run a notebook with one empty cell (median, after one
+    warm-up run)."""
+    times = []
+    for _ in range(repeats + 1):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+        start = time.perf_counter()
         NotebookClient(nb, kernel_name="python3").execute()
-    return (time.perf_counter() - start) / repeats
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
 
 
 def checks_compute(assignment: str, repeats: int = 3) -> float:
@@ -116,6 +129,8 @@ def main() -> None:
           f"({t_plain / n:.2f} s per notebook)")
     print(f"python -m autograder grade --workers {w}:                      {t_ours:7.1f} s "
           f"({t_ours / n:.2f} s per notebook, {per_nb:.2f} core-s per notebook)")
+    print(f"average cores busy: plain {CPU['plain'] / t_plain:.2f}, ours {CPU['ours'] / t_ours:.2f}; "
+          f"CPU seconds per notebook: plain {CPU['plain'] / n:.2f}, ours {CPU['ours'] / n:.2f}")
     print(f"speed-up over plain nbgrader:                                 {t_plain / t_ours:7.2f}x")
     print(f"floor: kernel start + empty notebook {t_floor:.2f} s; checks' own compute "
           f"{t_checks:.2f} s; floor + checks {t_floor + t_checks:.2f} s")

@@ -58,3 +58,18 @@ def test_report_and_nbgrader_export_work(graded):
     proc = course.nbgrader("export", "--to", str(graded / "export.csv"), cwd=graded / "course")
     assert proc.returncode == 0
     assert (graded / "export.csv").read_text().count("\n") == 1 + len(examples.STUDENTS) * len(ASSIGNMENTS)
+
+
+def test_grading_works_without_the_virtual_environment_on_path(tmp_path):
+    """`.venv/bin/python -m autograder grade` with a bare PATH (nbgrader needs its `alembic`)."""
+    one = tmp_path / "submissions" / "alice-correct" / "logits"
+    one.mkdir(parents=True)
+    (one / "logits.ipynb").write_bytes(
+        (course.EXAMPLES / "alice-correct" / "logits" / "logits.ipynb").read_bytes())
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(tmp_path / "submissions"), "--out", str(tmp_path / "out")],
+                          cwd=course.REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(tmp_path / "out" / "grades.csv") as f:
+        assert float(next(csv.DictReader(f))["total"]) == 10
