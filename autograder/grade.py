@@ -94,16 +94,21 @@ def _progress(root: Path, total: int, log):
     return report
 
 
+def _graded_notebook(root: Path, s) -> Path:
+    """Where nbgrader writes a submission's autograded notebook."""
+    return root / "autograded" / s.student / s.assignment / f"{s.assignment}.ipynb"
+
+
 def _autograde(pool, root, subs, notes, review, log):
-    """Autograde every submission; add what happened to `notes` and `review`. Returns the
-    submissions whose autograding failed and those whose feedback is held back."""
+    """Autograde every submission; add what happened, failures included, to `notes` and
+    `review`."""
     from . import integrity, notebooks
     graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs],
                       _progress(root, len(subs), log))
     failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
     for s in subs:
         key = (s.student, s.assignment)
-        graded_nb = root / "autograded" / s.student / s.assignment / f"{s.assignment}.ipynb"
+        graded_nb = _graded_notebook(root, s)
         if graded_nb.exists():
             more, flag = integrity.after_grading(notebooks.read(graded_nb))
             notes[key] += more
@@ -112,28 +117,29 @@ def _autograde(pool, root, subs, notes, review, log):
             review[key] = True
             err = failed[key].error.strip()
             notes[key].append(err.splitlines()[-1][:300] if err else "autograding failed")
-    held = {k for k in notes if any("code in cell" in n for n in notes[k])}
-    return failed, held
 
 
 def _inspect(subs):
-    """Notes and review flags from comparing each submission with its released version."""
+    """Notes and review flags from comparing each submission with its released version, and
+    the submissions whose feedback is held back."""
     from . import integrity, notebooks
-    notes, review = {}, {}
+    notes, review, held = {}, {}, set()
     released = {}
     lower = Counter(s.student.lower() for s in {s.student: s for s in subs}.values())
     for s in subs:
         key = (s.student, s.assignment)
         if s.assignment not in released:
             released[s.assignment] = notebooks.read(course.student_notebook(s.assignment))
-        notes[key], review[key] = integrity.before_grading(notebooks.read(s.path),
-                                                           released[s.assignment])
+        notes[key], review[key], hold = integrity.before_grading(notebooks.read(s.path),
+                                                                 released[s.assignment])
+        if hold:
+            held.add(key)
         if lower[s.student.lower()] > 1:
             others = sorted({t.student for t in subs if t.student.lower() == s.student.lower()}
                             - {s.student})
             notes[key].append(f"possible duplicate student: {', '.join(others)} differs only in case")
             review[key] = True
-    return notes, review
+    return notes, review, held
 
 
 def _read_gradebook(root: Path, subs) -> dict:
@@ -195,7 +201,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         from . import collect
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-        notes, review = _inspect(subs)
+        notes, review, held = _inspect(subs)
         _prepare_gradebook(pool, root, subs)
         for s in subs:
             dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
@@ -206,10 +212,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
                             ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")])
             shutil.copyfile(s.path, dest)
         log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
-        failed, held = _autograde(pool, root, subs, notes, review, log)
+        _autograde(pool, root, subs, notes, review, log)
         feedback = pool.run([Job("feedback", s.assignment, s.student) for s in subs
                              if (s.student, s.assignment) not in held and
-                             (root / "autograded" / s.student / s.assignment).exists()],
+                             _graded_notebook(root, s).exists()],
                             _progress(root, len(subs), log))
 
     rows = _read_gradebook(root, subs)

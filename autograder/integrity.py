@@ -26,10 +26,11 @@ SUSPICIOUS = [
 ]
 
 
-def before_grading(submitted, released) -> tuple[list[str], bool]:
-    """Notes on a submitted notebook compared with the released one, and whether the
-    submission must be reviewed (and its feedback held back)."""
-    notes, review = [], False
+def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
+    """Notes on a submitted notebook compared with the released one; whether the submission
+    must be reviewed; and whether its feedback must be held back (its code reaches for the
+    grader, so its outputs may show the hidden checks)."""
+    notes, tampered, suspicious = [], False, False
     sub = {notebooks.grade_id(c): c for c in submitted.cells if notebooks.grade_id(c)}
     for cell in released.cells:
         gid, meta = notebooks.grade_id(cell), notebooks.nbgrader_meta(cell)
@@ -39,12 +40,15 @@ def before_grading(submitted, released) -> tuple[list[str], bool]:
         if theirs is None:
             if notebooks.is_test(cell):
                 notes.append(f"test cell {gid} was deleted (put back and graded)")
+                tampered = True
             continue
         if notebooks.is_test(cell) and theirs.source.strip() != cell.source.strip():
             notes.append(f"test cell {gid} was edited (the original was restored and graded)")
+            tampered = True
         their_meta = notebooks.nbgrader_meta(theirs)
         if any(their_meta.get(k) != meta.get(k) for k in ("grade", "solution", "locked", "points")):
             notes.append(f"nbgrader metadata of cell {gid} was changed (restored)")
+            tampered = True
         elif not notebooks.is_test(cell) and meta.get("locked") and "checksum" in meta and \
                 compute_checksum(theirs) != meta["checksum"]:
             notes.append(f"read-only cell {gid} was edited (restored)")
@@ -53,16 +57,16 @@ def before_grading(submitted, released) -> tuple[list[str], bool]:
         if gid not in released_ids and notebooks.nbgrader_meta(cell).get("grade"):
             notes.append(f"a graded cell has an unknown grade id {gid!r} (removed; the original "
                          "test cell was put back)")
+            tampered = True
     for cell in submitted.cells:
         if cell.cell_type != "code" or notebooks.is_test(cell):
             continue
         for pattern, what in SUSPICIOUS:
             if pattern.search(cell.source):
                 notes.append(f"code in cell {notebooks.grade_id(cell) or '(new cell)'} {what}")
-                review = True
+                suspicious = True
                 break
-    tampered = any(n.startswith(("test cell", "a graded cell", "nbgrader metadata")) for n in notes)
-    return notes, review or tampered
+    return notes, tampered or suspicious, suspicious
 
 
 def after_grading(autograded) -> tuple[list[str], bool]:
