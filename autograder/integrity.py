@@ -12,7 +12,7 @@ import re
 from nbgrader.utils import compute_checksum
 
 from . import notebooks
-from .preprocessors import KERNEL_DIED, OUTPUT_CUT
+from .preprocessors import KERNEL_DIED, OUTPUT_CUT, TIMEOUT
 
 # Code that reaches for the grader, numpy's comparisons, or the interpreter's plumbing.
 SUSPICIOUS = [
@@ -84,7 +84,7 @@ def after_grading(autograded) -> tuple[list[str], bool]:
             if ename == KERNEL_DIED and "earlier cell" not in out.get("evalue", ""):
                 notes.append(f"{where}: the kernel died (crash, os._exit or memory)")
                 review = True
-            elif ename in ("CellTimeoutError", "KeyboardInterrupt", "TimeoutError"):
+            elif ename in (TIMEOUT, "KeyboardInterrupt", "TimeoutError"):
                 notes.append(f"{where}: timeout, the cell ran past the time limit")
                 review = True
             elif ename == "MemoryError":

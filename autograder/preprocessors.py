@@ -3,7 +3,8 @@
 They are registered in nbgrader_config.py, so nbgrader's own `autograde` and `generate_feedback`
 use them as well as our grading command.
 """
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import ensure_async
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
@@ -14,6 +15,7 @@ from traitlets import Integer
 from . import course
 
 KERNEL_DIED = "KernelDied"
+TIMEOUT = "CellTimeoutError"  # nbgrader's name for a cell that ran past its time limit
 OUTPUT_CUT = "[output cut by the grader:"
 
 
@@ -24,8 +26,10 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 class ResilientExecute(Execute):
     """nbgrader's Execute, except that a kernel that dies (os._exit, a segfault, the kernel
-    killed for memory) does not abort the notebook: the cell where it died gets a `KernelDied`
-    error, the cells after it are marked as not run, and everything before keeps its grade."""
+    killed for memory) or that ignores the interrupt after a cell's time limit does not abort
+    the notebook: the cell where it happened gets an error saying so (`KernelDied`, or
+    `CellTimeoutError` after the kernel is stopped), the cells after it are marked as not run,
+    and everything before keeps its grade."""
 
     _dead = False
 
@@ -33,7 +37,7 @@ class ResilientExecute(Execute):
         if cell.cell_type != "code":
             return cell
         if self._dead:
-            cell.outputs = [_error(KERNEL_DIED, "not run: the kernel died in an earlier cell")]
+            cell.outputs = [_error(KERNEL_DIED, "not run: the kernel stopped in an earlier cell")]
             return cell
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -41,6 +45,13 @@ class ResilientExecute(Execute):
             self._dead = True
             cell.outputs.append(_error(KERNEL_DIED, "the Python kernel died while running this "
                                        "cell (a crash, os._exit, or too much memory)"))
+            return cell
+        except CellTimeoutError:  # past the time limit, and the interrupt did not stop it
+            self._dead = True
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            cell.outputs.append(_error(TIMEOUT, "this cell ran past the time limit and did not stop "
+                                       "when interrupted (does it catch KeyboardInterrupt, e.g. "
+                                       "with a bare `except:`?), so the kernel was stopped"))
             return cell
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync wrapper at class level

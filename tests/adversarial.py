@@ -61,12 +61,18 @@ def _edit_test(nb, grade_id, **changes):
 
 
 SLOW_PREDICT = "def predict_class(logits):\n    while True:\n        pass\n"
+STUBBORN_PREDICT = ("import time\n\ndef predict_class(logits):\n    while True:\n        try:\n"
+                    "            time.sleep(0.1)\n        except:  # swallows the interrupt too\n"
+                    "            pass\n")
 REF_PREDICT = "def predict_class(logits):\n    return np.argmax(logits, axis=-1)\n"
 
 CASES = {
     # name: (Case, builder(root))
     "infinite-loop": (Case("dan-infinite-loop", "timeout", points=8),
                       lambda r: _write(r, "dan-infinite-loop", _answered(predict=SLOW_PREDICT))),
+    "ignores-interrupt": (Case("zed-ignores-interrupts", "timeout", points=8),
+                          lambda r: _write(r, "zed-ignores-interrupts",
+                                           _answered(predict=STUBBORN_PREDICT))),
     "kernel-exit": (Case("eve-os-exit", "kernel died", points=8),
                     lambda r: _write(r, "eve-os-exit", _answered(
                         predict="import os\n\ndef predict_class(logits):\n    os._exit(1)\n"))),
