@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     sub.add_parser("examples", help="regenerate the example submissions in examples/submissions/")
 
     args = parser.parse_args(argv)
+    course.skip_slow_optional_imports()
     if args.command == "grade":
         from .grade import grade
         try:

@@ -29,6 +29,13 @@ def student_notebook(assignment: str) -> Path:
     return EXERCISES / assignment / f"{assignment}.ipynb"
 
 
+def skip_slow_optional_imports() -> None:
+    """jsonschema (under nbformat) imports the optional rfc3987_syntax, which compiles Lark
+    grammars for about 1.7 s of CPU at import (python-jsonschema/jsonschema#1428); the schemas of
+    nbformat and nbgrader never check IRIs. The grader's own processes go without it."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # `import rfc3987_syntax` raises ImportError
+
+
 def environment() -> dict:
     """The environment nbgrader and its kernels run in: this venv's tools first on PATH, and the
     repository importable so that hidden test cells can `import autograder.checks`."""

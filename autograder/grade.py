@@ -11,16 +11,17 @@ import csv
 import os
 import shutil
 import sys
+import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course
-from .workers import Job, Outcome, Pool
+from . import course, jobs
+from .jobs import Job, Outcome
+from .workers import Pool
 
-# collect, integrity and notebooks import nbformat and nbgrader (seconds): grade() imports
-# them once its workers are starting, so that both happen at the same time.
+# collect imports nbformat (a second): grade() imports it once its workers are starting, so
+# that both happen at the same time. Everything per submission happens in the workers.
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole
 CELL_TIMEOUT = 60       # seconds for one cell
@@ -34,6 +35,7 @@ class Row:
     max_scores: dict = field(default_factory=dict)
     status: str = "graded"
     notes: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # (grade id, error name, message) per error
 
     @property
     def total(self) -> float:
@@ -59,23 +61,14 @@ def _workspace(out: Path, cell_timeout: float) -> Path:
         "c.CourseDirectory.release_directory = 'release'\n"
         "# Several graders share this gradebook: wait for the lock instead of failing.\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db') + '?timeout=120'!r}\n"
-        f"c.ResilientExecute.timeout = {int(cell_timeout)}\n")
+        f"c.ResilientExecute.timeout = {int(cell_timeout)}\n"
+        "# Speed, not grading: a graded kernel has nothing to save, so it is stopped at once; a\n"
+        "# kernel's client is ready when its kernel is (kernels are forked, see forkkernel.py);\n"
+        "# feedback templates are compiled once per worker, not once per notebook.\n"
+        "c.ResilientExecute.shutdown_kernel = 'immediate'\n"
+        "c.AsyncKernelManager.client_factory = 'autograder.forkkernel.ReadyClient'\n"
+        "c.GenerateFeedback.exporter_class = 'autograder.exporters.FeedbackExporter'\n")
     return root
-
-
-def _prepare_gradebook(pool: Pool, root: Path, subs) -> None:
-    """Create the gradebook and every student once, here, then run nbgrader's
-    generate_assignment (which records each source's cells) in a warm worker, one assignment at
-    a time. Workers creating the tables or the same student at the same time would collide."""
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for student in sorted({s.student for s in subs}):
-            gb.update_or_create_student(student)
-    for assignment in sorted({s.assignment for s in subs}):  # one at a time: they are quick
-        (outcome,) = pool.run([Job("generate", assignment, "")])
-        if not outcome.success:
-            raise RuntimeError(f"nbgrader generate_assignment {outcome.job.assignment} failed:\n"
-                               f"{outcome.log}\n{outcome.error}")
 
 
 def _progress(root: Path, total: int, log):
@@ -86,71 +79,70 @@ def _progress(root: Path, total: int, log):
 
     def report(o: Outcome):
         done[0] += 1
-        (logs / f"{o.job.student}.{o.job.assignment}.{o.job.kind}.log").write_text(
+        (logs / f"{o.job.student}.{o.job.assignment}.log").write_text(
             o.log + ("\n" + o.error if o.error else ""))
         mark = "ok" if o.success else "FAILED: " + (o.error.strip().splitlines() or [""])[-1][:100]
-        log(f"  [{done[0]}/{total}] {o.job.kind} {o.job.student}/{o.job.assignment} "
-            f"({o.seconds:.1f} s) {mark}")
+        log(f"  [{done[0]}/{total}] {o.job.student}/{o.job.assignment} ({o.seconds:.1f} s) {mark}")
     return report
 
 
-def _graded_notebook(root: Path, s) -> Path:
-    """Where nbgrader writes a submission's autograded notebook."""
-    return root / "autograded" / s.student / s.assignment / f"{s.assignment}.ipynb"
-
-
-def _autograde(pool, root, subs, notes, review, log):
-    """Autograde every submission; add what happened, failures included, to `notes` and
-    `review`."""
-    from . import integrity, notebooks
-    graded = pool.run([Job("autograde", s.assignment, s.student) for s in subs],
-                      _progress(root, len(subs), log))
-    failed = {(o.job.student, o.job.assignment): o for o in graded if not o.success}
+def _copy_in(root: Path, subs) -> None:
+    """Each submission's whole folder into course/submitted/, as nbgrader expects: collect's
+    timestamp.txt and submission_secret.txt (late penalties, release_feedback), any data files."""
     for s in subs:
-        key = (s.student, s.assignment)
-        graded_nb = _graded_notebook(root, s)
-        if graded_nb.exists():
-            more, flag = integrity.after_grading(notebooks.read(graded_nb))
-            notes[key] += more
-            review[key] = review[key] or flag
-        if key in failed:
-            review[key] = True
-            err = failed[key].error.strip()
-            notes[key].append(err.splitlines()[-1][:300] if err else "autograding failed")
+        dest = jobs.submitted(root, s.assignment, s.student)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True,
+                        ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")])
+        shutil.copyfile(s.path, dest)
 
 
-def _inspect(subs):
-    """Notes and review flags from comparing each submission with its released version, and
-    the submissions whose feedback is held back."""
-    from . import integrity, notebooks
-    notes, review, held = {}, {}, set()
-    released = {}
-    lower = Counter(s.student.lower() for s in {s.student: s for s in subs}.values())
-    for s in subs:
-        key = (s.student, s.assignment)
-        if s.assignment not in released:
-            released[s.assignment] = notebooks.read(course.student_notebook(s.assignment))
-        notes[key], review[key], hold = integrity.before_grading(notebooks.read(s.path),
-                                                                 released[s.assignment])
-        if hold:
-            held.add(key)
-        if lower[s.student.lower()] > 1:
-            others = sorted({t.student for t in subs if t.student.lower() == s.student.lower()}
-                            - {s.student})
-            notes[key].append(f"possible duplicate student: {', '.join(others)} differs only in case")
-            review[key] = True
-    return notes, review, held
+def _complete(root: Path, o: Outcome) -> Outcome:
+    """For a job that did not complete (it raised, or its worker died or was stopped): what can
+    still be learnt from the submission and from whatever nbgrader wrote before it stopped."""
+    if o.completed:
+        return o
+    try:
+        o.notes, _, o.held = jobs.inspect(root, o.job.assignment, o.job.student)
+        more, _, o.failures = jobs.read_graded(root, o.job.assignment, o.job.student)
+        o.notes += more
+    except Exception as err:  # a notebook nbgrader half-wrote: say so, keep going
+        o.notes.append(f"could not read the notebook back ({type(err).__name__})")
+    o.held = True  # feedback, if it was begun at all, is incomplete
+    shutil.rmtree(root / "feedback" / o.job.student / o.job.assignment, ignore_errors=True)
+    return o
+
+
+def _notes(o: Outcome, duplicates: list[str]) -> tuple[list[str], bool]:
+    """What grades.csv and the report say about one graded submission, and whether to review it."""
+    notes = list(o.notes)
+    if duplicates:
+        notes.append(f"possible duplicate student: {', '.join(duplicates)} differs only in case")
+    if not o.success:
+        err = o.error.strip()
+        notes.append(err.splitlines()[-1][:300] if err else "autograding failed")
+    if o.held:
+        notes.append("feedback held back for review")
+    if o.feedback_error:
+        notes.append("no feedback: " + o.feedback_error[:200])
+    return notes, o.review or bool(duplicates) or not o.success
+
+
+def _import_for_results() -> None:
+    import nbgrader.api  # noqa: F401  (the gradebook)
+    from . import report
+    report.pyplot()
 
 
 def _read_gradebook(root: Path, subs) -> dict:
     from nbgrader.api import Gradebook, MissingEntry
-    rows = {}
+    rows, max_scores = {}, {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for s in subs:
-            row = Row(s.student, s.assignment)
-            notebook = gb.find_notebook(s.assignment, s.assignment)
-            for cell in notebook.grade_cells:
-                row.max_scores[cell.name] = cell.max_score
+            if s.assignment not in max_scores:
+                max_scores[s.assignment] = {cell.name: cell.max_score for cell in
+                                            gb.find_notebook(s.assignment, s.assignment).grade_cells}
+            row = Row(s.student, s.assignment, max_scores=dict(max_scores[s.assignment]))
             try:
                 sub_nb = gb.find_submission_notebook(s.assignment, s.assignment, s.student)
             except MissingEntry:
@@ -182,6 +174,31 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _write_results(root: Path, out: Path, subs, outcomes, problems) -> list[Row]:
+    """grades.csv, feedback/ and report.html from the gradebook and what each job found."""
+    rows = _read_gradebook(root, subs)
+    students = {s.student for s in subs}
+    for o in outcomes:
+        row = rows[o.job.student, o.job.assignment]
+        o = _complete(root, o)
+        twins = sorted(t for t in students
+                       if t.lower() == o.job.student.lower() and t != o.job.student)
+        row.notes, review = _notes(o, twins)
+        row.failures = o.failures
+        if review:
+            row.status = "needs review"
+    fb_out = out / "feedback"
+    if fb_out.exists():
+        shutil.rmtree(fb_out)
+    if (root / "feedback").exists():
+        shutil.copytree(root / "feedback", fb_out)
+    all_rows = list(rows.values())
+    _write_csv(out / "grades.csv", all_rows, problems)
+    from .report import write_report
+    write_report(out / "report.html", all_rows, problems)
+    return all_rows
+
+
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
           cell_timeout: float = CELL_TIMEOUT, log=print) -> list[Row]:
@@ -197,48 +214,34 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     started = time.monotonic()
 
     root = _workspace(out, cell_timeout)
+    from .forkkernel import registered
+    if not registered():
+        log("warning: kernels start the slow way (the kernel provisioner autograder-fork is not "
+            "installed: run `pip install -e .` in the repository)")
     with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
         from . import collect
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-        notes, review, held = _inspect(subs)
-        _prepare_gradebook(pool, root, subs)
-        for s in subs:
-            dest = root / "submitted" / s.student / s.assignment / f"{s.assignment}.ipynb"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            # The whole folder, as nbgrader expects: collect's timestamp.txt and
-            # submission_secret.txt (late penalties, release_feedback) and any data files.
-            shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True,
-                            ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")])
-            shutil.copyfile(s.path, dest)
-        log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
-        _autograde(pool, root, subs, notes, review, log)
-        feedback = pool.run([Job("feedback", s.assignment, s.student) for s in subs
-                             if (s.student, s.assignment) not in held and
-                             _graded_notebook(root, s).exists()],
+        _copy_in(root, subs)
+        (prepared,) = pool.run([Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
+                                    students=tuple(sorted({s.student for s in subs})))])
+        if not prepared.success:
+            raise RuntimeError(f"{prepared.log}\n{prepared.error}")
+        ready = time.monotonic()
+        log(f"Set up the gradebook in {ready - started:.1f} s.")
+        # Meanwhile this process only waits: it imports what the results need.
+        threading.Thread(target=_import_for_results, daemon=True).start()
+        outcomes = pool.run([Job("grade", s.assignment, s.student) for s in subs],
                             _progress(root, len(subs), log))
+        graded = time.monotonic()
+        pool.stop()  # the workers wind down while the results are written
 
-    rows = _read_gradebook(root, subs)
-    for key, row in rows.items():
-        row.notes += notes[key] + (["feedback held back for review"] if key in held else [])
-        if review[key]:
-            row.status = "needs review"
-    for o in feedback:
-        if not o.success:
-            rows[o.job.student, o.job.assignment].notes.append("no feedback: " + o.error[:200])
-
-    fb_out = out / "feedback"
-    if fb_out.exists():
-        shutil.rmtree(fb_out)
-    if (root / "feedback").exists():
-        shutil.copytree(root / "feedback", fb_out)
-    all_rows = list(rows.values())
-    _write_csv(out / "grades.csv", all_rows, problems)
-    from .report import write_report
-    write_report(out / "report.html", all_rows, problems, root)
-    log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in "
-        f"{time.monotonic() - started:.1f} s.")
-    log(f"Wrote {out / 'grades.csv'}, {fb_out}/ and {out / 'report.html'}.")
+        all_rows = _write_results(root, out, subs, outcomes, problems)
+    end = time.monotonic()
+    log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in {end - started:.1f} s "
+        f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "
+        f"results {end - graded:.1f} s).")
+    log(f"Wrote {out / 'grades.csv'}, {out / 'feedback'}/ and {out / 'report.html'}.")
     return all_rows
 
 

@@ -96,3 +96,15 @@ def after_grading(autograded) -> tuple[list[str], bool]:
                 notes.append(f"{where}: numpy or the checks were modified by the notebook")
                 review = True
     return list(dict.fromkeys(notes)), review
+
+
+def failures(autograded) -> list[tuple[str, str, str]]:
+    """(grade id, error name, first line of the message) of every error in the notebook."""
+    found = []
+    for cell in autograded.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = (out.get("evalue") or out.get("ename") or "").splitlines()
+                found.append((notebooks.grade_id(cell) or "", out.get("ename", ""),
+                              (first[0] if first else out.get("ename", ""))[:160]))
+    return found

@@ -14,12 +14,18 @@ def _svg(fig) -> str:
     return svg[svg.index("<svg"):]
 
 
-def _figures(rows) -> list[tuple[str, str]]:
+def pyplot():
+    """matplotlib.pyplot, drawing off-screen in the report's style."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     plt.style.use("petroff10")
     plt.rcParams["svg.hashsalt"] = "report"
+    return plt
+
+
+def _figures(rows) -> list[tuple[str, str]]:
+    plt = pyplot()
     figs = []
     by_assignment = {}
     for r in rows:
@@ -43,26 +49,13 @@ def _figures(rows) -> list[tuple[str, str]]:
     return figs
 
 
-def _failure_messages(root: Path, rows) -> Counter:
+def _failure_messages(rows) -> Counter:
     """The most frequent first lines of failure messages in the autograded notebooks."""
-    import nbformat
-    counts = Counter()
-    for r in rows:
-        path = root / "autograded" / r.student / r.assignment / f"{r.assignment}.ipynb"
-        if not path.exists():
-            continue
-        nb = nbformat.read(str(path), as_version=4)
-        for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    first = (out.get("evalue") or out.get("ename") or "").splitlines()
-                    line = first[0] if first else out.get("ename", "")
-                    counts[f"{r.assignment} / {grade_id}: {out.get('ename')}: {line[:160]}"] += 1
-    return counts
+    return Counter(f"{r.assignment} / {grade_id}: {ename}: {line}"
+                   for r in rows for grade_id, ename, line in r.failures)
 
 
-def write_report(path: Path, rows, problems, root: Path) -> None:
+def write_report(path: Path, rows, problems) -> None:
     esc = html.escape
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              "<title>Class report</title><style>body{font-family:system-ui,sans-serif;"
@@ -90,7 +83,7 @@ def write_report(path: Path, rows, problems, root: Path) -> None:
             parts.append(f"<figure role='img' aria-label='{esc(alt)}'>{svg}</figure>")
         parts.append("<h2>Most frequent failure messages</h2><table><tr><th>count</th>"
                      "<th>assignment / cell: message</th></tr>")
-        for msg, n in _failure_messages(root, rows).most_common(15):
+        for msg, n in _failure_messages(rows).most_common(15):
             parts.append(f"<tr><td>{n}</td><td>{esc(msg)}</td></tr>")
         parts.append("</table><h2>All grades</h2><table><tr><th>student</th><th>assignment</th>"
                      "<th>points</th><th>status</th></tr>")

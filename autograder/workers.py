@@ -1,10 +1,12 @@
-"""Supervised worker processes that run nbgrader's own autograde and feedback, in parallel.
+"""Supervised worker processes that run nbgrader's own machinery, in parallel.
 
 Each worker is a long-lived process (so nbgrader is imported once, not once per notebook) in its
-own process group. The supervisor hands out one job at a time and kills a worker, with the
-kernel it started, when a job runs past its deadline or the worker dies; the job is then
-reported as failed and a fresh worker takes the next one. The gradebook is one SQLite file opened
-with a long busy timeout, so concurrent writers wait for each other instead of failing.
+own process group, with the kernels it starts: they are forked from a warm template
+(forkkernel.py), and they stay in that group. The supervisor hands out one job (jobs.py) at a
+time and kills a worker, with its kernels, when a job runs past its deadline or the worker dies;
+the job is then reported as not completed and a fresh worker takes the next one. The gradebook
+is one SQLite file opened with a long busy timeout, so concurrent writers wait for each other
+instead of failing.
 """
 from __future__ import annotations
 
@@ -15,22 +17,9 @@ import signal
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
+from pathlib import Path
 
-
-@dataclass
-class Job:
-    kind: str        # "generate", "autograde" or "feedback"
-    assignment: str
-    student: str
-
-
-@dataclass
-class Outcome:
-    job: Job
-    success: bool
-    error: str = ""
-    log: str = ""
-    seconds: float = 0.0
+from .jobs import Job, Outcome
 
 
 def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
@@ -45,11 +34,15 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    from . import course, forkkernel
+    forkkernel.use()  # the kernels' template imports its modules while this one imports nbgrader
+    course.skip_slow_optional_imports()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
+    from . import jobs
     config = PyFileConfigLoader("nbgrader_config.py", path=course_root).load_config()
     config.merge(Config({"CourseDirectory": {"root": course_root}}))
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
@@ -59,16 +52,9 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
             return
         start = time.monotonic()
         try:
-            if job.kind == "generate":  # records the source's cells in the gradebook
-                result = api.generate_assignment(job.assignment, force=True)
-            elif job.kind == "autograde":
-                result = api.autograde(job.assignment, job.student, force=True, create=True)
-            else:
-                result = api.generate_feedback(job.assignment, job.student, force=True)
-            outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
-                              result.get("log") or "")
+            outcome = jobs.run(api, Path(course_root), job)
         except Exception as err:  # nbgrader itself failed on this submission
-            outcome = Outcome(job, False, f"{type(err).__name__}: {err}")
+            outcome = Outcome(job, False, f"{type(err).__name__}: {err}", completed=False)
         outcome.seconds = time.monotonic() - start
         conn.send(outcome)
 
@@ -94,7 +80,8 @@ class Pool:
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, daemon=True,
+        # Not a daemon: it starts processes of its own (the kernels' template). __exit__ kills it.
+        proc = self._ctx.Process(target=_serve,
                                  args=(child, self.course_root, self.env, self.memory_limit))
         proc.start()
         child.close()
@@ -113,14 +100,20 @@ class Pool:
         self._pool = [self._start() for _ in range(max(1, self.workers))]
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
+        """Ask every worker to finish (it takes them half a second); run() can no longer be used."""
         for w in self._pool:
-            if w.proc.is_alive():
-                try:
-                    w.conn.send(None)
-                except (BrokenPipeError, OSError):
-                    pass
-                w.proc.join(2)
+            try:
+                w.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+
+    def __exit__(self, *exc) -> None:
+        """Stop the workers, give them five seconds together, then kill what is left."""
+        self.stop()
+        deadline = time.monotonic() + 5
+        for w in self._pool:
+            w.proc.join(max(0.0, deadline - time.monotonic()))
             self._kill(w)
 
     def run(self, jobs: list[Job], on_done=None) -> list[Outcome]:
@@ -139,25 +132,26 @@ class Pool:
             for i, w in enumerate(pool):
                 if w.job is None:
                     continue
-                outcome = None
+                outcome, lost = None, False
                 if w.conn in ready:
                     try:
                         outcome = w.conn.recv()
                     except (EOFError, OSError):
                         pass
                 if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
-                    outcome = Outcome(w.job, False, "the grading process died "
-                                      f"(exit code {w.proc.exitcode})")
+                    outcome, lost = Outcome(w.job, False, "the grading process died "
+                                            f"(exit code {w.proc.exitcode})", completed=False), True
                 elif outcome is None and time.monotonic() > w.deadline:
-                    outcome = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
-                                      "the notebook as a whole ran past the time limit")
+                    outcome, lost = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
+                                            "the notebook as a whole ran past the time limit",
+                                            completed=False), True
                 if outcome is None:
                     continue
                 outcome.seconds = outcome.seconds or time.monotonic() - w.started
                 outcomes.append(outcome)
                 if on_done:
                     on_done(outcome)
-                if outcome.error.startswith(("stopped after", "the grading process died")):
+                if lost:
                     self._kill(w)
                     pool[i] = self._start()
                 else:

@@ -4,7 +4,9 @@ import csv
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
+import psutil
 import pytest
 
 from autograder import course
@@ -29,6 +31,19 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
     cases = build(root / "submissions")
     return cases, grade(root / "submissions", root / "out"), root / "out"
+
+
+def test_no_kernel_or_worker_outlives_the_run(run):
+    """Every process of a grading run works in its output folder (kernels in the notebook's)."""
+    _, _, out = run
+    left = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if Path(proc.cwd()).is_relative_to(out):
+                left.append(proc.info)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    assert not left, left
 
 
 def test_other_students_grades_are_exact(run):

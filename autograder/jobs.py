@@ -1,0 +1,121 @@
+"""What one worker job does, through nbgrader's API (`NbGraderAPI`) in the grading run's course.
+
+- `prepare`: create the gradebook and every student, then `generate_assignment` for each
+  assignment (which records the sources' cells). One job, in one worker, before any grading, so
+  that no two processes create the same tables or students at once.
+- `grade`: everything one submission needs, so that submissions flow through the workers with
+  no barrier between steps: compare it with the released notebook, `autograde` it, read what
+  happened in the autograded notebook, and `generate_feedback` unless the feedback is held back.
+
+`inspect` and `read_graded` are also what the supervisor uses for a job that did not complete.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import course
+
+
+@dataclass
+class Job:
+    kind: str                  # "prepare" or "grade"
+    assignment: str = ""       # grade: the submission's assignment
+    student: str = ""          # grade: the submission's student
+    assignments: tuple = ()    # prepare: every assignment to grade
+    students: tuple = ()       # prepare: every student
+
+
+@dataclass
+class Outcome:
+    job: Job
+    success: bool              # nbgrader's own verdict on the job (autograde, for `grade`)
+    error: str = ""
+    log: str = ""
+    seconds: float = 0.0
+    completed: bool = True     # False when the job raised, or its worker died or was stopped
+    notes: list = field(default_factory=list)     # what the instructor should know
+    review: bool = False       # needs an instructor's eye
+    held: bool = False         # feedback held back
+    failures: list = field(default_factory=list)  # (grade id, error name, first line) per error
+    feedback_error: str = ""
+
+
+def submitted(root: Path, assignment: str, student: str) -> Path:
+    return root / "submitted" / student / assignment / f"{assignment}.ipynb"
+
+
+def autograded(root: Path, assignment: str, student: str) -> Path:
+    return root / "autograded" / student / assignment / f"{assignment}.ipynb"
+
+
+def inspect(root: Path, assignment: str, student: str) -> tuple[list[str], bool, bool]:
+    """integrity.before_grading on the submission in the course folder."""
+    from . import integrity, notebooks
+    return integrity.before_grading(notebooks.read(submitted(root, assignment, student)),
+                                    notebooks.read(course.student_notebook(assignment)))
+
+
+def read_graded(root: Path, assignment: str, student: str) -> tuple[list[str], bool, list]:
+    """Notes, review flag and failure messages from the autograded notebook, if there is one."""
+    from . import integrity, notebooks
+    path = autograded(root, assignment, student)
+    if not path.exists():
+        return [], False, []
+    nb = notebooks.read(path)
+    notes, review = integrity.after_grading(nb)
+    return notes, review, integrity.failures(nb)
+
+
+def run(api, root: Path, job: Job) -> Outcome:
+    if job.kind == "prepare":
+        return _prepare(api, job)
+    return _grade(api, root, job)
+
+
+def stamp_new_gradebook(db_url: str) -> None:
+    """Record nbgrader's database revision in a new gradebook, as nbgrader's Gradebook does when
+    it finds no tables, but read in-process with alembic's API instead of by running
+    `alembic heads` in a subprocess (a second or two). Gradebook then creates the other tables."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+    from sqlalchemy import create_engine, inspect, text
+    engine = create_engine(db_url)
+    with engine.begin() as db:
+        if not inspect(db).get_table_names():
+            head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+            db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            db.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
+    engine.dispose()
+
+
+def _prepare(api, job: Job) -> Outcome:
+    from nbgrader.api import Gradebook
+    stamp_new_gradebook(api.coursedir.db_url)
+    with Gradebook(api.coursedir.db_url) as gb:
+        for student in job.students:
+            gb.update_or_create_student(student)
+    logs = []
+    for assignment in job.assignments:
+        result = api.generate_assignment(assignment, force=True)
+        logs.append(result.get("log") or "")
+        if not result.get("success"):
+            return Outcome(job, False, f"nbgrader generate_assignment {assignment} failed:\n"
+                           f"{result.get('error')}", "\n".join(logs))
+    return Outcome(job, True, log="\n".join(logs))
+
+
+def _grade(api, root: Path, job: Job) -> Outcome:
+    notes, review, held = inspect(root, job.assignment, job.student)
+    result = api.autograde(job.assignment, job.student, force=True, create=True)
+    outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
+                      result.get("log") or "", notes=notes, review=review, held=held)
+    more, flag, outcome.failures = read_graded(root, job.assignment, job.student)
+    outcome.notes += more
+    outcome.review = outcome.review or flag
+    if not held and autograded(root, job.assignment, job.student).exists():
+        fb = api.generate_feedback(job.assignment, job.student, force=True)
+        if not fb.get("success"):
+            outcome.feedback_error = (fb.get("error") or "feedback failed").strip()
+        outcome.log += "\n" + (fb.get("log") or "")
+    return outcome
