@@ -36,6 +36,31 @@ def skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # `import rfc3987_syntax` raises ImportError
 
 
+def kernel_imports(names: list[str]) -> list[str]:
+    """The modules the kernels grading these assignments will import: those that the source
+    notebooks' code and the assignments' hidden checks import, except the course's own."""
+    import ast
+    import json
+    sources = []
+    for name in names:
+        nb = json.loads(source_notebook(name).read_text())
+        sources += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        sources.append((COURSE_ROOT / "checks" / f"{name.replace('-', '_')}.py").read_text())
+    sources.append((COURSE_ROOT / "checks" / "_common.py").read_text())
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython syntax (a magic): its imports are not worth the trouble
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return sorted(m for m in found if m.split(".")[0] not in ("autograder", "__future__"))
+
+
 def environment() -> dict:
     """The environment nbgrader and its kernels run in: this venv's tools first on PATH, and the
     repository importable so that hidden test cells can `import autograder.checks`."""

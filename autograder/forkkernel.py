@@ -2,8 +2,8 @@
 
 Starting an ipykernel costs most of a second of CPU, nearly all of it importing ipykernel, numpy
 and scipy; the checks themselves take milliseconds. So the grader's workers fork each kernel from a
-template process that has imported them once: Python's own `multiprocessing` fork server with
-`PRELOAD`. Every notebook still gets a kernel process of its own, copied from a template that
+template process that has imported them once: Python's own `multiprocessing` fork server,
+preloaded with ipykernel and what the notebooks import. Every notebook still gets a kernel process of its own, copied from a template that
 never runs student code, so nothing one submission does can reach another.
 
 A forked kernel takes the environment and working folder the kernel manager asks for, reseeds
@@ -30,19 +30,15 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 
 NAME = "autograder-fork"
-# What a kernel of this course imports: ipykernel (with its debugger and history), numpy, and the
-# libraries the notebooks and the checks use.
-PRELOAD = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
-           "IPython.core.history", "psutil", "numpy", "scipy.special", "scipy.optimize",
-           "sklearn.datasets"]
+# What every ipykernel imports as it starts (its debugger and history included).
+KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
+                  "IPython.core.history", "psutil"]
 _LAUNCHER = ["-m", "ipykernel_launcher"]
 STARTUP_POLLS = 2000  # of 5 ms: how long to wait for a kernel to listen (it takes about 0.05 s)
 
 
 def _context():
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    return ctx
+    return multiprocessing.get_context("forkserver")
 
 
 def registered() -> bool:
@@ -51,14 +47,15 @@ def registered() -> bool:
     return bool(entry_points(group="jupyter_client.kernel_provisioners", name=NAME))
 
 
-def use() -> None:
-    """Make the kernels this process starts forked ones, and start the template now (it imports
-    PRELOAD in the background). Without the entry point, kernels start the usual way."""
+def use(modules: list[str] = ()) -> None:
+    """Make the kernels this process starts forked ones, and start the template now: it imports
+    KERNEL_MODULES and `modules` (what the notebooks will import) in the background. Without the
+    entry point, kernels start the usual way."""
     if not registered():
         return
     from multiprocessing import forkserver
     os.environ["JUPYTER_DEFAULT_PROVISIONER_NAME"] = NAME
-    _context()
+    _context().set_forkserver_preload([*KERNEL_MODULES, *modules])
     forkserver.ensure_running()
 
 

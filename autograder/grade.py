@@ -218,7 +218,8 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     if not registered():
         log("warning: kernels start the slow way (the kernel provisioner autograder-fork is not "
             "installed: run `pip install -e .` in the repository)")
-    with Pool(str(root), course.environment(), workers, notebook_timeout) as pool:
+    with Pool(str(root), course.environment(), workers, notebook_timeout,
+              preload=course.kernel_imports(names)) as pool:
         from . import collect
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")

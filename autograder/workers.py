@@ -22,7 +22,7 @@ from pathlib import Path
 from .jobs import Job, Outcome
 
 
-def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
+def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[str]) -> None:
     """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
     os.setsid()  # its own process group: killing it also kills the kernels it started
     # The kernels inherit this address-space limit: a memory bomb gets a MemoryError.
@@ -35,7 +35,7 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     from . import course, forkkernel
-    forkkernel.use()  # the kernels' template imports its modules while this one imports nbgrader
+    forkkernel.use(preload)  # the kernels' template imports them while this imports nbgrader
     course.skip_slow_optional_imports()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -74,6 +74,7 @@ class Pool:
     env: dict
     workers: int
     job_timeout: float
+    preload: list = field(default_factory=list)  # what the kernels will import
     memory_limit: int = 4 * 2 ** 30
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
     _pool: list = field(default_factory=list)  # the running workers, once entered
@@ -82,7 +83,8 @@ class Pool:
         parent, child = self._ctx.Pipe()
         # Not a daemon: it starts processes of its own (the kernels' template). __exit__ kills it.
         proc = self._ctx.Process(target=_serve,
-                                 args=(child, self.course_root, self.env, self.memory_limit))
+                                 args=(child, self.course_root, self.env, self.memory_limit,
+                                       self.preload))
         proc.start()
         child.close()
         return _Worker(proc, parent)

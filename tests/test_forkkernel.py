@@ -16,14 +16,14 @@ FAST = {"AsyncKernelManager": {"client_factory": forkkernel.ReadyClient}}
 
 
 @pytest.fixture
-def forked():
-    """Kernels started in this test are forked from the template (as in the grader's workers)."""
+def forked(monkeypatch):
+    """Kernels started in this test are forked from a template that imported numpy, as in the
+    grader's workers."""
     assert forkkernel.registered(), "pip install -e . registers the provisioner"
+    monkeypatch.setenv("JUPYTER_DEFAULT_PROVISIONER_NAME", "local-provisioner")  # use() sets it
+    forkkernel.use(["numpy"])
     factory = KernelProvisionerFactory.instance()
-    before = factory.default_provisioner_name
-    factory.default_provisioner_name = forkkernel.NAME
-    yield
-    factory.default_provisioner_name = before
+    monkeypatch.setattr(factory, "default_provisioner_name", forkkernel.NAME)
 
 
 def execute(*sources, cwd=None, timeout=30, config=FAST, allow_errors=False):
@@ -51,10 +51,12 @@ def test_a_forked_kernel_is_a_fresh_process_with_the_asked_folder_and_environmen
 def test_forked_kernels_share_nothing(forked):
     """What one notebook does to a module or to numpy's global generator never reaches the next
     one, and each starts with a generator seeded afresh, as a new process would."""
-    first = execute("import numpy as np\nprint(np.random.rand())\nnp.pi = 3\nnp.hidden_answer = 42")
+    first = execute("import sys\nprint('numpy' in sys.modules)",
+                    "import numpy as np\nprint(np.random.rand())\nnp.pi = 3\nnp.hidden_answer = 42")
     second = execute("import numpy as np\nprint(np.random.rand())\n"
                      "print(np.pi, hasattr(np, 'hidden_answer'))")
-    assert first[0][0] != second[0][0].splitlines()[0]
+    assert first[0] == ["True"]  # the template imported numpy: each kernel has its copy
+    assert first[1][0] != second[0][0].splitlines()[0]
     assert second[0][0].splitlines()[1] == "3.141592653589793 False"
 
 
@@ -78,6 +80,13 @@ def test_interrupts_reach_the_kernel_alone(forked):
 def test_the_ready_client_works_with_an_ordinary_kernel():
     assert execute("print(6 * 7)") == [["42"]]
     assert execute("print(6 * 7)", config={}) == [["42"]]
+
+
+def test_the_template_imports_what_the_assignments_kernels_import():
+    assert course.kernel_imports(["logits"]) == ["contextlib", "numpy", "warnings"]
+    every = course.kernel_imports(course.assignments())
+    assert {"numpy", "scipy.special", "sklearn.datasets"} <= set(every)
+    assert not any(m.startswith("autograder") for m in every)
 
 
 def test_the_gradebook_is_stamped_as_nbgrader_stamps_it(tmp_path):
