@@ -1,10 +1,11 @@
 """Kernels forked from a warm template: a kernel provisioner for jupyter_client.
 
 Starting an ipykernel costs most of a second of CPU, nearly all of it importing ipykernel, numpy
-and scipy; the checks themselves take milliseconds. So the grader's workers fork each kernel from a
-template process that has imported them once: Python's own `multiprocessing` fork server,
-preloaded with ipykernel and what the notebooks import. Every notebook still gets a kernel process of its own, copied from a template that
-never runs student code, so nothing one submission does can reach another.
+and scipy; the checks themselves take milliseconds. So the grader's workers fork each kernel
+from a template process that has imported them once: Python's own `multiprocessing` fork
+server, preloaded with ipykernel and what the notebooks import. Every notebook still gets a
+kernel process of its own, copied from a template that never runs student code, so nothing one
+submission does can reach another.
 
 A forked kernel takes the environment and working folder the kernel manager asks for, reseeds
 numpy's global generator (as a fresh process would), and runs ipykernel's own `IPKernelApp` with

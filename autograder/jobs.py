@@ -68,6 +68,7 @@ def read_graded(root: Path, assignment: str, student: str) -> tuple[list[str], b
 
 
 def run(api, root: Path, job: Job) -> Outcome:
+    """Do one job with nbgrader's API in the grading run's course folder `root`."""
     if job.kind == "prepare":
         return _prepare(api, job)
     return _grade(api, root, job)
@@ -106,7 +107,11 @@ def _prepare(api, job: Job) -> Outcome:
 
 
 def _grade(api, root: Path, job: Job) -> Outcome:
-    notes, review, held = inspect(root, job.assignment, job.student)
+    try:
+        notes, review, held = inspect(root, job.assignment, job.student)
+    except Exception as err:  # whatever it is, it is still graded, and an instructor looks
+        notes = [f"could not compare with the released notebook ({err!r:.200})"]
+        review = held = True
     result = api.autograde(job.assignment, job.student, force=True, create=True)
     outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
                       result.get("log") or "", notes=notes, review=review, held=held)

@@ -9,6 +9,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from traitlets.config import Config
 
 from autograder import course, forkkernel, jobs
 
@@ -27,9 +28,10 @@ def forked(monkeypatch):
 
 
 def execute(*sources, cwd=None, timeout=30, config=FAST, allow_errors=False):
+    """The text (or error name) of each output of each cell, run in a new kernel."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    from traitlets.config import Config
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     client = NotebookClient(nb, timeout=timeout, allow_errors=allow_errors, config=Config(config),
                             resources={"metadata": {"path": str(cwd)}} if cwd else {},
                             kernel_manager_class=AsyncKernelManager, shutdown_kernel="immediate",
