@@ -224,8 +224,9 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
         _copy_in(root, subs)
-        (prepared,) = pool.run([Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
-                                    students=tuple(sorted({s.student for s in subs})))])
+        prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
+                      students=tuple(sorted({s.student for s in subs})))
+        (prepared,) = pool.run([prepare])
         if not prepared.success:
             raise RuntimeError(f"{prepared.log}\n{prepared.error}")
         ready = time.monotonic()

@@ -123,6 +123,9 @@ class Pool:
         pending = list(jobs)
         outcomes: list[Outcome] = []
         pool = self._pool  # replaced workers are swapped in place
+        for i, w in enumerate(pool):
+            if not w.proc.is_alive():  # lost at the end of an earlier run
+                pool[i] = self._start()
         while pending or any(w.job for w in pool):
             for w in pool:
                 if w.job is None and pending:
@@ -155,7 +158,8 @@ class Pool:
                     on_done(outcome)
                 if lost:
                     self._kill(w)
-                    pool[i] = self._start()
-                else:
-                    w.job = None
+                    if pending:  # else a fresh one would only be stopped again
+                        pool[i] = self._start()
+                        continue
+                w.job = None
         return outcomes

@@ -1,6 +1,7 @@
 """Broken and adversarial submissions never stop a grading run, never change another student's
 grade, and are each named in grades.csv and the class report (catalog: tests/adversarial.py)."""
 import csv
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,14 +11,14 @@ import psutil
 import pytest
 
 from autograder import course
-from tests.adversarial import CASES, build
+from tests.adversarial import CASES, REF_PREDICT, _answered, _reference, _write, build
 from tests.test_grading import expected_points
 
 
-def grade(submissions, out, *extra):
+def grade(submissions, out, *extra, timeout=120):
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
                            str(submissions), "--out", str(out), "--assignment", "logits",
-                           "--cell-timeout", "5", "--timeout", "120", *extra],
+                           "--cell-timeout", "5", "--timeout", str(timeout), *extra],
                           cwd=course.REPO, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(out / "grades.csv") as f:
@@ -33,9 +34,9 @@ def run(tmp_path_factory):
     return cases, grade(root / "submissions", root / "out"), root / "out"
 
 
-def test_no_kernel_or_worker_outlives_the_run(run):
-    """Every process of a grading run works in its output folder (kernels in the notebook's)."""
-    _, _, out = run
+def survivors(out: Path) -> list:
+    """Processes still working in a grading run's output folder: every process of a run does
+    (the workers in its course folder, the kernels in their notebook's)."""
     left = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         try:
@@ -43,7 +44,12 @@ def test_no_kernel_or_worker_outlives_the_run(run):
                 left.append(proc.info)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
-    assert not left, left
+    return left
+
+
+def test_no_kernel_or_worker_outlives_the_run(run):
+    _, _, out = run
+    assert not survivors(out)
 
 
 def test_other_students_grades_are_exact(run):
@@ -77,6 +83,21 @@ def test_huge_output_is_cut_in_the_feedback(run):
     _, _, out = run
     page = out / "feedback" / "hal-prints-100mb" / "logits" / "logits.html"
     assert page.stat().st_size < 2_000_000
+
+
+def test_a_notebook_past_its_time_limit_is_stopped_and_named(tmp_path):
+    """Cells that each stay under --cell-timeout, but together run past --timeout: the worker
+    is stopped with its kernel, and the run goes on."""
+    nap = "import time\ntime.sleep(4)\n"
+    _write(tmp_path / "subs", "vic-slow", _answered(linear=nap + _reference()["linear"],
+                                                    predict=nap + REF_PREDICT))
+    shutil.copytree(course.EXAMPLES / "alice-correct" / "logits",
+                    tmp_path / "subs" / "alice-correct" / "logits")
+    rows = grade(tmp_path / "subs", tmp_path / "out", timeout=6)
+    assert float(rows["alice-correct"]["total"]) == 10
+    assert rows["vic-slow"]["status"] == "needs review"
+    assert "ran past the time limit" in rows["vic-slow"]["notes"]
+    assert not survivors(tmp_path / "out")  # the stopped worker's kernel went with it
 
 
 def test_lms_zip_with_odd_names(tmp_path):
