@@ -42,7 +42,7 @@ def kernel_imports(names: list[str]) -> list[str]:
     import ast
     import json
     sources = []
-    for name in names:
+    for name in names:  # plain JSON: nbformat takes a second to import, before workers start
         nb = json.loads(source_notebook(name).read_text())
         sources += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
         sources.append((COURSE_ROOT / "checks" / f"{name.replace('-', '_')}.py").read_text())

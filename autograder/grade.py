@@ -103,7 +103,7 @@ def _complete(root: Path, o: Outcome) -> Outcome:
     if o.completed:
         return o
     try:
-        o.notes, _, o.held = jobs.inspect(root, o.job.assignment, o.job.student)
+        o.notes, _, _ = jobs.inspect(root, o.job.assignment, o.job.student)
         more, _, o.failures = jobs.read_graded(root, o.job.assignment, o.job.student)
         o.notes += more
     except Exception as err:  # a notebook nbgrader half-wrote: say so, keep going

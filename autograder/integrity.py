@@ -104,7 +104,6 @@ def failures(autograded) -> list[tuple[str, str, str]]:
     for cell in autograded.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                first = (out.get("evalue") or out.get("ename") or "").splitlines()
-                found.append((notebooks.grade_id(cell) or "", out.get("ename", ""),
-                              (first[0] if first else out.get("ename", ""))[:160]))
+                first = (out.get("evalue") or out.get("ename") or "").splitlines() or [""]
+                found.append((notebooks.grade_id(cell) or "", out.get("ename", ""), first[0][:160]))
     return found

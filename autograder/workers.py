@@ -103,7 +103,7 @@ class Pool:
         return self
 
     def stop(self) -> None:
-        """Ask every worker to finish (it takes them half a second); run() can no longer be used."""
+        """Ask every worker to finish (it takes them half a second), once no job will follow."""
         for w in self._pool:
             try:
                 w.conn.send(None)

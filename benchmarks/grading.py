@@ -145,8 +145,9 @@ def main() -> None:
     print(f"  of which setting up {phases['setting up']:.1f} s, grading {phases['grading']:.1f} s, "
           f"results {phases['results']:.1f} s")
     print(f"speed-up over plain nbgrader:                                 {t_plain / t_ours:7.2f}x")
-    print(f"cores busy on average: plain {BUSY['plain'] / t_plain:.2f}, ours {BUSY['ours'] / t_ours:.2f}; "
-          f"busy core-seconds per notebook: plain {BUSY['plain'] / n:.2f}, ours {BUSY['ours'] / n:.2f}")
+    print(f"cores busy on average: plain {BUSY['plain'] / t_plain:.2f}, "
+          f"ours {BUSY['ours'] / t_ours:.2f}; busy core-seconds per notebook: "
+          f"plain {BUSY['plain'] / n:.2f}, ours {BUSY['ours'] / n:.2f}")
     print(f"floor: kernel start + empty notebook {t_floor:.2f} s; checks' own compute "
           f"{t_checks:.2f} s; floor + checks {base:.2f} s")
     print(f"our cost per notebook, {w} cores x wall / notebooks: {per_nb:.2f} core-s, "
