@@ -4,12 +4,11 @@ Softmax (forward, backward, and the memory of backward).
 Oracles: scipy.special.softmax and log_softmax, the closed form diag(s) - s s^T, and the checks'
 own central differences; never the reference solution.
 """
-import tracemalloc
 
 import numpy as np
 from scipy import special
 
-from ._common import (as_float, call, central_difference, describe, expect_close,
+from ._common import (as_float, call, measured_call, central_difference, describe, expect_close,
                       expect_dtype, expect_shape, expect_unchanged, fail, matches, quiet_call,
                       rng, snapshot, strict_call)
 
@@ -389,23 +388,6 @@ def check_softmax_backward(Softmax):
                  "probabilities of the latest forward)", revisit=VJP, rtol=1e-9, atol=1e-12)
 
 
-def _peak_bytes(fn, *args):
-    """Peak memory (bytes) newly allocated while fn(*args) runs, as seen by tracemalloc (numpy
-    reports its array buffers to it). Returns (result, peak)."""
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        result = fn(*args)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if started:
-            tracemalloc.stop()
-    return result, peak
-
-
 def check_softmax_backward_memory(Softmax):
     """backward in O(N*C) memory: its peak allocation is compared with the reference vector-
     Jacobian product on a batch where one C x C Jacobian (8 MB) dwarfs the arrays (32 kB each)."""
@@ -415,12 +397,12 @@ def check_softmax_backward_memory(Softmax):
     z = g.normal(size=(N, C))
     G = g.normal(size=(N, C))
     s = special.softmax(z, axis=-1)
-    expected, ref_peak = _peak_bytes(_oracle_vjp, s, G)
+    expected, ref_peak = measured_call(_oracle_vjp, s, G, what="the reference", revisit=VJP)
 
     layer = _make(Softmax)
     what = f"Softmax.backward(grad_output) on a batch of shape ({N}, {C})"
     call(layer.forward, z, what=f"Softmax().forward(z) with z of shape ({N}, {C})", revisit=VJP)
-    grad, peak = call(_peak_bytes, layer.backward, G, what=what, revisit=VJP)
+    grad, peak = measured_call(layer.backward, G, what=what, revisit=VJP)
     if not matches(grad, expected, rtol=1e-6, atol=1e-12):
         fail(f"{what} does not return the vector-Jacobian product yet, so its memory use is not "
              "judged. Make the backward test pass first.", expected=describe(expected),
