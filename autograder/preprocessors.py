@@ -3,6 +3,9 @@
 They are registered in nbgrader_config.py, so nbgrader's own `autograde` and `generate_feedback`
 use them as well as our grading command.
 """
+import os
+import secrets
+
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
@@ -10,13 +13,18 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked
-from traitlets import Integer
+from traitlets import Integer, Unicode
 
-from . import course
+from . import course, kernel_agent, notebooks
 
 KERNEL_DIED = "KernelDied"
 TIMEOUT = "CellTimeoutError"  # nbgrader's name for a cell that ran past its time limit
 OUTPUT_CUT = "[output cut by the grader:"
+GRADER_NOTE = "[grader]"  # starts a note the executor adds to a graded cell's outputs
+DISAGREED = "Review"      # the note's first word when the kernel and the checker disagreed
+CHECK_FAILED = "CheckFailed"
+NO_VERDICT = ("The hidden tests of this cell could not reach your code: your notebook did not "
+              "answer the grader (did a cell replace how tests run, or stop the kernel?).")
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -24,18 +32,58 @@ def _error(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"{ename}: {evalue}"])
 
 
+def _note(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=f"{GRADER_NOTE} {text}\n")
+
+
 class ResilientExecute(Execute):
-    """nbgrader's Execute, except that a kernel that dies (os._exit, a segfault, the kernel
-    killed for memory) or that ignores the interrupt after a cell's time limit does not abort
-    the notebook: the cell where it happened gets an error saying so (`KernelDied`, or
-    `CellTimeoutError` after the kernel is stopped), the cells after it are marked as not run,
-    and everything before keeps its grade."""
+    """nbgrader's Execute, with two changes.
+
+    The hidden checks run in a trusted checker outside the kernel (`checker.Checker`, one per
+    notebook): the kernel's hidden test cells ask it for their check, and after the notebook has
+    run, every graded test cell's outputs are the checker's verdict (nothing on a pass, the
+    check's message on a failure), which is what nbgrader's SaveAutoGrades scores. A cell whose
+    check the kernel never asked for is checked once more, silently; a verdict that disagrees
+    with what the kernel itself showed is noted in the cell, for review.
+
+    A kernel that dies (os._exit, a segfault, the kernel killed for memory) or that ignores the
+    interrupt after a cell's time limit does not abort the notebook: the cell where it happened
+    gets an error saying so (`KernelDied`, or `CellTimeoutError` after the kernel is stopped), the
+    cells after it are marked as not run, and everything before keeps its grade."""
+
+    check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
+                           "per notebook); never given to the kernel").tag(config=True)
 
     _dead = False
+    _checker = None
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self._checker is not None:
+            env = dict(kwargs.get("env") or os.environ)
+            env[kernel_agent.ENV] = self._checker.path
+            kwargs["env"] = env
+            install = "--IPKernelApp.exec_lines=" \
+                      "__import__('autograder.kernel_agent').kernel_agent.install()"
+            if install not in self.extra_arguments:
+                self.extra_arguments = [*self.extra_arguments, install]
+        await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # bound at class level, as below
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code":
             return cell
+        checked = self._checked(cell)
+        if checked:
+            self._checker.expect(checked)
+        try:
+            return await self._execute(cell, cell_index, execution_count, store_history)
+        finally:
+            if checked:
+                await self._settle(cell, checked)
+                self._checker.expect(None)
+
+    async def _execute(self, cell, cell_index, execution_count, store_history):
         if self._dead:
             cell.outputs = [_error(KERNEL_DIED, "not run: the kernel stopped in an earlier cell")]
             return cell
@@ -47,8 +95,7 @@ class ResilientExecute(Execute):
                                        "cell (a crash, os._exit, or too much memory)"))
             return cell
         except CellTimeoutError:  # past the time limit, and the interrupt did not stop it
-            self._dead = True
-            await ensure_async(self.km.shutdown_kernel(now=True))
+            await self._stop_kernel()
             cell.outputs.append(_error(TIMEOUT, "this cell ran past the time limit and did not stop "
                                        "when interrupted (does it catch KeyboardInterrupt, e.g. "
                                        "with a bare `except:`?), so the kernel was stopped"))
@@ -56,12 +103,91 @@ class ResilientExecute(Execute):
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync wrapper at class level
 
+    async def _stop_kernel(self):
+        self._dead = True
+        await ensure_async(self.km.shutdown_kernel(now=True))
+
+    def _checked(self, cell) -> str | None:
+        """The grade id of a test cell whose score the checker decides."""
+        gid = notebooks.grade_id(cell)
+        if self._checker is None or not notebooks.is_test(cell):
+            return None
+        return gid if gid in self._checker.checks.TESTS else None
+
+    async def _settle(self, cell, grade_id: str) -> None:
+        """After a graded cell: note what the kernel showed, and if it never asked for its check,
+        ask once more with the cell's own hidden region, run silently."""
+        checker = self._checker
+        self._kernel_failed[grade_id] = any(o.output_type == "error" for o in cell.outputs)
+        checker.settle(self.timeout or 60)
+        if grade_id in checker.verdicts or self._dead:
+            return
+        hidden = notebooks.hidden_region(cell)
+        if not hidden:
+            return
+        try:
+            msg_id = self.kc.execute(hidden, silent=True, store_history=False)
+            if await self.async_wait_for_reply(msg_id) is None:  # hung, even after the interrupt
+                await self._stop_kernel()
+        except DeadKernelError:
+            self._dead = True
+        checker.settle(self.timeout or 60)
+
+    def _apply_verdicts(self, nb) -> None:
+        """Every checked test cell's outputs, from the checker's verdict."""
+        checker = self._checker
+        notes = {}
+        for grade_id, text in checker.notes:
+            notes.setdefault(grade_id, []).append(text)
+        for cell in nb.cells:
+            grade_id = self._checked(cell)
+            if not grade_id:
+                continue
+            verdict = checker.verdicts.get(grade_id)
+            ours = [o for o in cell.outputs if o.output_type == "error"
+                    and o.get("ename") in (KERNEL_DIED, TIMEOUT)]
+            if verdict is None:
+                cell.outputs = ours or [_error(CHECK_FAILED, NO_VERDICT)]
+            else:
+                cell.outputs = [] if verdict[0] else [_error(CHECK_FAILED, verdict[1])]
+            kernel_failed = self._kernel_failed.get(grade_id)
+            if verdict is not None and kernel_failed is not None and kernel_failed == verdict[0]:
+                shown, decided = ("a failure", "passed") if kernel_failed else ("no failure", "failed")
+                cell.outputs.append(_note(
+                    f"{DISAGREED}: your notebook's own run of this cell showed {shown}, but the "
+                    f"grader's checks {decided}. The grader's verdict counts."))
+            cell.outputs += [_note(text) for text in notes.pop(grade_id, [])]
+        if notes:
+            first = next((c for c in nb.cells if self._checked(c)), None)
+            if first is not None:
+                first.outputs += [_note(t) for texts in notes.values() for t in texts]
+
     def preprocess(self, nb, resources=None, km=None):
         self._dead = False
+        self._kernel_failed = {}
+        self._checker = self._open_checker(resources)
         try:
-            return super().preprocess(nb, resources, km)
-        except DeadKernelError:  # died outside a cell (e.g. at shutdown): keep what was graded
+            try:
+                nb, resources = super().preprocess(nb, resources, km)
+            except DeadKernelError:  # died outside a cell (e.g. at shutdown): keep what was graded
+                pass
+            if self._checker is not None:
+                self._apply_verdicts(nb)
             return nb, resources
+        finally:
+            if self._checker is not None:
+                self._checker.close()
+                self._checker = None
+
+    def _open_checker(self, resources):
+        """The trusted checker for this notebook's assignment, if it has checks."""
+        from . import checker
+        assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
+        if not assignment or not (course.COURSE_ROOT / "checks" /
+                                  f"{assignment.replace('-', '_')}.py").exists():
+            return None
+        secret = int(self.check_secret) if self.check_secret else secrets.randbits(63)
+        return checker.Checker(assignment, secret, timeout=float(self.timeout or 60) + 5)
 
 
 class LimitOutputSize(NbGraderPreprocessor):

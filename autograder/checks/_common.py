@@ -3,10 +3,16 @@
 A check calls the student's code through `call`, compares what came back with an independent oracle
 through the `expect_*` helpers, and on the first mismatch raises `CheckFailed` with a message
 written for the student: what was expected, what came back, and which idea to revisit.
+
+When grading, the checks run in the trusted checker (autograder/checker.py), not in the student's
+kernel: the student's functions and objects arrive as `RemoteObject`s whose calls cross a data-only
+channel, and `rng` is seeded with a secret the kernel never sees. The same checks also run in
+one process, on plain Python objects (the catalogs' tests do), with the seeds as written.
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import warnings
 
 import numpy as np
@@ -43,11 +49,44 @@ def describe(x) -> str:
         return f"array of shape {x.shape}, dtype {x.dtype}: {body}"
     if isinstance(x, (np.generic, int, float, bool)):
         return f"{type(x).__name__} {x!r}"
+    if hasattr(type(x), "measured_call"):  # a student's object, in the kernel (checker.py)
+        return repr(x)
     return f"{type(x).__name__}: {x!r}"[:200]
 
 
+_SECRET: contextvars.ContextVar = contextvars.ContextVar("secret", default=None)
+_MODE: contextvars.ContextVar = contextvars.ContextVar("mode", default=None)
+
+
 def rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    """The checks' random generator number `seed`; while grading, mixed with the run's secret."""
+    secret = _SECRET.get()
+    return np.random.default_rng(seed if secret is None else [secret, seed])
+
+
+@contextlib.contextmanager
+def seeded(secret: int):
+    """Within this block, `rng(k)` draws from a stream that depends on `secret` too."""
+    token = _SECRET.set(secret)
+    try:
+        yield
+    finally:
+        _SECRET.reset(token)
+
+
+@contextlib.contextmanager
+def _mode(mode: str):
+    """How numpy's floating-point warnings count in the student's code: here, and (through
+    `current_mode`) in the kernel, where a remote call runs."""
+    token = _MODE.set(mode)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def current_mode() -> str | None:
+    return _MODE.get()
 
 
 @contextlib.contextmanager
@@ -55,22 +94,9 @@ def numpy_warnings_as_errors():
     """Overflow, invalid values and divide-by-zero raise instead of printing a warning.
     Underflow does not: a stable implementation underflows on purpose (exp(-1e4) is 0)."""
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
-            warnings.catch_warnings():
+            warnings.catch_warnings(), _mode("strict"):
         warnings.simplefilter("error", RuntimeWarning)
         yield
-
-
-def _environment_is_intact() -> bool:
-    """False when the notebook replaced numpy's comparisons or these helpers (a student cell runs
-    in the same process as the checks; this cannot stop every attack, but it exposes the simple
-    ones, and the grader flags the submission for review)."""
-    try:
-        honest_numpy = (not np.isclose(0.0, 1.0) and not np.allclose([0.0], [1.0])
-                        and not np.array_equal([0], [1]) and np.argmax([0, 2, 1]) == 1)
-    except Exception:
-        return False
-    module = globals()
-    return honest_numpy and all(module.get(name) is fn for name, fn in _ORIGINALS.items())
 
 
 def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "", **kwargs):
@@ -81,10 +107,6 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "
     message when one does.
     """
     __tracebackhide__ = True  # noqa: F841
-    if not _environment_is_intact():
-        fail("The grading environment was modified by code in this notebook (numpy's "
-             "comparison functions or the grader's checks were replaced). This submission is "
-             "flagged for your instructor to review.", revisit="the course's rules on graded work")
     guard = numpy_warnings_as_errors() if strict else contextlib.nullcontext()
     try:
         with guard:
@@ -114,9 +136,31 @@ def strict_call(fn, *args, **kwargs):
 def quiet_call(fn, *args, what: str, revisit: str, **kwargs):
     """`call` with numpy's warnings silenced: to look at what an unstable version returns."""
     __tracebackhide__ = True  # noqa: F841
-    with np.errstate(all="ignore"), warnings.catch_warnings():
+    with np.errstate(all="ignore"), warnings.catch_warnings(), _mode("quiet"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return call(fn, *args, what=what, revisit=revisit, **kwargs)
+
+
+def measured_call(fn, *args, what: str, revisit: str):
+    """`call`, returning (result, the peak memory in bytes the call allocated). For a student's
+    object in the kernel the kernel measures it (tracemalloc, which numpy reports to): only the
+    kernel can see it, so a determined student could fake it."""
+    __tracebackhide__ = True  # noqa: F841
+    remote = getattr(type(fn), "measured_call", None)
+    if remote is not None:
+        return call(remote, fn, args, {}, what=what, revisit=revisit)
+    import tracemalloc
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = call(fn, *args, what=what, revisit=revisit)
+        return result, tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if started:
+            tracemalloc.stop()
 
 
 def as_float(x):
@@ -204,7 +248,3 @@ def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         grad[i] = (up - down) / (2 * eps)
     return grad
 
-
-# The helpers as they were when the checks were imported, for `_environment_is_intact`.
-_ORIGINALS = {name: fn for name, fn in list(globals().items())
-              if callable(fn) and getattr(fn, "__module__", None) == __name__}

@@ -1,0 +1,286 @@
+"""The student's side of the channel to the trusted checker (issue 14), and its wire format.
+
+The hidden checks do not run in the student's kernel. When a hidden test cell calls
+`hidden.check_x(obj)`, the kernel's `autograder.checks` is a stub (installed by `install()` at
+kernel start) that asks the trusted checker, over a Unix socket, to run that check. The checker
+then drives the student's objects remotely: the kernel executes the calls it asks for and answers
+with plain data, until the checker sends its verdict. Whatever the kernel does, it can only send
+data; the verdict and the score are decided outside it.
+
+Wire format, both ways: a frame is an 8-byte length and a payload; a payload is a JSON header
+and a list of binary blobs (numpy arrays as `.npy`, always loaded with `allow_pickle=False`).
+Values are None, bool, int, float, str, lists, tuples and str-keyed dicts of them, numpy arrays
+and scalars (exact types only: a subclass is not plain data), and handles: an object that is not
+plain data stays where it lives and crosses as a numbered handle.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import struct
+import sys
+import types
+
+ENV = "AUTOGRADER_CHANNEL"      # the path of the checker's socket, in the kernel's environment
+MAX_FRAME = 256 * 2**20         # bytes: a larger frame is refused, not read
+MAX_DEPTH = 20                  # nesting of lists, tuples and dicts
+_PLAIN = (type(None), bool, int, float, str)
+
+
+class ChannelClosed(ConnectionError):
+    """The other side went away (a kernel that died, was interrupted, or broke the protocol)."""
+
+
+# -- frames -------------------------------------------------------------------------------------
+
+def _recv_exactly(sock, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise ChannelClosed("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def send(sock, header: dict, blobs: list[bytes] = ()) -> None:
+    head = json.dumps(header, allow_nan=True).encode()
+    parts = [struct.pack("!QI", len(head) + sum(8 + len(b) for b in blobs) + 4, len(head)), head]
+    for blob in blobs:
+        parts += [struct.pack("!Q", len(blob)), blob]
+    sock.sendall(b"".join(parts))
+
+
+def recv(sock) -> tuple[dict, list[bytes]]:
+    size, head_len = struct.unpack("!QI", _recv_exactly(sock, 12))
+    if size > MAX_FRAME or head_len + 4 > size:
+        raise ChannelClosed(f"a frame of {size:,} bytes is over the limit")
+    body = _recv_exactly(sock, size - 4)
+    header = json.loads(body[:head_len])
+    blobs, at = [], head_len
+    while at < len(body):
+        (n,) = struct.unpack("!Q", body[at:at + 8])
+        blobs.append(body[at + 8:at + 8 + n])
+        at += 8 + n
+    if not isinstance(header, dict):
+        raise ChannelClosed("a frame without a header")
+    return header, blobs
+
+
+# -- values -------------------------------------------------------------------------------------
+
+def encode(value, blobs: list[bytes], handle, depth: int = 0):
+    """`value` as JSON-able data; arrays go to `blobs`; anything else becomes `handle(value)`."""
+    import numpy as np
+    kind = type(value)
+    if kind in _PLAIN:
+        return {"v": value}
+    if depth < MAX_DEPTH and kind in (list, tuple):
+        return {"list" if kind is list else "tuple":
+                [encode(v, blobs, handle, depth + 1) for v in value]}
+    if depth < MAX_DEPTH and kind is dict and all(type(k) is str for k in value):
+        return {"dict": {k: encode(v, blobs, handle, depth + 1) for k, v in value.items()}}
+    if kind is np.ndarray or isinstance(value, np.generic) and type(value).__module__ == "numpy":
+        if not (kind is np.ndarray and value.dtype.hasobject):
+            buffer = io.BytesIO()
+            np.save(buffer, np.asarray(value), allow_pickle=False)
+            blobs.append(buffer.getvalue())
+            return {"nd" if kind is np.ndarray else "np": len(blobs) - 1}
+    return handle(value)
+
+
+def decode(data, blobs: list[bytes], resolve, depth: int = 0):
+    """The inverse of `encode`; `resolve(data)` turns a handle's description into an object."""
+    import numpy as np
+    if not isinstance(data, dict) or len(data) != 1 or depth > MAX_DEPTH:
+        raise ChannelClosed("malformed value")
+    (tag, body), = data.items()
+    if tag == "v" and type(body) in _PLAIN:
+        return body
+    if tag in ("list", "tuple") and isinstance(body, list):
+        items = [decode(v, blobs, resolve, depth + 1) for v in body]
+        return items if tag == "list" else tuple(items)
+    if tag == "dict" and isinstance(body, dict):
+        return {k: decode(v, blobs, resolve, depth + 1) for k, v in body.items()}
+    if tag in ("nd", "np") and type(body) is int and 0 <= body < len(blobs):
+        array = np.load(io.BytesIO(blobs[body]), allow_pickle=False)
+        return array if tag == "nd" else array[()]
+    return resolve(tag, body)
+
+
+def error_info(err: BaseException) -> dict:
+    return {"type": type(err).__name__, "message": str(err)[:4000]}
+
+
+# -- the kernel's side --------------------------------------------------------------------------
+
+class _Agent:
+    """Runs in the kernel's main thread while a check runs: answers the checker's requests."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.objects: dict[int, object] = {}
+
+    def handle(self, value):
+        self.objects[id(value)] = value
+        return {"h": [id(value), type(value).__name__, callable(value)]}
+
+    def resolve(self, tag, body):
+        if tag == "h" and isinstance(body, int) and body in self.objects:
+            return self.objects[body]
+        if tag == "cb" and isinstance(body, int):
+            return _Callback(self, body)
+        raise ChannelClosed("malformed value")
+
+    def encode(self, value, blobs):
+        return encode(value, blobs, self.handle)
+
+    def serve(self):
+        """Answer requests until the checker's verdict (returned) or the end of a callback."""
+        while True:
+            msg, blobs = recv(self.sock)
+            op = msg.get("op")
+            if op in ("verdict", "return"):
+                return msg, blobs
+            try:
+                header, value, after = self._do(op, msg, blobs)
+                out: list[bytes] = []
+                header["value"] = self.encode(value, out)
+                header["after"] = self.encode(after, out)
+            except ChannelClosed:
+                raise
+            except Exception as err:  # noqa: BLE001  the student's code may raise anything
+                header, out = {"op": "raised", "error": error_info(err)}, []
+            send(self.sock, header, out)
+
+    def _do(self, op, msg, blobs):
+        """One request: (reply header, value, the array arguments after a call)."""
+        target = self.resolve("h", msg.get("h"))
+        if op == "getattr":
+            return {"op": "value"}, getattr(target, str(msg["name"])), None
+        if op == "setattr":
+            setattr(target, str(msg["name"]), decode(msg["value"], blobs, self.resolve))
+            return {"op": "value"}, None, None
+        if op == "call":
+            args = decode(msg["args"], blobs, self.resolve)
+            kwargs = decode(msg["kwargs"], blobs, self.resolve)
+            result, peak = _call(target, args, kwargs, msg.get("mode"), msg.get("measure"))
+            # Arrays the call may have changed in place, so that the checker sees it did.
+            after = [a if type(a).__name__ == "ndarray" else None for a in args]
+            return {"op": "value", "peak": peak}, result, after
+        raise ChannelClosed(f"unknown request {op!r}")
+
+
+def _call(target, args, kwargs, mode, measure):
+    """Call the student's `target` as the checker asks: numpy's floating-point warnings raise
+    (mode "strict") or are silenced ("quiet"); with `measure`, also the peak memory in bytes that
+    the call allocated (tracemalloc, which numpy reports to)."""
+    import contextlib
+    import warnings
+
+    import numpy as np
+    with contextlib.ExitStack() as stack:
+        if mode == "strict":
+            stack.enter_context(np.errstate(over="raise", invalid="raise", divide="raise",
+                                            under="ignore"))
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter("error", RuntimeWarning)
+        elif mode == "quiet":
+            stack.enter_context(np.errstate(all="ignore"))
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter("ignore", RuntimeWarning)
+        if not measure:
+            return target(*args, **kwargs), None
+        import tracemalloc
+        started = not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            result = target(*args, **kwargs)
+            return result, tracemalloc.get_traced_memory()[1] - base
+        finally:
+            if started:
+                tracemalloc.stop()
+
+
+class _Callback:
+    """A function of the checker's (e.g. the f given to numerical_gradient), called from the
+    kernel: the call goes back through the channel."""
+
+    def __init__(self, agent: _Agent, number: int):
+        self._agent, self._number = agent, number
+
+    def __call__(self, *args, **kwargs):
+        blobs: list[bytes] = []
+        send(self._agent.sock, {"op": "callback", "cb": self._number,
+                                "args": self._agent.encode(list(args), blobs),
+                                "kwargs": self._agent.encode(kwargs, blobs)}, blobs)
+        msg, blobs = self._agent.serve()
+        if msg.get("error"):
+            raise RuntimeError(f"the grader's function raised {msg['error'].get('type')}")
+        return decode(msg["value"], blobs, self._agent.resolve)
+
+
+class CheckFailed(AssertionError):
+    """What the kernel shows when the trusted checker's verdict is a failure."""
+
+
+def request_check(check: str, args: tuple) -> None:
+    """Ask the trusted checker to run `check` (e.g. "logits.check_linear_forward") on `args`;
+    serve its requests; raise CheckFailed with its message if the verdict is a failure."""
+    path = os.environ.get(ENV)
+    if not path:
+        raise RuntimeError("the hidden tests run only in the grader")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        agent = _Agent(sock)
+        blobs: list[bytes] = []
+        send(sock, {"op": "check", "check": check,
+                    "args": agent.encode(list(args), blobs)}, blobs)
+        msg, _ = agent.serve()
+    finally:
+        sock.close()
+    if not msg.get("passed"):
+        raise CheckFailed(str(msg.get("message", "failed")))
+
+
+class _Assignment(types.ModuleType):
+    """`autograder.checks.<assignment>` in the kernel: every `check_*` asks the checker."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        check = f"{self.__name__.rsplit('.', 1)[1]}.{name}"
+        return lambda *args: request_check(check, args)
+
+
+class _Checks(types.ModuleType):
+    """`autograder.checks` in the kernel: its submodules are `_Assignment` stubs."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        module = _Assignment(f"{self.__name__}.{name}")
+        sys.modules[module.__name__] = module
+        setattr(self, name, module)
+        return module
+
+
+def install() -> None:
+    """In a grading kernel (one whose environment names the channel): make `autograder.checks`
+    the stub, before any student code runs. Elsewhere (a student's own kernel) do nothing."""
+    if not os.environ.get(ENV):
+        return
+    import autograder
+    stub = _Checks("autograder.checks")
+    stub.__path__ = []  # a package with no files: nothing is imported from disk
+    for name in [n for n in sys.modules if n.startswith("autograder.checks")]:
+        del sys.modules[name]
+    sys.modules["autograder.checks"] = stub
+    autograder.checks = stub
