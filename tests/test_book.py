@@ -36,3 +36,41 @@ def test_chapter_links_its_exercise_notebook(book, chapter):
     links = re.findall(r'href="([^"]*_downloads/[^"]+\.ipynb)"', page)
     assert links, "each chapter links its student notebook"
     assert all((book / "chapters" / link).resolve().exists() for link in links)
+
+
+MAX_CODE_LINE = 80
+
+
+def _code_cell_lines(path):
+    """(line number, text) of every code line of the ```{code-cell} blocks of a MyST page (the
+    cell's options, `:tags:` lines or a `---` YAML block, are not code)."""
+    state = "text"
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        stripped = line.strip()
+        if state == "text":
+            if stripped.startswith("```{code-cell}"):
+                state = "options"
+            continue
+        if stripped == "```":
+            state = "text"
+        elif state == "options" and stripped == "---":
+            state = "yaml"
+        elif state == "yaml":
+            if stripped == "---":
+                state = "code"
+        elif state == "options" and re.match(r"^:[\w-]+:", stripped):
+            continue
+        else:
+            state = "code"
+            yield number, line
+
+
+@pytest.mark.parametrize("chapter", [c.stem for c in CHAPTERS])
+def test_chapter_code_lines_fit_the_page(chapter):
+    """Code lines of at most 80 characters, so a code cell never scrolls sideways (issue 12;
+    tests/test_browser.py checks the rendered page at 1280 px)."""
+    path = course.REPO / "chapters" / f"{chapter}.md"
+    long = [f"  line {n} ({len(line)} chars): {line.strip()[:100]}"
+            for n, line in _code_cell_lines(path) if len(line) > MAX_CODE_LINE]
+    assert not long, (f"{path.name}: {len(long)} code line(s) longer than {MAX_CODE_LINE} "
+                      "characters:\n" + "\n".join(long))

@@ -10,6 +10,7 @@ glossary; a new chapter is covered as soon as it is in the table of contents) we
 - MathJax has typeset every piece of math (an `mjx-container` in each `.math` element, no TeX
   error), and the visible text shows no raw `$$` or `\\begin{`;
 - every image loaded (naturalWidth > 0) and has alt text;
+- no code block of a chapter scrolls horizontally in the 1280-pixel-wide window;
 - every internal link answers HTTP 200, and its #fragment is an id of the target page;
 - each chapter links its exercise notebook under `_downloads/`, and clicking the link downloads a
   valid notebook;
@@ -206,6 +207,26 @@ SNAPSHOT_JS = r"""
 }
 """
 
+# Code blocks (cell inputs, outputs, literal blocks) that scroll sideways at the viewport's
+# width, each with the first line that does not fit (measured in the block's own font).
+WIDE_CODE_JS = r"""
+() => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll("pre, div.highlight")]
+    .filter(e => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1)
+    .map(e => {
+      const pre = e.tagName === "PRE" ? e : (e.querySelector("pre") || e);
+      const cs = getComputedStyle(pre);
+      ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      const lines = pre.textContent.split("\n");
+      const first = lines.find(l => ctx.measureText(l).width > room)
+                    || lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+      return {scroll: e.scrollWidth, client: e.clientWidth, line: first.slice(0, 200)};
+    });
+}
+"""
+
 
 class Visit:
     """One page, loaded once in a fresh profile, with everything the tests below look at."""
@@ -237,6 +258,7 @@ class Visit:
                 return i.complete ? null : new Promise(r => { i.onload = i.onerror = r; });
             }))""")
             self.snap = page.evaluate(SNAPSHOT_JS)
+            self.snap["wide"] = page.evaluate(WIDE_CODE_JS)
             shot = screenshots / f"{name}.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
@@ -416,6 +438,16 @@ def test_every_internal_link_resolves(visit, fetch, server, name):
             missing.append(href)
     assert not broken, f"{name}: broken links:\n" + "\n".join(broken)
     assert not missing, f"{name}: links to anchors that do not exist:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_code_blocks_fit_the_page(visit, chapter):
+    """No code block scrolls sideways in a 1280-pixel-wide window (issue 12, item 3)."""
+    v = visit(chapter).ok()
+    wide = v.snap["wide"]
+    assert not wide, f"{chapter}: {len(wide)} code block(s) scroll horizontally at 1280 px:\n" + \
+        "\n".join(f"  {w['scroll']} px in {w['client']} px, first line that does not fit: "
+                  f"{w['line']!r}" for w in wide)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
