@@ -53,12 +53,17 @@ def renamed(z, axis=-1):          # the same answer under another name is caught
 def scalar_sigmoid(x):            # a sibling problem: passes nothing
     import math
     return 1.0 / (1.0 + math.exp(-x))
+
+import functools
+from scipy import special
+last_axis = functools.partial(renamed, axis=-1)   # built from a page function: counted
+scipy_softmax = special.softmax                   # imported, not defined here: not counted
 '''
 
 
 def test_the_guard_catches_a_planted_answer():
     page = guard._execute([(1, 1, PLANTED_SOFTMAX, True, False)], "page_planted", "planted.md")
-    assert {d.name for d in page.defined} == {"softmax", "renamed", "scalar_sigmoid"}
+    assert {d.name for d in page.defined} == {"softmax", "renamed", "scalar_sigmoid", "last_axis"}
     found = guard.offenders(page, only=["softmax"])
     caught = {(o.name, o.test) for o in found}
     assert ("softmax", "test-softmax-values") in caught, found
