@@ -74,3 +74,31 @@ def test_chapter_code_lines_fit_the_page(chapter):
             for n, line in _code_cell_lines(path) if len(line) > MAX_CODE_LINE]
     assert not long, (f"{path.name}: {len(long)} code line(s) longer than {MAX_CODE_LINE} "
                       "characters:\n" + "\n".join(long))
+
+
+BOOK_PAGES = [course.REPO / "intro.md"] + sorted((course.REPO / "chapters").glob("*.md"))
+# "the second seed text", "the first source text", "the third seed article", "the seed article"
+NAMELESS_SOURCE = re.compile(
+    r"\b(?:seed|source)\s+(?:texts?|articles?)\b|\b(?:first|second|third)\s+(?:seed|source)\b",
+    re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=[p.stem for p in BOOK_PAGES])
+def test_sources_are_cited_not_numbered(page):
+    """A reader cannot know what "the second seed text" is: cite with {cite}`key` (issue 12)."""
+    text = page.read_text()
+    bad = [f"  line {text.count(chr(10), 0, m.start()) + 1}: ...{m.group(0)}..."
+           for m in NAMELESS_SOURCE.finditer(text)]
+    assert not bad, f"{page.name} refers to a source without citing it:\n" + "\n".join(bad)
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", (course.REPO / "references.bib").read_text(), re.M))
+    assert {"nick2025journey", "logits2025article", "bhaskhar2020interpreting"} <= keys
+    missing = []
+    for page in BOOK_PAGES:
+        for m in re.finditer(r"\{cite(?::\w+)?\}`([^`]+)`", page.read_text()):
+            missing += [f"{page.name}: {k.strip()}" for k in m.group(1).split(",")
+                        if k.strip() not in keys]
+    assert not missing, "citations of keys that references.bib does not define:\n" + \
+        "\n".join(missing)
