@@ -30,6 +30,8 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 
+from . import sandbox
+
 NAME = "autograder-fork"
 # What every ipykernel imports as it starts (its debugger and history included).
 KERNEL_MODULES = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
@@ -60,9 +62,9 @@ def use(modules: list[str] = ()) -> None:
     forkserver.ensure_running()
 
 
-def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening) -> None:
-    """In the forked child: become an ordinary ipykernel process, as `python -m ipykernel_launcher
-    ARGV` would be, in `cwd` with `env`; say on `listening` once its sockets are bound."""
+def _start_kernel(argv: list[str], env: dict, cwd: str | None, listening) -> None:
+    """Become an ordinary ipykernel process, as `python -m ipykernel_launcher ARGV` would be, in
+    `cwd` with `env`; say on `listening` once its sockets are bound."""
     os.environ.clear()
     os.environ.update(env)
     if cwd:
@@ -80,21 +82,74 @@ def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening) -> None:
     app.start()
 
 
+def _say_why(folder: str) -> None:
+    """A kernel that could not start leaves its traceback in its folder, for its worker's log."""
+    import traceback
+    try:
+        with open(os.path.join(folder, "failed.txt"), "w") as f:
+            f.write(traceback.format_exc()[-5000:])
+    except OSError:
+        pass
+
+
+def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: str | None = None,
+                limits: dict | None = None) -> None:
+    """In the forked child. Without a sandbox: the kernel itself. With one (`folder` holds its
+    sockets): this process is the keeper, and the kernel is its child, process 1 of the sandbox
+    (sandbox.py), which it enters before anything of the student's runs."""
+    if folder is None:
+        return _start_kernel(argv, env, cwd, listening)
+    limits = sandbox.Limits(**limits)
+    sandbox.enter_keeper()
+    uid = sandbox.kernel_uid(os.getpid())
+    sandbox.hand_over(folder, uid, env)
+    alive_r, alive_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(alive_w)
+            sandbox.enter_kernel(folder, cwd, limits, uid, alive_r, keep_fds=[listening.fileno()],
+                                 env=env)
+            _start_kernel(argv, sandbox.kernel_env(env), cwd, listening)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            code = 1
+            _say_why(folder)
+        os._exit(code)
+    os.close(alive_r)
+    listening.close()
+    code = sandbox.keep(pid, limits)
+    os._exit(code)  # the exit code the worker sees; nothing of the template's to clean up
+
+
+# How the sandboxed kernels that stopped ended, by their working folder: the limit they reached
+# ("" if none). The preprocessor that names it (outputs.NameSandboxLimits) runs in this process.
+ENDINGS: dict[str, str] = {}
+
+
 class _ForkedProcess:
     """The part of subprocess.Popen's interface that LocalProvisioner uses."""
 
     stdin = stdout = stderr = None
 
-    def __init__(self, process):
+    def __init__(self, process, cwd: str | None = None):
         self._process = process
+        self._cwd = cwd
         self.pid = process.pid
 
+    def _ended(self, code):
+        if code is not None and self._cwd:
+            ENDINGS[self._cwd] = sandbox.limit_reached(code)
+        return code
+
     def poll(self):
-        return self._process.exitcode
+        return self._ended(self._process.exitcode)
 
     def wait(self, timeout=None):
         self._process.join(timeout)
-        return self._process.exitcode
+        return self._ended(self._process.exitcode)
 
     def send_signal(self, signum):
         os.kill(self.pid, signum)
@@ -106,17 +161,55 @@ class _ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def _kernel_folder() -> str:
+    """A new folder for one kernel's sockets and connection file, with a short path (a Unix
+    socket's path has at most 107 bytes)."""
+    import tempfile
+    base = os.environ.get(sandbox.KERNELS)
+    if base:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix="k", dir=base)
+        if len(folder) <= 80:
+            return folder
+        os.rmdir(folder)
+    return tempfile.mkdtemp(prefix="autograder-k")
+
+
 class ForkProvisioner(LocalProvisioner):
-    """jupyter_client's LocalProvisioner, with the ipykernel process forked from the template."""
+    """jupyter_client's LocalProvisioner, with the ipykernel process forked from the template,
+    and (unless AUTOGRADER_SANDBOX=off) sandboxed: it talks to its client over Unix sockets in
+    a folder of its own, the one folder of the worker's that the sandbox can see."""
+
+    _folder: str | None = None
+    _limits: object = None
+
+    async def pre_launch(self, **kwargs):
+        self._limits = sandbox.configured()
+        km = self.parent
+        if self._limits is not None and km is not None:
+            self._folder = _kernel_folder()
+            km.transport, km.cache_ports = "ipc", False
+            km.ip = os.path.join(self._folder, "kernel")
+            km.connection_file = os.path.join(self._folder, "connection.json")
+            for port in ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port"):
+                setattr(km, port, 0)
+            km._connection_file_written = False
+        return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        if cmd[1:3] != _LAUNCHER or os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+        forkable = (cmd[1:3] == _LAUNCHER
+                    and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable))
+        if not forkable:
+            if self._folder is not None:
+                raise RuntimeError(f"only ipykernel ({sys.executable} -m ipykernel_launcher) can "
+                                   f"run in the sandbox, not {cmd[0]}")
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
         ctx = _context()
         listening, tell = ctx.Pipe(duplex=False)
+        limits = None if self._folder is None else vars(self._limits)
         process = ctx.Process(target=_run_kernel, name="kernel",
-                              args=(cmd[3:], env, kwargs.get("cwd"), tell))
+                              args=(cmd[3:], env, kwargs.get("cwd"), tell, self._folder, limits))
         process.start()
         tell.close()
         # Return once its sockets are bound: a client that connects earlier is refused and
@@ -126,7 +219,15 @@ class ForkProvisioner(LocalProvisioner):
                 break
             await asyncio.sleep(0.005)
         listening.close()
-        self.process = _ForkedProcess(process)
+        why = os.path.join(self._folder or "", "failed.txt")
+        if self._folder is not None and os.path.exists(why):
+            with open(why) as f:
+                self.log.error("The sandboxed kernel could not start:\n%s", f.read())
+        if self._folder is not None and os.geteuid() == 0:
+            # The kernel has bound its sockets: from now on it can change nothing in the folder.
+            os.chown(self._folder, 0, 0)
+            os.chmod(self._folder, 0o755)
+        self.process = _ForkedProcess(process, kwargs.get("cwd"))
         self.pid, self.pgid = process.pid, None  # no group of its own: signals go to it alone
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
@@ -139,6 +240,13 @@ class ForkProvisioner(LocalProvisioner):
             if self.process is None or self.process.poll() is not None:
                 return
             await asyncio.sleep(0.005)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart)
+        if self._folder is not None and not restart:
+            import shutil
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
 
 class ReadyClient(AsyncKernelClient):

@@ -8,15 +8,17 @@ work on the result afterwards.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course, jobs
+from . import course, jobs, sandbox
 from .jobs import Job, Outcome
 from .workers import Pool
 
@@ -25,6 +27,11 @@ from .workers import Pool
 
 NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole
 CELL_TIMEOUT = 60       # seconds for one cell
+UNSANDBOXED = "graded WITHOUT the sandbox (--no-sandbox): its code could reach the whole run"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Kernels cannot be sandboxed on this machine (the message says how to enable it)."""
 
 
 @dataclass
@@ -86,15 +93,38 @@ def _progress(root: Path, total: int, log):
     return report
 
 
+def _regular_only(folder, names) -> list[str]:
+    """copytree's `ignore`: leave out links (a submission's link would be followed by whoever
+    reads it), devices, sockets and the notebooks (copied on their own)."""
+    left = []
+    for name in names:
+        st = os.lstat(os.path.join(folder, name))
+        if name.endswith(".ipynb") or not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            left.append(name)
+    return left
+
+
 def _copy_in(root: Path, subs) -> None:
     """Each submission's whole folder into course/submitted/, as nbgrader expects: collect's
-    timestamp.txt and submission_secret.txt (late penalties, release_feedback), any data files."""
+    timestamp.txt and submission_secret.txt (late penalties, release_feedback), any data files.
+    Only regular files and folders are copied, never through a link."""
     for s in subs:
         dest = jobs.submitted(root, s.assignment, s.student)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True,
-                        ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")])
-        shutil.copyfile(s.path, dest)
+        shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True, ignore=_regular_only)
+        fd = os.open(s.path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fin, open(dest, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+
+
+def _write_fresh(path: Path, text: str) -> None:
+    """Write a result file as a new file renamed into place: a link planted at `path` is
+    replaced, never followed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def _complete(root: Path, o: Outcome) -> Outcome:
@@ -159,7 +189,7 @@ def _write_csv(path: Path, rows: list[Row], problems) -> None:
     cells = []
     for row in rows:
         cells += [c for c in row.max_scores if c not in cells]
-    with open(path, "w", newline="") as f:
+    with io.StringIO(newline="") as f:
         w = csv.writer(f)
         w.writerow(["student", "assignment", *cells, "total", "max_total", "status", "notes"])
         for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
@@ -168,13 +198,15 @@ def _write_csv(path: Path, rows: list[Row], problems) -> None:
                         _fmt(row.total), _fmt(row.max_total), row.status, "; ".join(row.notes)])
         for p in problems:
             w.writerow([p.student, p.assignment, *[""] * len(cells), "", "", "not graded", p.problem])
+        _write_fresh(path, f.getvalue())
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _write_results(root: Path, out: Path, subs, outcomes, problems) -> list[Row]:
+def _write_results(root: Path, out: Path, subs, outcomes, problems,
+                   sandboxed: bool = True) -> list[Row]:
     """grades.csv, feedback/ and report.html from the gradebook and what each job found."""
     rows = _read_gradebook(root, subs)
     students = {s.student for s in subs}
@@ -185,24 +217,48 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems) -> list[Row]
                        if t.lower() == o.job.student.lower() and t != o.job.student)
         row.notes, review = _notes(o, twins)
         row.failures = o.failures
+        row.notes += _limit_notes(o.failures)
         if review:
             row.status = "needs review"
+    if not sandboxed:
+        for row in rows.values():
+            row.notes.append(UNSANDBOXED)
+        problems = [type(p)(**{**vars(p), "problem": f"{p.problem}; {UNSANDBOXED}"})
+                    for p in problems]
     fb_out = out / "feedback"
-    if fb_out.exists():
+    if fb_out.is_symlink() or fb_out.is_file():
+        fb_out.unlink()
+    elif fb_out.exists():
         shutil.rmtree(fb_out)
     if (root / "feedback").exists():
-        shutil.copytree(root / "feedback", fb_out)
+        shutil.copytree(root / "feedback", fb_out, ignore=_regular_only_pages)
     all_rows = list(rows.values())
     _write_csv(out / "grades.csv", all_rows, problems)
     from .report import write_report
-    write_report(out / "report.html", all_rows, problems)
+    write_report(out / "report.html", all_rows, problems, sandboxed=sandboxed)
     return all_rows
+
+
+def _regular_only_pages(folder, names) -> list[str]:
+    """copytree's `ignore` for feedback/: only regular files and folders, never a link."""
+    return [n for n in names if not (stat.S_ISREG(os.lstat(os.path.join(folder, n)).st_mode)
+                                     or stat.S_ISDIR(os.lstat(os.path.join(folder, n)).st_mode))]
+
+
+def _limit_notes(failures) -> list[str]:
+    """A note for each cell where the kernel reached one of the sandbox's limits."""
+    from .outputs import LIMIT_MARK
+    return list(dict.fromkeys(f"{gid or 'a cell'}: {line.split(LIMIT_MARK, 1)[1].split(')')[0]}"
+                              for gid, _, line in failures if LIMIT_MARK in line))
 
 
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
-          cell_timeout: float = CELL_TIMEOUT, log=print) -> list[Row]:
-    """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html."""
+          cell_timeout: float = CELL_TIMEOUT, log=print, sandboxed: bool = True,
+          limits: sandbox.Limits | None = None) -> list[Row]:
+    """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html.
+    Every kernel runs in a sandbox (sandbox.py) with `limits`, unless `sandboxed` is False;
+    SandboxUnavailable says why it cannot run here."""
     names = assignments or course.assignments()
     unknown = set(names) - set(course.assignments())
     if unknown:
@@ -213,13 +269,26 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 
-    root = _workspace(out, cell_timeout)
     from .forkkernel import registered
-    if not registered():
-        log("warning: kernels start the slow way (the kernel provisioner autograder-fork is not "
-            "installed: run `pip install -e .` in the repository)")
+    if sandboxed:
+        if not registered():
+            raise SandboxUnavailable("kernels can only be sandboxed through the kernel "
+                                     "provisioner autograder-fork, which is not installed: run "
+                                     "`pip install -e .` in the repository (or --no-sandbox)")
+        why = sandbox.check()
+        if why:
+            raise SandboxUnavailable(sandbox.HOW_TO_ENABLE.format(reason=why))
+        limits = limits or sandbox.Limits(cpu=int(notebook_timeout))
+    else:
+        log(f"warning: every notebook is {UNSANDBOXED}")
+        if not registered():
+            log("warning: kernels start the slow way (the kernel provisioner autograder-fork is "
+                "not installed: run `pip install -e .` in the repository)")
+    root = _workspace(out, cell_timeout)
     with Pool(str(root), course.environment(), workers, notebook_timeout,
-              preload=course.kernel_imports(names)) as pool:
+              preload=course.kernel_imports(names) + sandbox.trusted_imports(names)
+              + ["autograder.forkkernel"],
+              limits=limits if sandboxed else None) as pool:
         from . import collect
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
@@ -238,7 +307,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         graded = time.monotonic()
         pool.stop()  # the workers wind down while the results are written
 
-        all_rows = _write_results(root, out, subs, outcomes, problems)
+        all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed)
     end = time.monotonic()
     log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in {end - started:.1f} s "
         f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "

@@ -7,11 +7,13 @@ Run nbgrader's own commands from this folder, e.g. `nbgrader generate_assignment
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                     ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
                                     LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
+from autograder.outputs import BoundOutputs, NameSandboxLimits
 from autograder.preprocessors import (LimitOutputSize, ResilientExecute, RestoreTestCells,
                                       ShortenTracebacks)
 
@@ -33,9 +35,12 @@ c.ClearSolutions.code_stub = {
 # a kernel that dies costs only the cells from there on, and huge outputs are cut.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       RestoreTestCells, OverwriteCells, CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutputSize, LimitOutput, SaveAutoGrades,
-                                       AssignLatePenalties, CheckCellMetadata]
+# The kernel runs in a sandbox (autograder/sandbox.py); an error a sandbox limit caused names it,
+# and whatever the notebook printed is bounded (autograder/outputs.py).
+c.Autograde.autograde_preprocessors = [ResilientExecute, NameSandboxLimits, IgnorePattern,
+                                       ClearMetadataPreprocessor, LimitOutputSize, BoundOutputs,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
 # A cell that runs longer than this is interrupted and reported (CellTimeoutError).
 c.ResilientExecute.timeout = 60
 # Long outputs are cut in the graded notebook and its feedback.
@@ -44,6 +49,7 @@ c.LimitOutput.max_traceback = 60
 c.LimitOutputSize.max_chars = 20000
 
 # Feedback shows the student's code, outputs and failure messages, never the hidden tests' code
-# (neither in the cells nor quoted by a traceback).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks,
+# (neither in the cells nor quoted by a traceback), and nothing in it runs: HTML and Markdown
+# are cleaned of scripts and event handlers (bleach), JavaScript, SVG and widget outputs dropped.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, SanitizeHTML,
                                     CSSHTMLHeaderPreprocessor]

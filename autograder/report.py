@@ -55,7 +55,7 @@ def _failure_messages(rows) -> Counter:
                    for r in rows for grade_id, ename, line in r.failures)
 
 
-def write_report(path: Path, rows, problems) -> None:
+def write_report(path: Path, rows, problems, sandboxed: bool = True) -> None:
     esc = html.escape
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              "<title>Class report</title><style>body{font-family:system-ui,sans-serif;"
@@ -64,6 +64,10 @@ def write_report(path: Path, rows, problems) -> None:
              ".flag{background:#fff3cd}svg{max-width:100%;height:auto}</style></head><body>",
              "<h1>Class report</h1>",
              f"<p>{len(rows)} graded notebook(s), {len(problems)} submission problem(s).</p>"]
+    if not sandboxed:
+        parts.append("<p class='flag'><strong>Graded without the sandbox (--no-sandbox):</strong> "
+                     "the students' code ran with the grader's rights and could reach the whole "
+                     "run (the gradebook, the other submissions, these results).</p>")
     flagged = [r for r in rows if r.status != "graded" or r.notes]
     parts.append("<h2>Flagged for review</h2>")
     if flagged or problems:
@@ -89,7 +93,9 @@ def write_report(path: Path, rows, problems) -> None:
                      "<th>points</th><th>status</th></tr>")
         for r in sorted(rows, key=lambda r: (r.assignment, r.student)):
             parts.append(f"<tr><td>{esc(r.student)}</td><td>{esc(r.assignment)}</td>"
-                         f"<td>{r.total:g} / {r.max_total:g}</td><td>{esc(r.status)}</td></tr>")
+                         f"<td>{r.total:g} / {r.max_total:g}</td><td>{esc(r.status)}"
+                         f"{'' if sandboxed else ' (no sandbox)'}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
-    Path(path).write_text("\n".join(parts), encoding="utf-8")
+    from .grade import _write_fresh
+    _write_fresh(Path(path), "\n".join(parts))

@@ -2,7 +2,8 @@
 
 Each worker is a long-lived process (so nbgrader is imported once, not once per notebook) in its
 own process group, with the kernels it starts: they are forked from a warm template
-(forkkernel.py), and they stay in that group. The supervisor hands out one job (jobs.py) at a
+(forkkernel.py), and they stay in that group. Unless `limits` is None, every kernel runs in a
+sandbox of its own (sandbox.py) with those limits, its sockets in a folder under course/kernels/. The supervisor hands out one job (jobs.py) at a
 time and kills a worker, with its kernels, when a job runs past its deadline or the worker dies;
 the job is then reported as not completed and a fresh worker takes the next one. The gradebook
 is one SQLite file opened with a long busy timeout, so concurrent writers wait for each other
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from . import sandbox
 from .jobs import Job, Outcome
 
 
@@ -76,14 +78,18 @@ class Pool:
     job_timeout: float
     preload: list = field(default_factory=list)  # what the kernels will import
     memory_limit: int = 4 * 2 ** 30
+    limits: sandbox.Limits | None = field(default_factory=sandbox.Limits)  # None: no sandbox
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
     _pool: list = field(default_factory=list)  # the running workers, once entered
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         # Not a daemon: it starts processes of its own (the kernels' template). __exit__ kills it.
+        env = dict(self.env)  # the kernels' sandbox (sandbox.py), and where their sockets go
+        env[sandbox.ENV] = sandbox.setting(self.limits)
+        env[sandbox.KERNELS] = os.path.join(self.course_root, "kernels")
         proc = self._ctx.Process(target=_serve,
-                                 args=(child, self.course_root, self.env, self.memory_limit,
+                                 args=(child, self.course_root, env, self.memory_limit,
                                        self.preload))
         proc.start()
         child.close()

@@ -42,10 +42,10 @@ def execute(*sources, cwd=None, timeout=30, config=FAST, allow_errors=False):
 
 def test_a_forked_kernel_is_a_fresh_process_with_the_asked_folder_and_environment(
         forked, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADER_TEST_VARIABLE", "seen")
+    monkeypatch.setenv("AUTOGRADER_TEST_VARIABLE", "seen")
     out = execute("import multiprocessing, os\n"
                   "print(multiprocessing.current_process().name, os.getcwd(), "
-                  "os.environ.get('GRADER_TEST_VARIABLE'), os.environ['JPY_PARENT_PID'])",
+                  "os.environ.get('AUTOGRADER_TEST_VARIABLE'), os.environ['JPY_PARENT_PID'])",
                   cwd=tmp_path)
     assert out[0] == [f"kernel {tmp_path} seen {os.getpid()}"]
 
@@ -85,7 +85,7 @@ def test_the_ready_client_works_with_an_ordinary_kernel():
 
 
 def test_the_template_imports_what_the_assignments_kernels_import():
-    assert course.kernel_imports(["logits"]) == ["contextlib", "numpy", "warnings"]
+    assert {"contextlib", "numpy", "warnings"} <= set(course.kernel_imports(["logits"]))
     every = course.kernel_imports(course.assignments())
     assert {"numpy", "scipy.special", "sklearn.datasets"} <= set(every)
     assert not any(m.startswith("autograder") for m in every)
@@ -115,7 +115,7 @@ def test_feedback_pages_are_the_same_with_compiled_templates_reused(monkeypatch)
 
     from autograder.exporters import FeedbackExporter
     nb = nbformat.read(str(course.student_notebook("logits")), as_version=4)
-    plain = HTMLExporter().from_notebook_node(nb)[0]
+    plain = HTMLExporter(sanitize_html=True).from_notebook_node(nb)[0]
     first = FeedbackExporter().from_notebook_node(nb)[0]
     compiled = []
     original = jinja2.Environment.compile

@@ -1,0 +1,150 @@
+"""What a run keeps of a submission's outputs: bounded, and naming the sandbox's limits.
+
+Two nbgrader preprocessors (registered in nbgrader_config.py):
+
+- `BoundOutputs` (after LimitOutputSize, which cuts each text): cuts what that leaves whole, so
+  that whatever a notebook prints, its autograded notebook and feedback page stay small: error
+  tracebacks, JSON and other structured outputs, outputs' metadata, images, the number of outputs
+  of a cell, and the outputs of the notebook as a whole.
+- `NameSandboxLimits` (right after the kernel ran): an error that comes from one of the
+  sandbox's limits (sandbox.Limits) says which, and so does a kernel stopped for its CPU time.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
+
+from . import sandbox
+
+CUT = "[output cut by the grader:"
+LIMIT_MARK = "(sandbox limit: "
+IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
+
+
+def _size(value) -> int:
+    return len(value) if isinstance(value, str) else len(json.dumps(value, default=str))
+
+
+class BoundOutputs(NbGraderPreprocessor):
+    """Every output of a notebook within bounds: an error's traceback, a JSON (or any structured)
+    value and an output's metadata to `max_chars` characters each (else replaced by a note), an
+    image to `max_image_chars` (else left out, with a note), at most `max_outputs` outputs per
+    cell and `max_total_chars` characters of outputs in the whole notebook."""
+
+    max_chars = Integer(20000, help="characters kept of a traceback or structured value").tag(config=True)
+    max_image_chars = Integer(2_000_000, help="largest image kept (base64 characters)").tag(config=True)
+    max_outputs = Integer(100, help="outputs kept per cell").tag(config=True)
+    max_total_chars = Integer(4_000_000, help="characters of outputs kept per notebook").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._left = self.max_total_chars
+        return super().preprocess(nb, resources)
+
+    @staticmethod
+    def _note(text: str) -> NotebookNode:
+        return NotebookNode(output_type="stream", name="stdout", text=f"\n{CUT} {text}]\n")
+
+    def _traceback(self, lines: list) -> list:
+        kept, budget = [], self.max_chars
+        for line in lines:
+            line = str(line)
+            if len(line) > budget:
+                kept.append(line[:budget] + f"\n{CUT} traceback of {sum(map(len, lines)):,} "
+                            "characters]")
+                break
+            kept.append(line)
+            budget -= len(line)
+        return kept
+
+    def _bound(self, output) -> int:
+        """Cut one output in place; the characters it keeps."""
+        if "traceback" in output:
+            output["traceback"] = self._traceback(list(output.get("traceback") or []))
+        if _size(output.get("metadata", {})) > self.max_chars:
+            output["metadata"] = NotebookNode()
+        data = output.get("data", {})
+        for mime in list(data):
+            value, limit = data[mime], self.max_image_chars if mime in IMAGES else self.max_chars
+            size = _size(value)
+            if size <= limit:
+                continue
+            if mime in IMAGES or mime == "text/plain":
+                del data[mime]
+            else:
+                data[mime] = f"{CUT} {size:,} characters of {mime}]"
+            data.setdefault("text/plain", f"{CUT} {size:,} characters of {mime}]")
+        return (sum(_size(v) for v in data.values()) + _size(output.get("text", ""))
+                + sum(map(len, output.get("traceback") or [])) + len(output.get("evalue", "")))
+
+    def preprocess_cell(self, cell, resources, index):
+        outputs = cell.get("outputs")
+        if not outputs:
+            return cell, resources
+        kept = []
+        for i, output in enumerate(outputs):
+            if i == self.max_outputs:
+                kept.append(self._note(f"{len(outputs) - i:,} more outputs of this cell"))
+                break
+            size = self._bound(output)
+            if size > self._left:
+                kept.append(self._note("the notebook's outputs reached their size limit"))
+                self._left = 0
+                break
+            self._left -= size
+            kept.append(output)
+        cell.outputs = kept
+        return cell, resources
+
+
+# errno (in an OSError's message) -> the limit it means
+_ERRNO_LIMITS = {"[Errno 11]": "processes", "[Errno 24]": "open files",
+                 "[Errno 27]": "file size", "[Errno 28]": "disk"}
+
+
+def _limit_text(limits: sandbox.Limits, what: str) -> str:
+    mib = 2 ** 20
+    return {"processes": f"{limits.processes} processes and threads",
+            "open files": f"{limits.open_files} open files",
+            "file size": f"files of {limits.file_size / mib:g} MiB",
+            "disk": f"{limits.disk / mib:g} MiB of disk in the notebook's folder and in /tmp",
+            "memory": f"{limits.memory / 2 ** 30:g} GiB of memory per process",
+            "cpu": f"{limits.cpu} s of CPU time per process"}[what]
+
+
+class NameSandboxLimits(NbGraderPreprocessor):
+    """An error that one of the sandbox's limits caused starts with "(sandbox limit: ...)",
+    naming it; so does the error of the cell whose kernel was stopped for its CPU time."""
+
+    def preprocess(self, nb, resources):
+        self._limits = sandbox.configured()
+        from . import forkkernel
+        path = (resources.get("metadata") or {}).get("path") or ""
+        self._ending = forkkernel.ENDINGS.pop(path, "") or forkkernel.ENDINGS.pop(
+            os.path.realpath(path), "") if path else ""
+        if self._limits is None:
+            return nb, resources
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            ename, evalue = output.get("ename", ""), output.get("evalue", "")
+            what = None
+            if ename == "MemoryError":
+                what = "memory"
+            elif ename.endswith("Error"):
+                what = next((w for code, w in _ERRNO_LIMITS.items() if evalue.startswith(code)),
+                            None)
+            if ename == "KernelDied" and self._ending and "earlier cell" not in evalue:
+                what = "cpu"
+            if what and LIMIT_MARK not in evalue:
+                mark = f"{LIMIT_MARK}{_limit_text(self._limits, what)}) "
+                output["evalue"] = mark + evalue
+                output["traceback"] = [mark + str(line) if i == len(output.get("traceback", [])) - 1
+                                       else line for i, line in enumerate(output.get("traceback", []))]
+        return cell, resources
