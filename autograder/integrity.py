@@ -1,9 +1,13 @@
 """What a submission did that needs an instructor's eye, found before and after grading.
 
 Before: the submitted notebook is compared with the released one (nbgrader's cell checksums and
-metadata) and the student's code is scanned for attempts to touch the grader. After: the
-autograded notebook is read for timeouts, dead kernels, memory errors and cut outputs.
-Nothing here can stop a determined attack inside the student's kernel; it makes one visible.
+metadata), and the student's code is scanned for code that reaches for the grader. After: the
+autograded notebook is read for timeouts, dead kernels, memory errors, cut outputs, and the notes
+the executor added where the kernel's own run of a test cell disagreed with the trusted checker.
+
+None of this is a defence: scores come from the trusted checker, outside the kernel
+(checker.py). The scan is a hint for the instructor, shown in the report; it neither flags a
+submission for review nor holds its feedback back.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import re
 from nbgrader.utils import compute_checksum
 
 from . import notebooks
-from .preprocessors import KERNEL_DIED, OUTPUT_CUT, TIMEOUT
+from .preprocessors import GRADER_NOTE, KERNEL_DIED, OUTPUT_CUT, TIMEOUT
 
 # Code that reaches for the grader, numpy's comparisons, or the interpreter's plumbing.
 SUSPICIOUS = [
@@ -28,9 +32,9 @@ SUSPICIOUS = [
 
 def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
     """Notes on a submitted notebook compared with the released one; whether the submission
-    must be reviewed; and whether its feedback must be held back (its code reaches for the
-    grader, so its outputs may show the hidden checks)."""
-    notes, tampered, suspicious = [], False, False
+    must be reviewed (its test cells or their metadata were changed); and whether its feedback
+    must be held back (never, now that no check runs in the kernel; kept for the callers)."""
+    notes, tampered = [], False
     sub = {notebooks.grade_id(c): c for c in submitted.cells if notebooks.grade_id(c)}
     for cell in released.cells:
         gid, meta = notebooks.grade_id(cell), notebooks.nbgrader_meta(cell)
@@ -63,10 +67,9 @@ def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
             continue
         for pattern, what in SUSPICIOUS:
             if pattern.search(cell.source):
-                notes.append(f"code in cell {notebooks.grade_id(cell) or '(new cell)'} {what}")
-                suspicious = True
+                notes.append(f"hint: code in cell {notebooks.grade_id(cell) or '(new cell)'} {what}")
                 break
-    return notes, tampered or suspicious, suspicious
+    return notes, tampered, False
 
 
 def after_grading(autograded) -> tuple[list[str], bool]:
@@ -78,6 +81,9 @@ def after_grading(autograded) -> tuple[list[str], bool]:
             text = out.get("text", "") if out.get("output_type") == "stream" else ""
             if OUTPUT_CUT in text:
                 notes.append(f"{where}: very long output cut")
+            if notebooks.is_test(cell) and text.startswith(GRADER_NOTE):
+                notes.append(f"{where}: {text[len(GRADER_NOTE):].strip()}")
+                review = True
             if out.get("output_type") != "error":
                 continue
             ename = out.get("ename", "")
@@ -92,9 +98,6 @@ def after_grading(autograded) -> tuple[list[str], bool]:
                 review = True
             elif ename == "SystemExit" and not notebooks.is_test(cell):
                 notes.append(f"{where}: SystemExit (the code called sys.exit)")
-            elif ename == "CheckFailed" and "grading environment" in out.get("evalue", ""):
-                notes.append(f"{where}: numpy or the checks were modified by the notebook")
-                review = True
     return list(dict.fromkeys(notes)), review
 
 

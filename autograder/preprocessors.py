@@ -13,7 +13,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from . import course, kernel_agent, notebooks
 
@@ -53,6 +53,9 @@ class ResilientExecute(Execute):
 
     check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
                            "per notebook); never given to the kernel").tag(config=True)
+    trusted_checks = Bool(True, help="run the hidden checks in the trusted checker; False runs "
+                          "them in the kernel, as plain nbgrader does (for benchmarks only: the "
+                          "student's code could then change its own score)").tag(config=True)
 
     _dead = False
     _checker = None
@@ -151,8 +154,10 @@ class ResilientExecute(Execute):
             else:
                 cell.outputs = [] if verdict[0] else [_error(CHECK_FAILED, verdict[1])]
             kernel_failed = self._kernel_failed.get(grade_id)
-            if verdict is not None and kernel_failed is not None and kernel_failed == verdict[0]:
-                shown, decided = ("a failure", "passed") if kernel_failed else ("no failure", "failed")
+            passed = verdict is not None and verdict[0]
+            if kernel_failed is not None and kernel_failed == passed:
+                shown = "a failure" if kernel_failed else "no failure"
+                decided = "passed" if passed else "failed" if verdict else "never ran"
                 cell.outputs.append(_note(
                     f"{DISAGREED}: your notebook's own run of this cell showed {shown}, but the "
                     f"grader's checks {decided}. The grader's verdict counts."))
@@ -183,7 +188,7 @@ class ResilientExecute(Execute):
         """The trusted checker for this notebook's assignment, if it has checks."""
         from . import checker
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
-        if not assignment or not (course.COURSE_ROOT / "checks" /
+        if not self.trusted_checks or not assignment or not (course.COURSE_ROOT / "checks" /
                                   f"{assignment.replace('-', '_')}.py").exists():
             return None
         secret = int(self.check_secret) if self.check_secret else secrets.randbits(63)

@@ -1,0 +1,93 @@
+"""Scores are decided outside the student's process (issue 14): the tricks of tests/cheats.py,
+graded beside honest classmates in one run, gain nothing; the notebooks the kernel's own view
+would have misjudged get their points; a replayed answer fails; and the checks give the same
+points whatever the secret that seeds them."""
+import inspect
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import course, notebooks
+from autograder.checks import _common
+from tests import cheats
+from tests.catalog import catalog, checks_module, run_checks
+from tests.test_adversarial import grade
+
+HONEST = {"alice": None, "carol": {}}  # the reference; the untouched student version
+
+
+def _write(root, student, answers):
+    nb = notebooks.fill(notebooks.read(course.student_notebook(cheats.A)), answers)
+    path = root / student / cheats.A / f"{cheats.A}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cheats")
+    reference = cheats._reference()
+    _write(root / "subs", "alice", reference)
+    _write(root / "subs", "carol", {})
+    for cheat in cheats.CHEATS:
+        _write(root / "subs", cheat.student, cheats.answers(cheat))
+    _write(root / "subs", "replay", {"linear": cheats.replay_code()})
+    return grade(root / "subs", root / "out")
+
+
+@pytest.mark.parametrize("cheat", cheats.CHEATS, ids=lambda c: c.student)
+def test_a_trick_in_the_kernel_gains_nothing(graded, cheat):
+    row = graded[cheat.student]
+    assert float(row["total"]) == cheat.total, (row["total"], row["notes"])
+    assert (row["status"] == "needs review") == cheat.flagged, (row["status"], row["notes"])
+
+
+def test_honest_classmates_get_exactly_their_points(graded):
+    assert float(graded["alice"]["total"]) == 10 and graded["alice"]["status"] == "graded"
+    assert float(graded["carol"]["total"]) == 0
+
+
+def test_a_disagreement_is_named_in_the_notes(graded):
+    notes = graded["honest-but-kernel-shows-failure"]["notes"]
+    assert "showed a failure, but the grader's checks passed" in notes
+    assert "never ran" in graded["input-transformer"]["notes"]
+    assert "refused" in graded["asks-out-of-turn"]["notes"]
+
+
+def test_a_replayed_answer_passes_with_the_public_seeds_but_not_when_graded(graded):
+    namespace = {}
+    exec(cheats.replay_code(), namespace)
+    checks_module(cheats.A).check_linear_forward(namespace["Linear"])  # the table is right...
+    row = graded["replay"]
+    assert float(row["test-linear-forward"]) == 0  # ...for inputs the grader never uses
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_points_do_not_depend_on_the_secret(assignment):
+    """The same submission gets the same points whatever the run's secret: the reference and
+    every catalogued correct implementation pass, every catalogued bug fails where it should."""
+    impls = [None, *catalog(assignment).CORRECT, *catalog(assignment).BUGS]
+    for secret in (1, 2**40 + 7):
+        with _common.seeded(secret):
+            for impl in impls:
+                answers = {impl.cell: impl.code} if impl else None
+                failed = {t for t, m in run_checks(assignment, answers).items() if m}
+                expected = impl.fails if impl else set()
+                assert failed == expected, (secret, impl and impl.name, sorted(failed))
+
+
+def test_the_secret_changes_the_checks_inputs():
+    with _common.seeded(5):
+        a = _common.rng(1).normal(size=3)
+    assert not np.array_equal(a, _common.rng(1).normal(size=3))
+    assert np.array_equal(_common.rng(1).normal(size=3), np.random.default_rng(1).normal(size=3))
+
+
+def test_every_check_takes_the_students_objects_as_arguments_only():
+    """The checker passes what the hidden cell names; a check with other parameters could not
+    be called remotely."""
+    for assignment in course.assignments():
+        for check in checks_module(assignment).TESTS.values():
+            params = inspect.signature(check).parameters.values()
+            assert all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params), check
