@@ -280,8 +280,51 @@ def graded_checks(assignment: str):
                 kinds[p] = "class"
             elif callable(ref):
                 kinds[p] = "function"
-        out.append((test_id, check, kinds, {p: namespace.get(p) for p in params}))
+        reference = {p: namespace.get(p) for p in params}
+        kinds = {p: k for p, k in kinds.items() if grades(check, reference, p, k)}
+        out.append((test_id, check, kinds, reference))
     return out
+
+
+def _raising(*args, **kwargs):
+    raise RuntimeError("a stand-in that must fail the check")
+
+
+def _null(*args, **kwargs):
+    return None
+
+
+class _RaisingClass:
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("a stand-in that must fail the check")
+
+
+class _NullObject:
+    """Constructed with anything; every attribute is a method that returns None."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return None
+
+    def __getattr__(self, name):
+        return _null
+
+
+def grades(check, reference: dict, param: str, kind: str) -> bool:
+    """Whether the check grades `param` at all: it must fail both when the parameter raises and
+    when it returns nothing. A check that passes anyway (e.g. an experiment's check that takes
+    the student's `fit_temperature` but grades only what the experiment reports) would let any
+    object through, so such a (check, parameter) pair is not used by the guard."""
+    stand_ins = (_RaisingClass, _NullObject) if kind == "class" else (_raising, _null)
+    for stand_in in stand_ins:
+        args = dict(reference)
+        args[param] = stand_in
+        with page_environment():
+            if passes(check, args, limit=TIME_LIMIT):
+                return False
+    return True
 
 
 def _positional_range(fn):

@@ -87,3 +87,12 @@ def test_arity_filter_and_time_limit():
         while True:
             pass
     assert guard.passes(lambda f: f(), {"f": forever}, limit=0.2) is False
+
+
+def test_a_parameter_the_check_does_not_grade_is_not_used():
+    def check(experiment, helper):       # grades what `experiment` returns, never `helper`
+        assert experiment() == 42
+
+    reference = {"experiment": lambda: 42, "helper": lambda z: z}
+    assert guard.grades(check, reference, "experiment", "function")
+    assert not guard.grades(check, reference, "helper", "function")
