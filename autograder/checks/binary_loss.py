@@ -210,6 +210,18 @@ def check_bce_module_forward(BCEWithLogitsLoss):
              expected=describe(z2), got=describe(z_stored), revisit=GRADIENT)
     _expect_stored(loss, z2, y2, what=what)
 
+    # Extreme logits (issue 11, item 8: every forward is checked where the naive form fails).
+    z = np.array([[-1e4, -1e3, -40.0, 0.0, 40.0, 1e3, 1e4]])
+    y = np.array([[1.0, 0.0, 1.0, 0.5, 0.0, 1.0, 0.0]])
+    for dtype in (np.float64, np.float32):
+        what = (f"BCEWithLogitsLoss().forward(z, y) with {np.dtype(dtype).name} logits up to "
+                "|z| = 1e4")
+        loss = _module(BCEWithLogitsLoss)
+        out = strict_call(loss.forward, z.astype(dtype), y.astype(dtype), what=what,
+                          revisit=STABLE, hint=STABLE_HINT)
+        _expect_loss(out, z, y, what=what, revisit=STABLE,
+                     rtol=1e-5 if dtype is np.float32 else 1e-9)
+
 
 def _expected_grad(z, y):
     return (special.expit(np.asarray(z, dtype=float)) - np.asarray(y, dtype=float)) / np.size(z)

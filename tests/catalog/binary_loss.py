@@ -71,16 +71,16 @@ def predict_binary(z, threshold=0.5):
 def bce_with_logits(z, y):
     s = expit(z)
     return np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s)))
-''', "test-bce-stable", "divide by zero"),
+''', {"test-bce-stable", "test-bce-module-forward"}, "divide by zero"),
     bug("bce-function", "probabilities clipped to [1e-7, 1 - 1e-7] (like a clamp)", '''
 def bce_with_logits(z, y):
     s = np.clip(expit(z), 1e-7, 1 - 1e-7)
     return np.mean(-(y * np.log(s) + (1 - y) * np.log(1 - s)))
-''', "test-bce-stable", "clamped"),
+''', {"test-bce-stable", "test-bce-module-forward"}, "clamped"),
     bug("bce-function", "(1 - y) z + log(1 + exp(-z)) without the |z| overflows for z << 0", '''
 def bce_with_logits(z, y):
     return np.mean((1 - y) * z + np.log1p(np.exp(-z)))
-''', "test-bce-stable", "overflow"),
+''', {"test-bce-stable", "test-bce-module-forward"}, "overflow"),
     bug("bce-function", "sum instead of mean",
         "def bce_with_logits(z, y):\n"
         "    return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))\n",
@@ -137,6 +137,11 @@ def bce_with_logits(z, y):
         module(forward='''self.z, self.y = np.asarray(z), np.asarray(y)
         return bce_with_logits(z, y) * np.size(z)'''),
         "test-bce-module-forward", "not their mean"),
+    bug("bce-module", "forward computes its own loss through probabilities (log 0 at large |z|)",
+        module(forward='''self.z, self.y = np.asarray(z), np.asarray(y)
+        s = expit(self.z)
+        return np.mean(-(self.y * np.log(s) + (1 - self.y) * np.log(1 - s)))'''),
+        "test-bce-module-forward", "divide by zero"),
     bug("bce-module", "forward stores the labels as self.labels, not self.y (breaks the contract)",
         module(forward='''self.z, self.labels = np.asarray(z), np.asarray(y)
         return bce_with_logits(z, y)''', backward="return (expit(self.z) - self.labels) / self.z.size"),
