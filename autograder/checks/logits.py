@@ -5,13 +5,16 @@ and the checks' own central differences; never the reference solution.
 """
 import numpy as np
 
-from ._common import (call, central_difference, describe, expect_close, expect_dtype,
-                      expect_shape, expect_unchanged, fail, rng, snapshot)
+from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
+                      expect_dtype, expect_shape, expect_unchanged, fail, quiet_call, rng,
+                      snapshot)
 
-FORWARD = "Chapter 1, the linear layer for a batch: logits = X @ W.T + b, W of shape (C, D)"
-BACKWARD = "Chapter 1, the backward pass of the linear layer (the chain rule with an upstream gradient)"
-GRADCHECK = "Chapter 1, gradient checking with central differences"
-ARGMAX = "Chapter 1, from logits to decisions: argmax over the class axis (the last one)"
+FORWARD = "Chapter 1, 'The linear layer' (logits = X W^T + b for a batch, W of shape (C, D))"
+BACKWARD = "Chapter 1, 'Deriving the three gradients' (the chain rule with an upstream gradient)"
+GRADCHECK = "Chapter 1, 'Checking the formulas' (the central difference, one entry at a time)"
+ARGMAX = "Chapter 1, 'From logits to a decision: argmax' (over the class axis, the last one)"
+TRUNCATION = "Chapter 1, 'Truncation error: why central differences'"
+ROUNDING = "Chapter 1, 'Rounding error: why not a tiny epsilon'"
 
 
 def _oracle_linear(X, W, b):
@@ -63,7 +66,33 @@ def check_linear_backward(Linear):
     X, W, b = g.normal(size=(N, D)), g.normal(size=(C, D)), g.normal(size=C)
     G = g.normal(size=(N, C))  # an upstream gradient that is not all ones
     layer = _layer(Linear, W, b)
-    call(layer.forward, X, what="Linear.forward(X)", revisit=FORWARD)
+    # backward is graded apart from forward: a forward that raises or returns wrong logits does
+    # not fail this check by itself (test-linear-forward judges it); backward is still called.
+    forward_problem = None
+    try:
+        out = quiet_call(layer.forward, X, what="Linear.forward(X)", revisit=FORWARD)
+        if as_float(out) is None or np.shape(out) != (N, C) or \
+                not np.allclose(as_float(out), _oracle_linear(X, W, b)):
+            forward_problem = "Linear.forward(X) returned wrong logits"
+    except CheckFailed as err:
+        forward_problem = str(err).splitlines()[0]
+    try:
+        _check_backward_after_forward(layer, X, W, b, G)
+    except CheckFailed as err:
+        if forward_problem is None:
+            raise
+        what_backward_did = "\n".join(line for line in str(err).splitlines()
+                                      if not line.strip().startswith("revisit:"))
+        fail(f"Linear.backward failed, and the forward pass before it had failed first "
+             f"({forward_problem}). backward can only use what forward stored: fix forward first "
+             f"(test-linear-forward says what is wrong), then run this test again. What backward "
+             f"did:\n{what_backward_did}", revisit=FORWARD)
+
+
+def _check_backward_after_forward(layer, X, W, b, G):
+    __tracebackhide__ = True  # noqa: F841
+    g = rng(5)
+    (N, D), C = X.shape, W.shape[0]
     upstream = snapshot(grad_logits=G)
     what = "Linear.backward(grad_logits)"
     grad_X = call(layer.backward, G, what=what, revisit=BACKWARD)
@@ -104,7 +133,10 @@ def check_linear_backward(Linear):
 
     # A second forward/backward sets fresh gradients for the new batch (no stale X, no +=).
     X2, G2 = g.normal(size=(3, D)), g.normal(size=(3, C))
-    call(layer.forward, X2, what="a second Linear.forward(X)", revisit=FORWARD)
+    try:
+        quiet_call(layer.forward, X2, what="a second Linear.forward(X)", revisit=FORWARD)
+    except CheckFailed:
+        pass  # test-linear-forward judges forward; backward uses whatever it stored
     grad_X2 = call(layer.backward, G2, what="a second Linear.backward", revisit=BACKWARD)
     expect_close(grad_X2, G2 @ W, what="grad_X after a second forward/backward on a new batch",
                  revisit=BACKWARD, rtol=1e-9)
@@ -132,7 +164,7 @@ def check_numerical_gradient(numerical_gradient):
                 fail(f"{what} looks like a one-sided difference (f(x+eps) - f(x)) / eps, whose "
                      "error shrinks only like eps. Use the central difference "
                      "(f(x+eps) - f(x-eps)) / (2 eps).", expected=describe(expected),
-                     got=describe(grad_arr), revisit=GRADCHECK)
+                     got=describe(grad_arr), revisit=TRUNCATION)
             if np.allclose(grad_arr, 2 * expected, rtol=1e-6):
                 fail(f"{what} is twice the gradient: the central difference divides by 2 eps.",
                      expected=describe(expected), got=describe(grad_arr), revisit=GRADCHECK)
@@ -194,9 +226,171 @@ def check_predict(predict_class):
                  what=what, revisit=ARGMAX, rtol=0, atol=0)
 
 
+# ------------------------------------------------------------------------------------------------
+# Questions and the experiment: the student's functions return numbers; messages teach the idea.
+# ------------------------------------------------------------------------------------------------
+
+SHAPES = "Chapter 1, 'The linear layer' (W has shape (C, D), b shape (C,))"
+
+
+def _answers(fn, name, n, revisit):
+    """Call an answer function and return its n answers as a tuple (or fail saying what it got)."""
+    __tracebackhide__ = True  # noqa: F841
+    out = call(fn, what=f"{name}()", revisit=revisit)
+    try:
+        answers = tuple(out)
+    except TypeError:
+        answers = None
+    if answers is None or len(answers) != n:
+        fail(f"{name}() should return {n} answers, as a tuple.", expected=f"a tuple of {n} values",
+             got=describe(out), revisit=revisit)
+    return answers
+
+
+def _number(value):
+    """value as a Python float, or None when it is not one number."""
+    arr = as_float(value)
+    return None if arr is None or arr.shape != () else float(arr)
+
+
+def _shape_of(value):
+    try:
+        arr = np.asarray(value)
+        return tuple(int(v) for v in arr.ravel()) if arr.ndim == 1 else None
+    except (TypeError, ValueError):
+        return None
+
+
+def check_answer_shapes(answer_shapes):
+    """The number of parameters of a linear layer and the shapes of its gradients."""
+    __tracebackhide__ = True  # noqa: F841
+    N, D, C = 32, 784, 10
+    n_params, shape_W, shape_X = _answers(answer_shapes, "answer_shapes", 3, SHAPES)
+    what = f"answer_shapes() for N = {N}, D = {D}, C = {C}"
+    count = _number(n_params)
+    if count is None:
+        fail(f"{what}: the number of parameters should be one number.", expected="an integer",
+             got=describe(n_params), revisit=SHAPES)
+    if count == C * D:
+        fail(f"{what}: {C * D} counts the weights only. Each of the C classes also has a bias.",
+             expected="weights plus biases", got=describe(n_params), revisit=SHAPES)
+    if count in (N * D * C, N * (D * C + C), N * C, N * D):
+        fail(f"{what}: the parameters do not depend on the batch size N. They are the entries of "
+             "W and b, shared by every example.", expected="a number independent of N",
+             got=describe(n_params), revisit=SHAPES)
+    if count != C * D + C:
+        fail(f"{what}: wrong number of parameters. Count the entries of W and of b.",
+             expected="the size of W plus the size of b", got=describe(n_params), revisit=SHAPES)
+    grad_W = _shape_of(shape_W)
+    if grad_W == (D, C):
+        fail(f"{what}: grad_W is transposed. A gradient has the shape of the array it belongs "
+             "to, and W has shape (C, D).", expected="the shape of W", got=describe(shape_W),
+             revisit=BACKWARD)
+    if grad_W == (N, C):
+        fail(f"{what}: (N, C) is the shape of the logits and of grad_logits, not of grad_W.",
+             expected="the shape of W", got=describe(shape_W), revisit=BACKWARD)
+    if grad_W != (C, D):
+        fail(f"{what}: wrong shape of grad_W. A gradient has the shape of the array it belongs "
+             "to.", expected="the shape of W", got=describe(shape_W), revisit=BACKWARD)
+    grad_X = _shape_of(shape_X)
+    if grad_X == (N, C):
+        fail(f"{what}: (N, C) is the shape of the logits. grad_X = dL/dX has the shape of X.",
+             expected="the shape of X", got=describe(shape_X), revisit=BACKWARD)
+    if grad_X != (N, D):
+        fail(f"{what}: wrong shape of grad_X. A gradient has the shape of the array it belongs "
+             "to.", expected="the shape of X", got=describe(shape_X), revisit=BACKWARD)
+
+
+def check_answer_differences(answer_differences):
+    """Errors of the central and the one-sided difference of exp at 0 with eps = 1e-3."""
+    __tracebackhide__ = True  # noqa: F841
+    eps = 1e-3
+    central_true = np.sinh(eps) / eps - 1          # exactly (e^eps - e^-eps) / (2 eps) - 1
+    one_sided_true = np.expm1(eps) / eps - 1       # exactly (e^eps - 1) / eps - 1
+    central, one_sided = _answers(answer_differences, "answer_differences", 2, TRUNCATION)
+    what = "answer_differences() for f(x) = exp(x) at x = 0 with eps = 1e-3"
+    c, o = _number(central), _number(one_sided)
+    if c is None or o is None:
+        fail(f"{what} should return two numbers.", expected="two floats",
+             got=describe((central, one_sided)), revisit=TRUNCATION)
+    c, o = abs(c), abs(o)
+
+    def near(x, y):
+        return bool(np.isclose(x, y, rtol=0.03, atol=0))
+
+    if near(c, one_sided_true) and near(o, central_true):
+        fail(f"{what}: the two errors are swapped. The central difference is the accurate one: "
+             "its error is about (eps**2 / 6) |f'''(x)|, the one-sided one's about "
+             "(eps / 2) |f''(x)|.", expected="a central error much smaller than the one-sided",
+             got=describe((central, one_sided)), revisit=TRUNCATION)
+    if near(c, eps ** 2) or near(c, eps ** 2 / 2) or near(c, eps ** 2 / 3):
+        fail(f"{what}: the central error has the right order, eps**2, but the wrong factor. The "
+             "Taylor expansion gives (eps**2 / 6) f'''(x).", expected="about 1.7e-07",
+             got=describe(central), revisit=TRUNCATION)
+    if near(o, eps) or near(o, eps ** 2 / 2):
+        fail(f"{what}: the one-sided error is about (eps / 2) f''(x): first order in eps, with "
+             "a factor 1/2.", expected="about 5.0e-04", got=describe(one_sided),
+             revisit=TRUNCATION)
+    if not near(c, central_true):
+        fail(f"{what}: wrong error of the central difference (f(eps) - f(-eps)) / (2 eps) "
+             "against f'(0) = 1.", expected="about 1.7e-07", got=describe(central),
+             revisit=TRUNCATION)
+    if not near(o, one_sided_true):
+        fail(f"{what}: wrong error of the one-sided difference (f(eps) - f(0)) / eps against "
+             "f'(0) = 1.", expected="about 5.0e-04", got=describe(one_sided), revisit=TRUNCATION)
+
+
+def check_experiment_step(experiment_step):
+    """The V of the central difference: best steps in float64 and float32, truncation slope."""
+    __tracebackhide__ = True  # noqa: F841
+    best64, best32, slope = _answers(experiment_step, "experiment_step", 3, ROUNDING)
+    what = "experiment_step() for f(x) = exp(x) at x = 1"
+    b64, b32, s = _number(best64), _number(best32), _number(slope)
+    if b64 is None or b32 is None or s is None:
+        fail(f"{what} should return three numbers.", expected="(best step in float64, best step "
+             "in float32, slope)", got=describe((best64, best32, slope)), revisit=ROUNDING)
+    if b64 <= 0 or b32 <= 0:
+        fail(f"{what}: a step is a positive number. Return the step h itself, not log10(h).",
+             expected="steps between 1e-12 and 1", got=describe((best64, best32)),
+             revisit=ROUNDING)
+    if b64 < 1e-9:
+        fail(f"{what}: the smallest step is not the most accurate one. Below the best step the "
+             "rounding error, about u |f| / h, grows as h shrinks.",
+             expected="a float64 step near u**(1/3), about 1e-5", got=describe(best64),
+             revisit=ROUNDING)
+    if b32 < b64:
+        fail(f"{what}: the best float32 step should be larger than the best float64 step: "
+             "float32's larger u makes the rounding error u |f| / h larger, which pushes the "
+             "best step up (to about u**(1/3)).", expected="best float32 step > best float64 "
+             "step", got=describe((best64, best32)), revisit=ROUNDING)
+    if not 1e-7 <= b64 <= 1e-4:
+        fail(f"{what}: the best float64 step is off. The error model u |f| / h + h**2 |f'''| / 6 "
+             "is smallest near u**(1/3).", expected="a step between 1e-7 and 1e-4",
+             got=describe(best64), revisit=ROUNDING)
+    if not 1e-4 <= b32 <= 1e-1:
+        fail(f"{what}: the best float32 step is off. The error model u |f| / h + h**2 |f'''| / 6 "
+             "is smallest near u**(1/3), with float32's u.", expected="a step between 1e-4 and "
+             "1e-1", got=describe(best32), revisit=ROUNDING)
+    if abs(s + 1) < 0.3:
+        fail(f"{what}: a slope near -1 is the rounding side of the V (small h). Fit the slope on "
+             "the truncation side, h from 1e-3 to 1e-1.", expected="a slope near 2",
+             got=describe(slope), revisit=TRUNCATION)
+    if abs(s - 1) < 0.2:
+        fail(f"{what}: a slope near 1 is the error of a one-sided difference. The central "
+             "difference's truncation error is O(h**2).", expected="a slope near 2",
+             got=describe(slope), revisit=TRUNCATION)
+    if not 1.8 <= s <= 2.2:
+        fail(f"{what}: the slope of log10(error) against log10(h) on the truncation side is the "
+             "power of h in the truncation error.", expected="a slope near 2",
+             got=describe(slope), revisit=TRUNCATION)
+
+
 TESTS = {
     "test-linear-forward": check_linear_forward,
     "test-linear-backward": check_linear_backward,
     "test-numerical-gradient": check_numerical_gradient,
     "test-predict": check_predict,
+    "test-answer-shapes": check_answer_shapes,
+    "test-answer-differences": check_answer_differences,
+    "test-experiment-step": check_experiment_step,
 }

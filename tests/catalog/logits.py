@@ -27,8 +27,9 @@ BUGS = [
     # --- linear ---
     bug("linear", "forward forgets the bias", linear(forward="X @ self.W.T"),
         "test-linear-forward", "without the bias"),
+    # forward raises after storing X: backward is graded apart and keeps its points
     bug("linear", "forward uses W instead of W.T", linear(forward="X @ self.W + self.b"),
-        {"test-linear-forward", "test-linear-backward"}, "raised ValueError"),
+        "test-linear-forward", "raised ValueError"),
     bug("linear", "forward casts float32 to float64",
         linear(forward="np.asarray(X, dtype=float) @ np.asarray(self.W, dtype=float).T + self.b"),
         "test-linear-forward", "dtype"),
@@ -214,4 +215,150 @@ def predict_class(logits):
     p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
     return p.argmax(axis=-1)
 '''),
+]
+
+# --- forward and backward graded apart (issue 11, item 6) ---
+BUGS += [
+    bug("linear", "forward raises before it stores X (the backward test says forward failed first)",
+        LINEAR.replace('''        self.X = X
+        return {forward}''', '''        Z = X @ self.W + self.b  # W not transposed: a shape error
+        self.X = X
+        return Z''').format(backward=GOOD_BACKWARD),
+        {"test-linear-forward", "test-linear-backward"}, "raised ValueError"),
+]
+
+# --- questions and the experiment ---
+BUGS += [
+    bug("answer-shapes", "counts the weights only",
+        "def answer_shapes():\n    return 784 * 10, (10, 784), (32, 784)\n",
+        "test-answer-shapes", "weights only"),
+    bug("answer-shapes", "multiplies the parameters by the batch size",
+        "def answer_shapes():\n    return 32 * (784 * 10 + 10), (10, 784), (32, 784)\n",
+        "test-answer-shapes", "do not depend on the batch size"),
+    bug("answer-shapes", "grad_W transposed",
+        "def answer_shapes():\n    return 7850, (784, 10), (32, 784)\n",
+        "test-answer-shapes", "transposed"),
+    bug("answer-shapes", "grad_W given the shape of the logits",
+        "def answer_shapes():\n    return 7850, (32, 10), (32, 784)\n",
+        "test-answer-shapes", "shape of the logits"),
+    bug("answer-shapes", "dL/dX given the shape of the logits",
+        "def answer_shapes():\n    return 7850, (10, 784), (32, 10)\n",
+        "test-answer-shapes", "shape of the logits"),
+    bug("answer-shapes", "two answers instead of three",
+        "def answer_shapes():\n    return 7850, (10, 784)\n",
+        "test-answer-shapes", "3 answers"),
+
+    bug("answer-differences", "the two errors swapped",
+        "def answer_differences():\n    return 1e-3 / 2, 1e-3 ** 2 / 6\n",
+        "test-answer-differences", "swapped"),
+    bug("answer-differences", "central error eps**2 (the factor 1/6 forgotten)",
+        "def answer_differences():\n    return 1e-3 ** 2, 1e-3 / 2\n",
+        "test-answer-differences", "wrong factor"),
+    bug("answer-differences", "one-sided error eps (the factor 1/2 forgotten)",
+        "def answer_differences():\n    return 1e-3 ** 2 / 6, 1e-3\n",
+        "test-answer-differences", "first order in eps"),
+    bug("answer-differences", "computed in float32 (rounding swamps the central error)", '''
+def answer_differences():
+    eps = np.float32(1e-3)
+    central = (np.exp(eps) - np.exp(-eps)) / (2 * eps)
+    one_sided = (np.exp(eps) - np.exp(np.float32(0))) / eps
+    return abs(float(central) - 1.0), abs(float(one_sided) - 1.0)
+''', "test-answer-differences", "wrong error of the central difference"),
+    bug("answer-differences", "returns the estimates, not their errors", '''
+def answer_differences():
+    eps = 1e-3
+    return (np.exp(eps) - np.exp(-eps)) / (2 * eps), (np.exp(eps) - 1.0) / eps
+''', "test-answer-differences", "wrong error of the central difference"),
+]
+
+EXPERIMENT = '''
+def experiment_step():
+    h = np.logspace(-12, 0, 49)
+    exact = np.exp(1.0)
+    errors = {}
+    for dtype in (np.float64, np.float32):
+        x, h_d = dtype(1.0), h.astype(dtype)
+        estimate = (np.exp(x + h_d) - np.exp(x - h_d)) / (2 * h_d)
+        errors[dtype] = np.abs(estimate.astype(np.float64) - exact) / exact
+    right = (h >= 1e-3) & (h <= 1e-1)
+    slope = np.polyfit(np.log10(h[right]), np.log10(errors[np.float64][right]), 1)[0]
+    fig, ax = plt.subplots()
+    for dtype in errors:
+        ax.loglog(h, np.maximum(errors[dtype], 1e-17), label=np.dtype(dtype).name)
+    ax.legend()
+    plt.show()
+    plt.close(fig)
+    return h[np.argmin(errors[np.float64])], h[np.argmin(errors[np.float32])], slope
+'''
+
+
+def experiment(**replace):
+    code = EXPERIMENT
+    for old, new in replace.items():
+        old = {"central": "(np.exp(x + h_d) - np.exp(x - h_d)) / (2 * h_d)",
+               "cast": "h.astype(dtype)", "x": "x, h_d = dtype(1.0)",
+               "right": "(h >= 1e-3) & (h <= 1e-1)",
+               "ret": "return h[np.argmin(errors[np.float64])], h[np.argmin(errors[np.float32])], slope",
+               }[old]
+        assert old in code
+        code = code.replace(old, new)
+    return code
+
+
+BUGS += [
+    bug("experiment-step", "a one-sided difference",
+        experiment(central="(np.exp(x + h_d) - np.exp(x)) / h_d"),
+        "test-experiment-step", "float64 step is off"),
+    bug("experiment-step", "returns log10 of the best steps",
+        experiment(ret="return np.log10(h[np.argmin(errors[np.float64])]), "
+                       "np.log10(h[np.argmin(errors[np.float32])]), slope"),
+        "test-experiment-step", "not log10(h)"),
+    bug("experiment-step", "fits the slope on the rounding side",
+        experiment(right="(h >= 1e-12) & (h <= 1e-8)"),
+        "test-experiment-step", "rounding side"),
+    bug("experiment-step", "the float32 run is done in float64",
+        experiment(cast="h", x="x, h_d = 1.0"),
+        "test-experiment-step", "float32 step is off"),
+    bug("experiment-step", "argmax instead of argmin",
+        experiment(ret="return h[np.argmax(errors[np.float64])], h[np.argmax(errors[np.float32])], slope"),
+        "test-experiment-step", "should be larger than the best float64"),
+    bug("experiment-step", "the smallest step taken as the best",
+        experiment(ret="return h[0], h[0], slope"),
+        "test-experiment-step", "smallest step is not the most accurate"),
+]
+
+CORRECT += [
+    correct("answer-shapes", "numpy integer and other sequence types",
+            "def answer_shapes():\n    return np.int64(7850), [10, 784], np.array([32, 784])\n"),
+    correct("answer-shapes", "computed from arrays of the right shapes", '''
+def answer_shapes():
+    W, b, X = np.zeros((10, 784)), np.zeros(10), np.zeros((32, 784))
+    return W.size + b.size, W.shape, X.shape
+'''),
+    correct("answer-differences", "predicted by Taylor: eps**2 / 6 and eps / 2",
+            "def answer_differences():\n    return 1e-3 ** 2 / 6, 1e-3 / 2\n"),
+    correct("answer-differences", "exact, with sinh and expm1",
+            "def answer_differences():\n    h = 1e-3\n    return np.sinh(h) / h - 1, np.expm1(h) / h - 1\n"),
+    correct("experiment-step", "a loop over steps, float32 scalars", '''
+def experiment_step():
+    steps = np.logspace(-12, 0, 49)
+    err64, err32 = [], []
+    for h in steps:
+        d64 = (np.exp(1.0 + h) - np.exp(1.0 - h)) / (2 * h)
+        x, h32 = np.float32(1.0), np.float32(h)
+        d32 = (np.exp(x + h32) - np.exp(x - h32)) / (np.float32(2) * h32)
+        err64.append(abs(d64 - np.e) / np.e)
+        err32.append(abs(float(d32) - np.e) / np.e)
+    err64, err32 = np.array(err64), np.array(err32)
+    plt.figure()
+    plt.loglog(steps, err64 + 1e-17, label="float64")
+    plt.loglog(steps, err32 + 1e-17, label="float32")
+    plt.xlabel("h"); plt.ylabel("relative error"); plt.legend()
+    plt.show()
+    plt.close("all")
+    keep = (steps >= 1e-3) & (steps <= 1e-1)
+    slope, _ = np.polyfit(np.log10(steps[keep]), np.log10(err64[keep]), 1)
+    return float(steps[err64.argmin()]), float(steps[err32.argmin()]), float(slope)
+'''),
+    correct("experiment-step", "the reference with the figure closed", EXPERIMENT),
 ]
