@@ -1,5 +1,7 @@
 """Hidden checks for the `softmax` exercise (chapter 4): softmax, log_softmax, softmax_jacobian,
-Softmax (forward, backward, and the memory of backward).
+Softmax (forward, backward, and the memory of backward, graded apart: backward is called on a layer
+whose `s`, the probabilities forward stores by contract, is set by the check), three questions and
+the temperature experiment.
 
 Oracles: scipy.special.softmax and log_softmax, the closed form diag(s) - s s^T, and the checks'
 own central differences; never the reference solution.
@@ -19,8 +21,14 @@ AXIS = "Chapter 4, 'Softmax over the wrong axis' (normalise over the axis you ar
 LOG_SOFTMAX = ("Chapter 4, 'Log-softmax' (z - m - log(sum(exp(z - m))) with m the maximum; never "
                "log(softmax(z)))")
 JACOBIAN = "Chapter 4, 'The Jacobian of the softmax' (J = diag(s) - s s^T)"
-VJP = ("Chapter 4, 'Why backward never builds the Jacobian' "
-       "(grad_z = s * (g - sum(g * s, axis=-1, keepdims=True)))")
+VJP = ("Chapter 4, 'Why backward never builds the Jacobian' (the sum over i collapses: one "
+       "inner product of g and s per row, then element-wise operations)")
+CONTRACT = ("the contract of part 4: forward stores the probabilities in self.s, and backward "
+            "reads them from self.s")
+INTEGERS = ("Chapter 4, 'Shift invariance and the log-sum-exp trick', and the contract: integer "
+            "logits are converted to float64 first (in a small integer dtype such as uint8, "
+            "z - max wraps around instead of going negative)")
+TEMPERATURE = "Chapter 4, 'Temperature'"
 
 MB = 1024 * 1024
 
@@ -33,6 +41,38 @@ MB = 1024 * 1024
 
 
 
+
+
+# Small integer dtypes: z - max(z) wraps around (0 - 255 is 1 in uint8), so the contract says
+# integer logits are converted to float64 before anything else.
+SMALL_INTEGERS = [np.array([0, 255, 7], dtype=np.uint8),
+                  np.array([[-128, 127, 0], [5, -5, 100]], dtype=np.int8),
+                  np.array([-300, 200, 12], dtype=np.int16)]   # exp of int16 is float32
+
+
+def _check_integer_logits(fn, name, oracle):
+    """Integer logits of several dtypes: float64 out, the values of the float64 logits."""
+    __tracebackhide__ = True  # noqa: F841
+    for zi in SMALL_INTEGERS + [np.array([[1, 2, 3], [0, 0, 0], [-2, 5, 1]])]:
+        before = snapshot(z=zi)
+        what = f"{name}(z) for the {zi.dtype} array z = {zi.tolist()}"
+        out = quiet_call(fn, zi, what=what, revisit=INTEGERS)
+        expected = oracle(zi.astype(np.float64), axis=-1)
+        if not matches(out, expected, rtol=1e-7, atol=1e-12) and \
+                matches(out, oracle(_wrapped_shift(zi), axis=-1), rtol=1e-3, atol=1e-6):
+            fail(f"{what} computed z - max(z) in {zi.dtype}, where it wraps around (in uint8, "
+                 "0 - 255 is 1): convert integer logits to float64 before shifting them.",
+                 expected=describe(expected), got=describe(np.asarray(out)), revisit=INTEGERS)
+        expect_close(out, expected, what=what, revisit=INTEGERS, rtol=1e-7, atol=1e-12)
+        expect_dtype(out, np.float64, what=what + " (integer logits give float64 results)",
+                     revisit=INTEGERS)
+        expect_unchanged(before, what=what, revisit=INTEGERS)
+
+
+def _wrapped_shift(zi):
+    """What z - max(z) gives in the integer dtype itself, as float64 logits."""
+    with np.errstate(all="ignore"):
+        return (zi - np.max(zi, axis=-1, keepdims=True)).astype(np.float64)
 
 
 def _other_axes(ndim, axis):
@@ -92,16 +132,8 @@ def check_softmax_values(softmax):
     expect_close(out, special.softmax(z32.astype(np.float64), axis=-1), what=what,
                  revisit=DEFINITION, rtol=1e-5, atol=1e-7)
 
-    # Integer logits are valid input; the probabilities are floats.
-    zi = np.array([[1, 2, 3], [0, 0, 0], [-2, 5, 1]])
-    before = snapshot(z=zi)
-    what = "softmax(z) with an integer array z"
-    out = call(softmax, zi, what=what, revisit=DEFINITION)
-    if not np.issubdtype(np.asarray(out).dtype, np.floating):
-        fail(f"{what} returned dtype {np.asarray(out).dtype}; probabilities are floats.",
-             expected="a float array", got=describe(np.asarray(out)), revisit=DEFINITION)
-    expect_close(out, special.softmax(zi.astype(float), axis=-1), what=what, revisit=DEFINITION)
-    expect_unchanged(before, what=what, revisit=DEFINITION)
+    # Integer logits are valid input; they are converted to float64 first.
+    _check_integer_logits(softmax, "softmax", special.softmax)
 
     # A batch gives the same answer as its rows one at a time.
     Z = g.normal(scale=2.0, size=(5, 4))
@@ -135,7 +167,8 @@ def check_softmax_stability(softmax):
             and not np.allclose(arr[1], expected[1]):
         fail(f"{what} is right for the first row but not the second. Subtracting one maximum for "
              "the whole batch (a global max) makes every exp of the second row underflow to 0, "
-             "and 0/0 is nan. Take the maximum of each row: np.max(z, axis=axis, keepdims=True).",
+             "and 0/0 is nan. Subtract the maximum of each slice along `axis`, kept as an axis "
+             "of length one so that it broadcasts back.",
              expected=describe(expected), got=describe(np.asarray(out)), revisit=SHIFT)
 
     g = rng(42)
@@ -204,11 +237,7 @@ def check_log_softmax_values(log_softmax):
     expect_close(out, special.log_softmax(z32.astype(float), axis=-1), what=what,
                  revisit=LOG_SOFTMAX, rtol=1e-5, atol=1e-5)
 
-    zi = np.array([[1, 2, 3], [4, 0, -4]])
-    what = "log_softmax(z) with an integer array z"
-    out = call(log_softmax, zi, what=what, revisit=LOG_SOFTMAX)
-    expect_close(out, special.log_softmax(zi.astype(float), axis=-1), what=what,
-                 revisit=LOG_SOFTMAX)
+    _check_integer_logits(log_softmax, "log_softmax", special.log_softmax)
 
 
 def check_log_softmax_stability(log_softmax):
@@ -311,8 +340,21 @@ def _make(Softmax):
     return call(Softmax, what="Softmax()", revisit=VJP)
 
 
+def _store(layer, s):
+    """Set what forward stores by contract, so that backward is graded on its own."""
+    layer.s = s
+
+
+def _stored(layer):
+    return layer.s
+
+
+BACKWARD = f"{VJP}; and {CONTRACT}"
+
+
 def check_softmax_forward(Softmax):
-    """forward(z) = softmax over the last axis, for any batch shape, stable, inputs unchanged."""
+    """forward(z) = softmax over the last axis, for any batch shape, stable, inputs unchanged; the
+    probabilities are stored in self.s (the contract), and a second forward replaces them."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(46)
     for shape, scale in [((4, 5), 2.0), ((2, 3, 4), 2.0), ((6,), 2.0), ((5, 3), 1e3)]:
@@ -329,14 +371,31 @@ def check_softmax_forward(Softmax):
         expect_close(out, expected, what=what, revisit=DEFINITION)
         expect_unchanged(before, what=what, revisit=DEFINITION)
 
+    # What forward stores: the probabilities, in self.s, those of the latest batch.
+    layer = _make(Softmax)
+    z1, z2 = g.normal(size=(3, 4)), g.normal(scale=3.0, size=(2, 5))
+    for i, z in enumerate((z1, z2)):
+        batch = "a first batch" if i == 0 else "a second batch"
+        call(layer.forward, z, what=f"Softmax().forward(z) on {batch}", revisit=DEFINITION)
+        what = f"Softmax().s after forward(z) on {batch} of shape {z.shape}"
+        stored = call(_stored, layer, what=what, revisit=CONTRACT)
+        expected = special.softmax(z, axis=-1)
+        if not matches(stored, expected) and matches(stored, z):
+            fail(f"{what} holds the logits z, not the probabilities: backward reads the "
+                 "probabilities from self.s.", expected=describe(expected),
+                 got=describe(np.asarray(stored)), revisit=CONTRACT)
+        expect_close(stored, expected, what=what + " (forward stores the probabilities of the "
+                     "latest batch in self.s)", revisit=CONTRACT)
+
 
 def _oracle_vjp(s, G):
     return s * (G - np.sum(G * s, axis=-1, keepdims=True))
 
 
 def check_softmax_backward(Softmax):
-    """backward(g) against central differences of sum(g * softmax(z)) and the closed form, with
-    upstream gradients that are not all ones, several batch shapes, g unchanged, a fresh batch."""
+    """backward(g) on a layer whose self.s the check sets (so a faulty forward costs nothing
+    here), against central differences of sum(g * softmax(z)) and the closed form, with upstream
+    gradients that are not all ones, several batch shapes, g unchanged, a new self.s."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(47)
     for shape in [(5, 4), (3, 7), (2, 3, 4), (6,)]:
@@ -344,11 +403,13 @@ def check_softmax_backward(Softmax):
         G_passed = g.normal(size=shape)       # an upstream gradient that is not all ones
         upstream = snapshot(grad_output=G_passed)
         G = G_passed.copy()                   # the oracles' own copy
-        layer = _make(Softmax)
-        call(layer.forward, z, what=f"Softmax().forward(z) with z of shape {shape}", revisit=VJP)
-        what = f"Softmax.backward(grad_output) for z and grad_output of shape {shape}"
-        grad = call(layer.backward, G_passed, what=what, revisit=VJP)
         s = special.softmax(z, axis=-1)
+        layer = _make(Softmax)
+        call(_store, layer, s.copy(), what="setting Softmax().s to the probabilities",
+             revisit=CONTRACT)
+        what = (f"Softmax.backward(grad_output) for grad_output of shape {shape}, with self.s "
+                "set to the probabilities softmax(z)")
+        grad = call(layer.backward, G_passed, what=what, revisit=BACKWARD)
         expected = _oracle_vjp(s, G)
         if matches(grad, s * (1 - s)):
             fail(f"{what} ignores grad_output: it returns s * (1 - s), the diagonal of the "
@@ -376,16 +437,20 @@ def check_softmax_backward(Softmax):
         expect_close(grad, expected, what=what, revisit=VJP, rtol=1e-9, atol=1e-12)
         expect_unchanged(upstream, what=what, revisit=VJP)
 
-    # A second forward on a new batch: backward must use the new probabilities.
+    # A new self.s (as a second forward would store): backward must use it, not a cached copy.
     layer = _make(Softmax)
     z1, z2 = g.normal(size=(3, 4)), g.normal(scale=3.0, size=(2, 5))
-    call(layer.forward, z1, what="Softmax().forward(z) on a first batch", revisit=VJP)
-    call(layer.forward, z2, what="Softmax().forward(z) on a second batch", revisit=VJP)
-    G2 = g.normal(size=(2, 5))
-    grad = call(layer.backward, G2, what="Softmax.backward after a second forward", revisit=VJP)
-    expect_close(grad, _oracle_vjp(special.softmax(z2, axis=-1), G2),
-                 what="Softmax.backward after a second forward on a new batch (use the "
-                 "probabilities of the latest forward)", revisit=VJP, rtol=1e-9, atol=1e-12)
+    G1, G2 = g.normal(size=(3, 4)), g.normal(size=(2, 5))
+    call(_store, layer, special.softmax(z1, axis=-1), what="setting Softmax().s",
+         revisit=CONTRACT)
+    call(layer.backward, G1, what="Softmax.backward on a first batch", revisit=BACKWARD)
+    s2 = special.softmax(z2, axis=-1)
+    call(_store, layer, s2.copy(), what="setting Softmax().s", revisit=CONTRACT)
+    grad = call(layer.backward, G2, what="Softmax.backward after self.s changed",
+                revisit=BACKWARD)
+    expect_close(grad, _oracle_vjp(s2, G2),
+                 what="Softmax.backward after self.s was replaced by the probabilities of a new "
+                 "batch (read self.s at each call)", revisit=BACKWARD, rtol=1e-9, atol=1e-12)
 
 
 def check_softmax_backward_memory(Softmax):
@@ -401,20 +466,185 @@ def check_softmax_backward_memory(Softmax):
 
     layer = _make(Softmax)
     what = f"Softmax.backward(grad_output) on a batch of shape ({N}, {C})"
-    call(layer.forward, z, what=f"Softmax().forward(z) with z of shape ({N}, {C})", revisit=VJP)
+    call(_store, layer, s.copy(), what="setting Softmax().s to the probabilities",
+         revisit=CONTRACT)
     grad, peak = measured_call(layer.backward, G, what=what, revisit=VJP)
     if not matches(grad, expected, rtol=1e-6, atol=1e-12):
         fail(f"{what} does not return the vector-Jacobian product yet, so its memory use is not "
-             "judged. Make the backward test pass first.", expected=describe(expected),
-             got=describe(np.asarray(grad)), revisit=VJP)
+             "judged. Make the backward test (test-softmax-backward) pass first.",
+             expected=describe(expected), got=describe(np.asarray(grad)), revisit=VJP)
     limit = 16 * ref_peak + 1 * MB
     if peak > limit:
         fail(f"{what} allocated {peak / MB:.1f} MB at its peak, {peak / max(ref_peak, 1):.0f} "
              f"times the {ref_peak / MB:.2f} MB of an O(N*C) backward. That is what building a "
              f"C x C Jacobian per row costs ({C * C * 8 / MB:.0f} MB each here; with a vocabulary "
-             "of 50 000 classes it would not fit in memory). Use s * (g - sum(g * s, axis=-1, "
-             "keepdims=True)) instead of forming the Jacobian.",
+             "of 50 000 classes one row's Jacobian alone is 20 GB in float64). Let the sum over i "
+             "collapse to one inner product per row instead of forming the Jacobian.",
              expected=f"at most {limit / MB:.1f} MB", got=f"{peak / MB:.1f} MB", revisit=VJP)
+
+
+# --------------------------------------------------------------------------------------------
+# Questions and the experiment
+# --------------------------------------------------------------------------------------------
+
+def _answer(fn, name, revisit):
+    """What the student's answer function returns."""
+    __tracebackhide__ = True  # noqa: F841
+    return call(fn, what=f"{name}()", revisit=revisit)
+
+
+def _number(answer, name, revisit):
+    """The answer as one finite float, or a failure that says what the question wants."""
+    __tracebackhide__ = True  # noqa: F841
+    value = as_float(answer)
+    if value is None or value.ndim != 0 or not np.isfinite(value):
+        fail(f"{name} should return one finite number.", expected="a number such as 12.5 or 3e9",
+             got=describe(answer), revisit=revisit)
+    return float(value)
+
+
+def _near(value, target, rtol):
+    return bool(np.isclose(value, target, rtol=rtol, atol=0.0))
+
+
+JACOBIAN_N, JACOBIAN_C = 64, 32_000
+
+
+def check_question_jacobian_memory(answer_jacobian_bytes):
+    """8 N C^2 bytes for the N explicit C x C Jacobians of a batch, float64."""
+    __tracebackhide__ = True  # noqa: F841
+    N, C = JACOBIAN_N, JACOBIAN_C
+    revisit = "Chapter 4, 'Why backward never builds the Jacobian'"
+    name = "answer_jacobian_bytes()"
+    value = _number(_answer(answer_jacobian_bytes, name, revisit), name, revisit)
+    right = 8 * N * C**2
+    expected = f"{right:.4g} bytes"
+    wrong = [
+        (8 * N * C, "is the size of the gradient itself, N x C numbers. Each row has its own "
+                    "C x C Jacobian: C^2 numbers per row."),
+        (8 * C**2, "is the memory of ONE row's Jacobian. A batch of N rows needs N of them."),
+        (N * C**2, "counts numbers, not bytes: a float64 takes 8 bytes."),
+        (4 * N * C**2, "assumes 4 bytes per number (float32); the question asks for float64, "
+                       "8 bytes per number."),
+        (right / 1e9, "is in gigabytes; the question asks for bytes."),
+        (right / 2**30, "is in gibibytes; the question asks for bytes."),
+        (right / 1e12, "is in terabytes; the question asks for bytes."),
+    ]
+    if _near(value, right, 0.01):
+        return
+    for target, why in wrong:
+        if _near(value, target, 0.01):
+            fail(f"answer_jacobian_bytes() = {value:.4g} {why}", expected=expected,
+                 got=f"{value:.4g}", revisit=revisit)
+    fail(f"answer_jacobian_bytes() = {value:.4g} is not the memory of the {N} Jacobians of size "
+         f"{C} x {C} in float64. Count the numbers of one Jacobian, then the rows, then the "
+         "bytes per number.", expected=expected, got=f"{value:.4g}", revisit=revisit)
+
+
+def check_question_naive_limit(answer_naive_limit):
+    """The largest c with a finite naive softmax of [c, 0] in float64: log(float64 max)."""
+    __tracebackhide__ = True  # noqa: F841
+    revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
+    name = "answer_naive_limit()"
+    value = _number(_answer(answer_naive_limit, name, revisit), name, revisit)
+    right = float(np.log(np.finfo(np.float64).max))
+    expected = f"about {right:.2f}"
+    if abs(value - right) <= 0.02:
+        return
+    if abs(value - float(np.log(np.finfo(np.float32).max))) <= 0.05:
+        why = "is the limit of float32 (its largest number is about 3.4e38); the question is " \
+              "about float64."
+    elif abs(abs(value) - 745.13) <= 0.1 or abs(abs(value) - 744.44) <= 0.1:
+        why = "is where exp(x) underflows to 0 (x about -745), which makes no nan for [c, 0]: " \
+              "the naive softmax fails when exp(c) overflows to inf."
+    elif abs(value - 308.25) <= 0.5:
+        why = "is the base-10 exponent of the largest float64 (about 1.8e308); exp uses base e."
+    elif right < value <= 712:
+        why = "is too large: exp of it is already inf in float64, and inf / inf is nan."
+    elif 700 <= value < right:
+        why = "still gives finite values, but it is not the largest such c: the limit lies " \
+              "between 709 and 710. Compute the natural log of the largest float64."
+    else:
+        why = "is not where exp(c) overflows in float64."
+    fail(f"answer_naive_limit() = {value:g} {why}", expected=expected, got=f"{value:g}",
+         revisit=revisit)
+
+
+INVARIANCE_CHOICES = "abcde"
+INVARIANT = {"a", "c", "e"}
+
+
+def check_question_invariance(answer_invariant):
+    """The changes of the logits that leave the softmax unchanged: a, c, e (shifts)."""
+    __tracebackhide__ = True  # noqa: F841
+    revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
+    answer = _answer(answer_invariant, "answer_invariant()", revisit)
+    text = str(answer).lower()
+    chosen = [ch for ch in text if ch not in " ,;"]
+    expected = "a string of the letters of every change that leaves the softmax unchanged"
+    if not chosen or any(ch not in INVARIANCE_CHOICES for ch in chosen):
+        fail("answer_invariant() should return a string made of the letters a to e, for "
+             f"example 'bd'; it returned {answer!r}.", expected=expected, got=repr(answer),
+             revisit=revisit)
+    chosen = set(chosen)
+    if chosen == INVARIANT:
+        return
+    if "b" in chosen:
+        fail("(b) changes the softmax: multiplying every logit by 2 is a temperature T = 1/2. "
+             "The order of the classes stays, but the probabilities become more peaked.",
+             expected=expected, got=repr(answer), revisit=TEMPERATURE)
+    if "d" in chosen:
+        fail("(d) changes the softmax: adding 1 to one logit only changes its differences with "
+             "the others, and the probabilities depend on exactly those differences.",
+             expected=expected, got=repr(answer), revisit=revisit)
+    absent = sorted(INVARIANT - chosen)
+    missing = ", ".join(f"({ch})" for ch in absent)
+    verb = "leaves" if len(absent) == 1 else "leave"
+    fail(f"{missing} also {verb} the softmax unchanged: adding or subtracting the same number to "
+         "every logit is a shift, whatever the number (5, the largest logit, or the mean).",
+         expected=expected, got=repr(answer), revisit=revisit)
+
+
+EXPERIMENT_LOGITS = np.array([3.0, 1.0, 0.2, -1.0])
+
+
+def _half_temperature_message(value, z, right):
+    """Why `value` is not the half temperature `right` of the logits z."""
+    top = int(np.argmax(z))
+    if value <= 0:
+        return "is not a temperature: T must be positive."
+    if _near(value, 1 / right, 0.03):
+        return ("is the inverse of the answer: the logits were multiplied by T instead of divided "
+                "by it.")
+    if abs(value - 0.5) < 0.02:
+        return ("looks like the probability itself; the function returns the temperature T at "
+                "which the top class's probability is 0.5.")
+    if abs(value - 1.0) < 1e-9:
+        return (f"is the plain softmax, where the top class has probability "
+                f"{special.softmax(z)[top]:.3f}, not 0.5.")
+    p = special.softmax(z / value)
+    first = "" if top == 0 else (f" The top class of these logits is class {top}, the one with "
+                                 "the largest logit, not the first class.")
+    return (f"gives the top class a probability of {p[top]:.3f}, not 0.5.{first} Return T where "
+            "the curve crosses 0.5 (the grid point nearest 0.5, or a finer search).")
+
+
+def check_experiment_temperature(half_temperature):
+    """The temperature at which the top class has probability 0.5: for the notebook's logits and
+    for logits whose top class is not the first."""
+    __tracebackhide__ = True  # noqa: F841
+    from scipy import optimize
+    for z in (EXPERIMENT_LOGITS, np.array([0.2, 2.0, -1.0])):
+        top = int(np.argmax(z))
+        gap = lambda T: special.softmax(z / T)[top] - 0.5  # noqa: E731, B023
+        right = optimize.brentq(gap, 0.1, 10.0, xtol=1e-12)
+        name = f"half_temperature(z, plot=False) for z = {z.tolist()}"
+        value = _number(call(half_temperature, z.copy(), plot=False, what=name,
+                             revisit=TEMPERATURE), name, TEMPERATURE)
+        if not _near(value, right, 0.02):
+            fail(f"{name} = {value:g} {_half_temperature_message(value, z, right)}",
+                 expected=f"about {right:.3f} (within 2 %)", got=f"{value:g}",
+                 revisit=TEMPERATURE)
 
 
 TESTS = {
@@ -426,4 +656,8 @@ TESTS = {
     "test-softmax-forward": check_softmax_forward,
     "test-softmax-backward": check_softmax_backward,
     "test-softmax-backward-memory": check_softmax_backward_memory,
+    "test-question-jacobian-memory": check_question_jacobian_memory,
+    "test-question-naive-limit": check_question_naive_limit,
+    "test-question-invariance": check_question_invariance,
+    "test-experiment-temperature": check_experiment_temperature,
 }
