@@ -1,5 +1,6 @@
-"""Hidden checks for the `cross-entropy` exercise (chapter 5): one_hot, cross_entropy and
-CrossEntropyLoss (forward, backward, label smoothing).
+"""Hidden checks for the `cross-entropy` exercise (chapter 5): one_hot, cross_entropy,
+CrossEntropyLoss (forward, backward graded apart, label smoothing), three auto-graded questions and
+the bias-only experiment.
 
 Oracles: scipy.special.logsumexp / softmax / log_softmax, one-hot targets built entry by entry,
 PyTorch's definition of label smoothing written out, and the checks' own central differences;
@@ -9,7 +10,7 @@ never the reference solution.
 import numpy as np
 from scipy import special
 
-from ._common import (as_float, call, central_difference, describe, expect_close,
+from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
                       expect_shape, expect_unchanged, fail, matches, quiet_call, rng, snapshot,
                       strict_call)
 
@@ -23,16 +24,14 @@ LOGITS_IN = "Chapter 5, 'Logits in, not probabilities' (the loss applies log-sof
 GRADIENT = "Chapter 5, 'The gradient: softmax minus one-hot' (dL/dz = (softmax(z) - t) / N)"
 SMOOTHING = ("Chapter 5, 'Label smoothing' (PyTorch's targets: t = (1 - eps) * one_hot + eps / C, "
              "the eps / C on every class, the true one included)")
-
-
-
-
-
-
-
-
-
-
+LABELS = ("Chapter 5, 'The negative log-likelihood of the true class' (a label is an integer in "
+          "0 .. C-1; anything else is an error, not a class)")
+STORED = ("the contract of CrossEntropyLoss in the notebook: forward stores self.probs "
+          "(softmax(z), shape (N, C)) and self.targets (t, shape (N, C)), and backward computes "
+          "from those two alone")
+ENTROPY_KL = "Chapter 5, 'Entropy and KL divergence' (H(t, p) = H(t) + KL(t || p))"
+FREQUENCIES = ("Chapter 5, 'Maximum likelihood matches the class frequencies' (for a bias-only "
+               "model the gradient is softmax(b) - the mean target)")
 
 
 def _onehot_oracle(y, C):
@@ -100,6 +99,33 @@ def check_one_hot(one_hot):
         expect_close(out, expected, what=what, revisit=ONE_HOT, rtol=0, atol=0)
         expect_unchanged(before, what=what, revisit=ONE_HOT)
 
+    for y, C in [(np.array([-1, 0]), 3), (np.array([0, 3]), 3), (np.array([2, 7, 1]), 5),
+                 (np.array([-4]), 4)]:
+        what = f"one_hot(y, num_classes={C}) for y = {y.tolist()}"
+        _expect_value_error(one_hot, (y, C), what,
+                            f"a label outside 0 .. {C - 1} has no column. numpy would wrap a "
+                            "negative label round to the last classes without a word, and a "
+                            "label >= num_classes raises an IndexError that does not say what is "
+                            "wrong: check the range and raise a ValueError that names the bad "
+                            "label (PyTorch's one_hot refuses such labels too)")
+
+
+def _expect_value_error(fn, args, what, why):
+    """fn(*args) must raise ValueError (seen through `call`, which names the exception)."""
+    __tracebackhide__ = True  # noqa: F841
+    try:
+        out = call(fn, *args, what=what, revisit=LABELS)
+    except CheckFailed as failure:
+        if f"{what} raised ValueError" in failure.message:
+            return
+        if "not implemented yet" in failure.message:
+            raise
+        fail(f"{what} raised the wrong exception: {failure.message.splitlines()[0][len(what):]}."
+             f" Raise a ValueError: {why}.", expected="ValueError", got="another exception",
+             revisit=LABELS)
+    fail(f"{what} returned a result instead of raising ValueError: {why}.",
+         expected="ValueError", got=describe(np.asarray(out)), revisit=LABELS)
+
 
 # --------------------------------------------------------------------------------------------
 # cross_entropy
@@ -131,6 +157,10 @@ def _diagnose_loss(out, z, y, expected, what, N):
     if N > 1 and matches(out, -np.mean(special.log_softmax(z, axis=0)[np.arange(N), y])):
         fail(f"{what} takes the log-softmax over the batch axis (axis=0); the classes are on the "
              "last axis.", expected=expected, got=got, revisit=LOSS)
+    if z.size > 1 and matches(out, -np.mean(special.log_softmax(z, axis=None)[np.arange(N), y])):
+        fail(f"{what} takes the log-softmax over the whole array: scipy.special.log_softmax "
+             "normalises over all entries unless you pass axis=-1 (its default is axis=None).",
+             expected=expected, got=got, revisit=LOSS)
     if N > 1 and matches(out, -np.mean(logp[:, y])):
         fail(f"{what} indexes log_softmax(z)[:, y], an N x N block, instead of one entry per row "
              "with log_softmax(z)[np.arange(N), y].", expected=expected, got=got, revisit=LOSS)
@@ -210,7 +240,7 @@ def check_cross_entropy_stability(cross_entropy):
 
 
 # --------------------------------------------------------------------------------------------
-# CrossEntropyLoss
+# CrossEntropyLoss: forward and backward graded apart
 # --------------------------------------------------------------------------------------------
 
 def _loss(CrossEntropyLoss, **kwargs):
@@ -218,8 +248,37 @@ def _loss(CrossEntropyLoss, **kwargs):
     return call(CrossEntropyLoss, **kwargs, what=f"CrossEntropyLoss({args})", revisit=SMOOTHING)
 
 
+def _stored(module, name, what):
+    """module.<name>, read with plain attribute access; a missing one says what the contract is."""
+    __tracebackhide__ = True  # noqa: F841
+    try:
+        return call(lambda: getattr(module, name), what=f"self.{name} after {what}",
+                    revisit=STORED)
+    except CheckFailed as failure:
+        if "raised AttributeError" not in failure.message:
+            raise
+        fail(f"After {what}, the module has no attribute `{name}`. forward must store "
+             f"self.{name}, which backward uses.", expected=f"self.{name}, an (N, C) array",
+             got="no such attribute", revisit=STORED)
+
+
+def _expect_stored(module, z, y, eps, what, revisit):
+    """After forward: self.probs is softmax(z) and self.targets the (smoothed) targets."""
+    __tracebackhide__ = True  # noqa: F841
+    z = np.asarray(z, dtype=np.float64)
+    N, C = z.shape
+    targets = (1 - eps) * _onehot_oracle(y, C) + eps / C
+    expect_close(_stored(module, "probs", what), special.softmax(z, axis=-1),
+                 what=f"self.probs after {what} (it should be softmax(z), the probabilities "
+                      "backward needs)", revisit=GRADIENT, rtol=1e-9, atol=1e-12)
+    expect_close(_stored(module, "targets", what), targets,
+                 what=f"self.targets after {what} (the targets t of the loss, smoothed when "
+                      "label_smoothing > 0)", revisit=revisit, rtol=1e-12, atol=1e-12)
+
+
 def check_ce_module_forward(CrossEntropyLoss):
-    """forward(z, y) without smoothing: the mean loss, a scalar, stable, inputs unchanged."""
+    """forward(z, y) without smoothing: the mean loss, a scalar, stable, inputs unchanged, and
+    self.probs / self.targets as the contract names them."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(54)
     for N, C, scale in [(6, 4, 2.0), (1, 3, 2.0), (10, 5, 2.0), (4, 6, 1e3), (3, 3, 1e4)]:
@@ -235,13 +294,14 @@ def check_ce_module_forward(CrossEntropyLoss):
         _expect_scalar(out, what, LOSS)
         expect_close(out, expected, what=what, revisit=LOSS, rtol=1e-9, atol=1e-9)
         expect_unchanged(before, what=what, revisit=LOSS)
+        _expect_stored(module, z, y, 0.0, f"CrossEntropyLoss().forward on z of shape ({N}, {C})",
+                       ONE_HOT)
 
 
-def _diagnose_grad(grad, z, y, expected, what, N):
+def _diagnose_grad(grad, probs, targets, expected, what, N):
     __tracebackhide__ = True  # noqa: F841
     if matches(grad, expected, rtol=1e-7):
         return
-    p = special.softmax(np.asarray(z, dtype=float), axis=-1)
     got = describe(np.asarray(grad))
     if N > 1 and matches(grad, N * expected):
         fail(f"{what} is N = {N} times too large: the loss is a mean, so its gradient carries a "
@@ -249,50 +309,59 @@ def _diagnose_grad(grad, z, y, expected, what, N):
     if matches(grad, -expected):
         fail(f"{what} has the wrong sign: it is (softmax(z) - t) / N, not (t - softmax(z)) / N.",
              expected=describe(expected), got=got, revisit=GRADIENT)
-    if matches(grad, (p - np.asarray(y, dtype=float)[:, None]) / N):
-        fail(f"{what} subtracts the integer labels from the probabilities; subtract the one-hot "
-             "targets one_hot(y, C).", expected=describe(expected), got=got, revisit=GRADIENT)
-    if matches(grad, p / N) or matches(grad, p):
+    if matches(grad, probs / N) or matches(grad, probs):
         fail(f"{what} returns the probabilities without subtracting the targets.",
              expected=describe(expected), got=got, revisit=GRADIENT)
+    if matches(grad, (probs - targets) / probs.shape[1]) and N != probs.shape[1]:
+        fail(f"{what} divides by the number of classes C = {probs.shape[1]}; the mean is over the "
+             f"N = {N} examples.", expected=describe(expected), got=got, revisit=GRADIENT)
+
+
+def _backward_on(CrossEntropyLoss, probs, targets, what):
+    """A fresh module with self.probs and self.targets set as forward would, then backward()."""
+    __tracebackhide__ = True  # noqa: F841
+    module = _loss(CrossEntropyLoss)
+    for name, value in (("probs", probs), ("targets", targets)):
+        call(setattr, module, name, value.copy(), what=f"setting self.{name} on the module",
+             revisit=STORED)
+    try:
+        return call(module.backward, what=what, revisit=GRADIENT)
+    except CheckFailed as failure:
+        if "raised AttributeError" not in failure.message:
+            raise
+        fail(f"{failure.message.splitlines()[0]}. This test sets self.probs and self.targets "
+             "(what forward stores) and calls backward alone, so that a mistake in forward does "
+             "not cost these points too; backward must compute from those two attributes only "
+             "(N is the number of rows of self.probs).", revisit=STORED)
 
 
 def check_ce_module_backward(CrossEntropyLoss):
-    """backward() without smoothing: (softmax(z) - one_hot(y)) / N against the closed form and
-    central differences, shape (N, C), a fresh batch of another size."""
+    """backward() alone, from self.probs and self.targets set by the check (so that a buggy forward
+    does not cost these points): (probs - targets) / N against the closed form and central
+    differences, one-hot and smoothed targets, batches of several sizes in turn."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(55)
-    for N, C in [(5, 4), (1, 3), (8, 6)]:
+    for N, C, eps in [(5, 4, 0.0), (1, 3, 0.0), (8, 6, 0.0), (6, 3, 0.2), (2, 5, 0.1)]:
         z = g.normal(scale=2.0, size=(N, C))
         y = g.integers(0, C, size=N)
-        module = _loss(CrossEntropyLoss)
-        call(module.forward, z, y, what=f"CrossEntropyLoss().forward(z, y) for z of shape ({N}, {C})",
-             revisit=LOSS)
-        what = f"CrossEntropyLoss().backward() after a forward on z of shape ({N}, {C})"
-        grad = call(module.backward, what=what, revisit=GRADIENT)
-        expected = _grad_oracle(z, y)
-        _diagnose_grad(grad, z, y, expected, what, N)
+        probs = special.softmax(z, axis=-1)
+        targets = (1 - eps) * _onehot_oracle(y, C) + eps / C
+        what = (f"CrossEntropyLoss().backward() with self.probs = softmax(z) and self.targets set "
+                f"for z of shape ({N}, {C})" + (f" (smoothed targets, eps = {eps})" if eps else ""))
+        grad = _backward_on(CrossEntropyLoss, probs, targets, what)
+        expected = (probs - targets) / N
+        _diagnose_grad(grad, probs, targets, expected, what, N)
         expect_shape(grad, (N, C), what=what + " (the gradient has the shape of z)",
                      revisit=GRADIENT)
-        expect_close(grad, central_difference(lambda v: _ce_oracle(v, y), z),
+        expect_close(grad, central_difference(lambda v: _ce_oracle(v, y, eps), z),
                      what=what + " compared with central differences of the mean loss",
                      revisit=GRADIENT, rtol=1e-5, atol=1e-8)
         expect_close(grad, expected, what=what, revisit=GRADIENT, rtol=1e-9, atol=1e-12)
 
-    module = _loss(CrossEntropyLoss)
-    z1, y1 = g.normal(size=(6, 3)), g.integers(0, 3, size=6)
-    z2, y2 = g.normal(size=(2, 5)), g.integers(0, 5, size=2)
-    call(module.forward, z1, y1, what="CrossEntropyLoss().forward on a first batch", revisit=LOSS)
-    call(module.forward, z2, y2, what="CrossEntropyLoss().forward on a second batch", revisit=LOSS)
-    what = ("CrossEntropyLoss().backward() after a second forward on a new batch of shape (2, 5) "
-            "(use the latest batch and its own N)")
-    grad = call(module.backward, what=what, revisit=GRADIENT)
-    expect_close(grad, _grad_oracle(z2, y2), what=what, revisit=GRADIENT, rtol=1e-9, atol=1e-12)
-
 
 def check_label_smoothing(CrossEntropyLoss):
-    """label_smoothing=eps: forward and backward against PyTorch's definition, with the usual
-    variants named when they are what came back."""
+    """forward with label_smoothing=eps against PyTorch's definition, the usual variants named when
+    they are what came back, and the smoothed self.targets."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(56)
     for eps, N, C in [(0.1, 6, 4), (0.3, 5, 3), (0.2, 4, 7)]:
@@ -329,20 +398,197 @@ def check_label_smoothing(CrossEntropyLoss):
         _expect_scalar(out, what, SMOOTHING)
         expect_close(out, expected, what=what, revisit=SMOOTHING, rtol=1e-9, atol=1e-9)
         expect_unchanged(before, what=what, revisit=SMOOTHING)
+        _expect_stored(module, z, y, eps, what, SMOOTHING)
 
-        what = f"CrossEntropyLoss(label_smoothing={eps}).backward() for z of shape ({N}, {C})"
-        grad = call(module.backward, what=what, revisit=SMOOTHING)
-        expected_grad = _grad_oracle(z, y, eps)
-        if not matches(grad, expected_grad, rtol=1e-7) and matches(grad, _grad_oracle(z, y)):
-            fail(f"{what} ignores label_smoothing: it is the gradient for one-hot targets. With "
-                 "smoothed targets t it is (softmax(z) - t) / N.", expected=describe(expected_grad),
-                 got=describe(np.asarray(grad)), revisit=SMOOTHING)
-        _diagnose_grad(grad, z, y, expected_grad, what, N)
-        expect_shape(grad, (N, C), what=what, revisit=GRADIENT)
-        expect_close(grad, central_difference(lambda v: _ce_oracle(v, y, eps), z),
-                     what=what + " compared with central differences of the smoothed loss",
-                     revisit=SMOOTHING, rtol=1e-5, atol=1e-8)
-        expect_close(grad, expected_grad, what=what, revisit=SMOOTHING, rtol=1e-9, atol=1e-12)
+
+# --------------------------------------------------------------------------------------------
+# Questions: a number that needs the chapter's idea
+# --------------------------------------------------------------------------------------------
+
+def _answer(fn, name, revisit):
+    """The number (or vector) returned by the answer function `name`()."""
+    __tracebackhide__ = True  # noqa: F841
+    out = call(fn, what=f"{name}()", revisit=revisit)
+    value = as_float(out)
+    if value is None or not np.all(np.isfinite(value)):
+        fail(f"{name}() should return a finite number.", expected="a number",
+             got=describe(out), revisit=revisit)
+    return value
+
+
+def _judge(value, expected, name, wrong, revisit, atol):
+    """Right within atol; otherwise name the misconception behind a known wrong answer."""
+    __tracebackhide__ = True  # noqa: F841
+    expected = np.asarray(expected, dtype=np.float64)
+    if value.shape != expected.shape:
+        fail(f"{name}() should return " + ("one number" if expected.ndim == 0 else
+             f"an array of shape {expected.shape}") + ".",
+             expected=f"shape {expected.shape}", got=describe(value), revisit=revisit)
+    if np.allclose(value, expected, rtol=0, atol=atol):
+        return
+    for candidate, message in wrong:
+        if np.allclose(value, candidate, rtol=0, atol=atol):
+            fail(f"{name}() returned {describe(value)}: {message}", revisit=revisit)
+    fail(f"{name}() returned {describe(value)}, which is not the answer (to within {atol:g}).",
+         revisit=revisit)
+
+
+def check_question_floor(answer_double_softmax_floor):
+    """The smallest loss of a ten-class model whose probabilities are fed to the loss."""
+    __tracebackhide__ = True  # noqa: F841
+    name = "answer_double_softmax_floor"
+    value = _answer(answer_double_softmax_floor, name, LOGITS_IN)
+    C = 10
+    wrong = [
+        (np.log(C), "that is log 10, the loss of a uniform prediction (all logits equal). With "
+                    "the bug, even a perfect p = one-hot gives a loss below that, but not zero."),
+        (0.0, "a perfect prediction would reach zero only if the loss received logits. The "
+              "second softmax sees numbers between 0 and 1, so its logits differ by one at most."),
+        (np.e / (np.e + C - 1), "that is the probability the second softmax gives the true "
+                                "class; the loss is minus its logarithm."),
+        (np.log(np.e + C - 1), "you forgot the -1: -log(e / (e + C - 1)) = log(e + C - 1) - 1."),
+        (np.log(np.e + C) - 1, "the denominator has C - 1 terms e^0 for the wrong classes, "
+                               "plus e^1 for the true one: e + C - 1, not e + C."),
+        (1 - np.e / (np.e + C - 1), "that is 1 - q_y, the gradient on the true logit, not the "
+                                    "loss."),
+    ]
+    _judge(value, np.log(np.e + C - 1) - 1, name, wrong, LOGITS_IN, atol=1e-3)
+
+
+_Z_Q2 = np.array([1.0, 2.0, 0.0, -1.0])   # one example, label 0, label_smoothing 0.2
+
+
+def check_question_smoothing_gradient(answer_smoothing_gradient):
+    """dL/dz for one example (N = 1) with PyTorch's label smoothing."""
+    __tracebackhide__ = True  # noqa: F841
+    name = "answer_smoothing_gradient"
+    value = _answer(answer_smoothing_gradient, name, SMOOTHING)
+    eps, C = 0.2, 4
+    p = special.softmax(_Z_Q2)
+    onehot = np.eye(C)[0]
+    t = (1 - eps) * onehot + eps / C
+    wrong = [
+        (p - onehot, "that is the gradient for the one-hot target; with label_smoothing = 0.2 "
+                     "the target is t = 0.8 * onehot + 0.2 / 4."),
+        (t - p, "the sign is reversed: the gradient is softmax(z) - t."),
+        (p - ((1 - eps) * onehot + eps / (C - 1) * (1 - onehot)),
+         "those targets put eps / (C - 1) on the wrong classes; PyTorch adds eps / C to every "
+         "class, the true one included."),
+        (p - ((1 - eps) * onehot + eps / C * (1 - onehot)),
+         "the true class's target is 1 - eps + eps / C = 0.85, not 0.8: the uniform part goes to "
+         "every class."),
+        ((p - t) / C, "the 1/N of the mean is over the examples, and there is one here (N = 1); "
+                      "nothing is divided by the number of classes."),
+    ]
+    _judge(value, p - t, name, wrong, SMOOTHING, atol=1e-3)
+
+
+_T_Q3 = np.array([0.5, 0.3, 0.2])   # class frequencies
+_P_Q3 = np.array([0.7, 0.2, 0.1])   # what the model predicts for every example
+
+
+def check_question_kl(answer_kl_gap):
+    """KL(t || p): how much of the cross-entropy a better bias could remove."""
+    __tracebackhide__ = True  # noqa: F841
+    name = "answer_kl_gap"
+    value = _answer(answer_kl_gap, name, ENTROPY_KL)
+    t, p = _T_Q3, _P_Q3
+    kl = float(np.sum(t * np.log(t / p)))
+    wrong = [
+        (float(np.sum(p * np.log(p / t))), "that is KL(p || t), with the arguments swapped. The "
+                                           "cross-entropy H(t, p) = H(t) + KL(t || p): the "
+                                           "expectation is over the labels' distribution t."),
+        (float(-np.sum(t * np.log(p))), "that is the whole cross-entropy H(t, p). Part of it, "
+                                        "the entropy H(t) of the labels, no model can remove."),
+        (float(-np.sum(t * np.log(t))), "that is the entropy H(t), the part that stays. The part "
+                                        "a better bias removes is H(t, p) - H(t)."),
+        (kl / np.log(2), "that is the answer in bits (log base 2); the course measures losses in "
+                         "nats (natural logarithm)."),
+        (0.0, "a bias-only change can move p to t exactly (softmax(b) = t for b = log t), and "
+              "then the loss drops by KL(t || p) > 0."),
+    ]
+    _judge(value, kl, name, wrong, ENTROPY_KL, atol=1e-3)
+
+
+# --------------------------------------------------------------------------------------------
+# Experiment: maximum likelihood with a bias alone
+# --------------------------------------------------------------------------------------------
+
+def check_bias_experiment(fit_bias_only):
+    """fit_bias_only(y, C, label_smoothing, lr, steps) on random skewed labels: starts at the
+    uniform prediction, the loss never rises, the probabilities reach the mean target and the
+    final loss its entropy."""
+    __tracebackhide__ = True  # noqa: F841
+    g = rng(57)
+    for C, eps in [(4, 0.0), (5, 0.2), (3, 0.1), (6, 0.0)]:
+        counts = g.integers(10, 60, size=C)
+        y = g.permutation(np.repeat(np.arange(C), counts))
+        f = counts / counts.sum()
+        mean_target = (1 - eps) * f + eps / C
+        entropy = float(-np.sum(mean_target * np.log(mean_target)))
+        before = snapshot(y=y)
+        what = (f"fit_bias_only(y, {C}, label_smoothing={eps}, lr=1.0, steps=500) for "
+                f"{len(y)} labels with class frequencies {np.round(f, 3).tolist()}")
+        out = call(fit_bias_only, y, C, label_smoothing=eps, lr=1.0, steps=500, what=what,
+                   revisit=FREQUENCIES)
+        expect_unchanged(before, what=what, revisit=FREQUENCIES)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            fail(f"{what} should return a pair (probabilities, losses).",
+                 expected="a tuple of two arrays", got=describe(out), revisit=FREQUENCIES)
+        probs, losses = as_float(out[0]), as_float(out[1])
+        expect_shape(probs, (C,), what=f"the probabilities returned by {what}",
+                     revisit=FREQUENCIES)
+        expect_shape(losses, (500,), what=f"the losses returned by {what} (one per step)",
+                     revisit=FREQUENCIES)
+        if not np.isclose(losses[0], np.log(C), rtol=0, atol=1e-9):
+            fail(f"{what}: the first loss is {losses[0]:.6g}. The bias starts at zero, a uniform "
+                 f"prediction, whose loss is log C = {np.log(C):.6g} whatever the targets; "
+                 "losses[k] is the loss before update k.", expected=np.log(C),
+                 got=float(losses[0]), revisit=FREQUENCIES)
+        if np.any(np.diff(losses) > 1e-12):
+            fail(f"{what}: the loss goes up during training (first at step "
+                 f"{int(np.argmax(np.diff(losses) > 1e-12)) + 1}). A gradient-descent step "
+                 "subtracts lr times the gradient; with lr = 1 the loss of this convex problem "
+                 "never rises.", expected="a loss that never increases",
+                 got=describe(losses), revisit=FREQUENCIES)
+        if not np.allclose(probs, mean_target, rtol=0, atol=1e-4):
+            if eps and np.allclose(probs, f, atol=1e-3):
+                fail(f"{what} learned the plain class frequencies; with label smoothing the "
+                     "targets are (1 - eps) * one_hot + eps / C, and maximum likelihood matches "
+                     "their mean.", expected=describe(mean_target), got=describe(probs),
+                     revisit=FREQUENCIES)
+            if np.allclose(special.softmax(probs), mean_target, atol=1e-3):
+                fail(f"{what} returned the bias b, not the probabilities softmax(b).",
+                     expected=describe(mean_target), got=describe(probs), revisit=FREQUENCIES)
+            fail(f"{what}: after 500 steps the probabilities should equal the mean target "
+                 "(1 - eps) * f + eps / C, f the class frequencies. If they are on their way "
+                 "but not there, the gradient with respect to b is too small: every example "
+                 "uses the same b, so its gradient is the SUM over the rows of dL/dZ, which is "
+                 "softmax(b) - mean target.", expected=describe(mean_target),
+                 got=describe(probs), revisit=FREQUENCIES)
+        expect_close(losses[-1], entropy,
+                     what=f"the last loss of {what} (at the optimum it is the entropy of the "
+                          "mean target)", revisit=ENTROPY_KL, rtol=0, atol=1e-6)
+
+
+def check_question_experiment(answer_smoothed_rare_probability):
+    """The probability the smoothed bias-only model gives the rarest class of y_survey."""
+    __tracebackhide__ = True  # noqa: F841
+    name = "answer_smoothed_rare_probability"
+    value = _answer(answer_smoothed_rare_probability, name, FREQUENCIES)
+    f, eps, C = 0.05, 0.2, 4
+    wrong = [
+        (f, "that is the rarest class's frequency, what the model learns WITHOUT smoothing. With "
+            "label_smoothing = 0.2 it matches the mean smoothed target."),
+        ((1 - eps) * f, "the smoothed target also gives every class eps / C, the rare one "
+                        "included."),
+        (1 / C, "that is the uniform prediction the bias starts from; after training it matches "
+                "the mean target."),
+        ((1 - eps) * f + eps / (C - 1), "PyTorch spreads eps over all C classes (eps / C), not "
+                                        "over the C - 1 others."),
+        (f + eps / C, "the one-hot part is scaled by (1 - eps) before eps / C is added."),
+    ]
+    _judge(value, (1 - eps) * f + eps / C, name, wrong, FREQUENCIES, atol=2e-3)
 
 
 TESTS = {
@@ -352,4 +598,9 @@ TESTS = {
     "test-ce-module-forward": check_ce_module_forward,
     "test-ce-module-backward": check_ce_module_backward,
     "test-label-smoothing": check_label_smoothing,
+    "test-question-floor": check_question_floor,
+    "test-question-smoothing-gradient": check_question_smoothing_gradient,
+    "test-question-kl": check_question_kl,
+    "test-experiment": check_bias_experiment,
+    "test-experiment-report": check_question_experiment,
 }
