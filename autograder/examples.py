@@ -1,7 +1,8 @@
 """The example submissions in examples/submissions/, generated from the sources and the catalogs.
 
 Three students hand in every assignment:
-- `alice-correct`: the reference solution, typed into the student version;
+- `alice-correct`: the reference solution, typed into the student version, and a written answer
+  in every written-answer cell (graded by hand, so its text does not matter here);
 - `bob-one-bug`: the same, with the first catalogued bug of each assignment (tests/catalog/);
 - `carol-untouched`: the student version as released.
 """
@@ -15,6 +16,7 @@ import nbformat
 from . import course, notebooks
 
 STUDENTS = ("alice-correct", "bob-one-bug", "carol-untouched")
+WRITTEN = "My written answer, as a student would type it in this cell."
 
 
 def first_bug(assignment: str):
@@ -29,7 +31,9 @@ def first_bug(assignment: str):
 def answers(student: str, assignment: str) -> dict[str, str]:
     if student == "carol-untouched":
         return {}
-    solutions = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+    source = notebooks.read(course.source_notebook(assignment))
+    solutions = notebooks.solution_cells(source)
+    solutions.update({notebooks.grade_id(c): WRITTEN for c in source.cells if notebooks.is_written(c)})
     if student == "bob-one-bug":
         bug = first_bug(assignment)
         solutions[bug.cell] = bug.code

@@ -27,6 +27,11 @@ def is_solution(cell) -> bool:
     return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("solution"))
 
 
+def is_written(cell) -> bool:
+    """A manually graded written answer (a markdown solution cell)."""
+    return cell.cell_type == "markdown" and bool(nbgrader_meta(cell).get("solution"))
+
+
 def is_test(cell) -> bool:
     meta = nbgrader_meta(cell)
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
@@ -68,10 +73,11 @@ def program(nb, answers: dict[str, str] | None = None) -> str:
 def fill(student_nb, answers: dict[str, str]):
     """A copy of a student notebook with the given solution cells answered, as a student would."""
     nb = nbformat.from_dict(student_nb)
-    unknown = set(answers) - {grade_id(c) for c in nb.cells if is_solution(c)}
+    answerable = [c for c in nb.cells if is_solution(c) or is_written(c)]
+    unknown = set(answers) - {grade_id(c) for c in answerable}
     if unknown:
         raise KeyError(f"no solution cells with grade ids {sorted(unknown)}")
-    for cell in nb.cells:
-        if is_solution(cell) and grade_id(cell) in answers:
+    for cell in answerable:
+        if grade_id(cell) in answers:
             cell.source = answers[grade_id(cell)].strip("\n")
     return nb
