@@ -7,8 +7,9 @@ derivative, and the checks' own central differences; never the reference solutio
 import numpy as np
 from scipy import special
 
-from ._common import (call, central_difference, describe, expect_close, expect_dtype,
-                      expect_shape, expect_unchanged, fail, rng, snapshot, strict_call)
+from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
+                      expect_dtype, expect_shape, expect_unchanged, fail, quiet_call, rng,
+                      snapshot, strict_call)
 
 DEFINITION = "Chapter 2, 'From odds to log-odds to the sigmoid' (sigma(z) = 1 / (1 + exp(-z)))"
 STABLE = "Chapter 2, 'Computing the sigmoid without overflow'"
@@ -175,10 +176,56 @@ def check_sigmoid_module_forward(Sigmoid):
         expect_shape(out, shape, what=what, revisit=BACKWARD)
         _expect_close_sigmoid(out, z, what=what, revisit=DEFINITION)
 
+    # Every forward is checked at extreme logits, with numpy's warnings as errors (issue 11).
+    edges = np.array([-1e4, -1e3, -745.0, -100.0, -89.0, -17.0, 0.0, 17.0, 89.0, 100.0, 745.0,
+                      1e3, 1e4])
+    for dtype in (np.float64, np.float32):
+        z = edges.astype(dtype)
+        layer = _module(Sigmoid)
+        what = f"Sigmoid().forward(z) with {np.dtype(dtype).name} z from -1e4 to 1e4"
+        out = strict_call(layer.forward, z.copy(), what=what, revisit=STABLE,
+                          hint=STABLE_HINT + " A layer's forward must be as stable as the function.")
+        expect_shape(out, z.shape, what=what, revisit=STABLE)
+        if not np.all(np.isfinite(np.asarray(out, dtype=np.float64))):
+            fail(f"{what} returned nan or inf. For large |z| the sigmoid is 0 or 1.",
+                 expected=describe(special.expit(z.astype(np.float64))),
+                 got=describe(np.asarray(out)), revisit=STABLE)
+        _expect_close_sigmoid(out, z, what=what, revisit=STABLE)
+
 
 def check_sigmoid_module_backward(Sigmoid):
     """backward(g) = g * s * (1 - s) against closed forms and central differences, with an
-    upstream gradient that is not all ones; fresh state after a second forward."""
+    upstream gradient that is not all ones; fresh state after a second forward. Graded apart
+    from forward: a forward that fails does not fail this check by itself, and when backward
+    fails after a failed forward the message says so."""
+    __tracebackhide__ = True  # noqa: F841
+    problems = []
+
+    def forward(layer, z, what):
+        # a copy: check_sigmoid_module_forward judges what forward does to z and its values
+        try:
+            out = quiet_call(layer.forward, z.copy(), what=what, revisit=BACKWARD)
+        except CheckFailed as err:
+            problems.append(str(err).splitlines()[0])
+            return
+        got = as_float(out)
+        if got is None or got.shape != z.shape or not np.allclose(got, special.expit(z)):
+            problems.append(f"{what} returned wrong values")
+
+    try:
+        _check_backward(Sigmoid, forward)
+    except CheckFailed as err:
+        if not problems:
+            raise
+        what_backward_did = "\n".join(line for line in str(err).splitlines()
+                                      if not line.strip().startswith("revisit:"))
+        fail("Sigmoid.backward failed, and the forward pass before it had failed first "
+             f"({problems[0]}). backward can only use what forward stored: fix forward first "
+             "(test-sigmoid-module-forward says what is wrong), then run this test again. What "
+             f"backward did:\n{what_backward_did}", revisit=BACKWARD)
+
+
+def _check_backward(Sigmoid, forward):
     __tracebackhide__ = True  # noqa: F841
     g = rng(24)
     z = g.normal(scale=2.5, size=(4, 3))
@@ -186,8 +233,7 @@ def check_sigmoid_module_backward(Sigmoid):
     s = special.expit(z)
     expected = G * s * (1 - s)
     layer = _module(Sigmoid)
-    # forward gets a copy: check_sigmoid_module_forward judges what forward does to z
-    call(layer.forward, z.copy(), what="Sigmoid().forward(z)", revisit=BACKWARD)
+    forward(layer, z, "Sigmoid().forward(z)")
     before = snapshot(grad_output=G)
     what = "Sigmoid.backward(grad_output) after forward(z), z and grad_output of shape (4, 3)"
     out = call(layer.backward, G, what=what, revisit=BACKWARD)
@@ -230,8 +276,7 @@ def check_sigmoid_module_backward(Sigmoid):
     # A new batch of the same shape, then one of another shape: backward uses the latest forward.
     z4 = g.normal(scale=2.0, size=(4, 3))
     s4 = special.expit(z4)
-    call(layer.forward, z4.copy(), what="a second Sigmoid.forward on a new batch of shape (4, 3)",
-         revisit=BACKWARD)
+    forward(layer, z4, "a second Sigmoid.forward on a new batch of shape (4, 3)")
     out4 = call(layer.backward, G, what="Sigmoid.backward after a second forward on a new batch",
                 revisit=BACKWARD)
     expect_close(out4, G * s4 * (1 - s4), what="Sigmoid.backward after a second forward on a "
@@ -240,8 +285,7 @@ def check_sigmoid_module_backward(Sigmoid):
     z3 = g.normal(scale=2.0, size=(2, 5))
     G3 = g.normal(size=(2, 5))
     s3 = special.expit(z3)
-    call(layer.forward, z3.copy(), what="a second Sigmoid.forward on a new batch of shape (2, 5)",
-         revisit=BACKWARD)
+    forward(layer, z3, "a second Sigmoid.forward on a new batch of shape (2, 5)")
     out3 = call(layer.backward, G3, what="Sigmoid.backward after a second forward on a new "
                 "batch", revisit=BACKWARD)
     expect_close(out3, G3 * s3 * (1 - s3), what="Sigmoid.backward after a second forward on a "
@@ -252,13 +296,135 @@ def check_sigmoid_module_backward(Sigmoid):
     z1 = np.array([-3.0, 0.0, 2.0])
     G1 = np.array([1.0, -2.0, 0.5])
     layer = _module(Sigmoid)
-    call(layer.forward, z1.copy(), what="Sigmoid().forward(z) with z = [-3, 0, 2]",
-         revisit=BACKWARD)
+    forward(layer, z1, "Sigmoid().forward(z) with z = [-3, 0, 2]")
     s1 = special.expit(z1)
     out1 = call(layer.backward, G1, what="Sigmoid.backward([1, -2, 0.5]) after forward([-3, 0, "
                 "2])", revisit=BACKWARD)
     expect_close(out1, G1 * s1 * (1 - s1), what="Sigmoid.backward([1, -2, 0.5]) after "
                  "forward([-3, 0, 2])", revisit=BACKWARD, rtol=1e-7, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# Questions and the experiment: the student's functions return numbers; messages teach the idea.
+# ------------------------------------------------------------------------------------------------
+
+SATURATION = "Chapter 2, 'Saturation and vanishing gradients'"
+GAUSSIAN = "Chapter 2, 'Gaussian classes with a shared covariance'"
+
+# The Gaussian classes of the questions: x | y=0 ~ N(-1, 2**2), x | y=1 ~ N(2, 2**2), P(y=1) = 0.2.
+MU0, MU1, SD, PRIOR1 = -1.0, 2.0, 2.0, 0.2
+W_TRUE = (MU1 - MU0) / SD ** 2
+B_TRUE = (MU0 ** 2 - MU1 ** 2) / (2 * SD ** 2) + np.log(PRIOR1 / (1 - PRIOR1))
+
+
+def _number(value):
+    """value as a Python float, or None when it is not one number."""
+    arr = as_float(value)
+    return None if arr is None or arr.shape != () else float(arr)
+
+
+def check_answer_float16(answer_float16):
+    """The smallest z >= 0 at which 1 + exp(-z) is exactly 1 in float16: 11 ln 2."""
+    __tracebackhide__ = True  # noqa: F841
+    out = call(answer_float16, what="answer_float16()", revisit=SATURATION)
+    what = "answer_float16(), the smallest z at which float16's 1 + exp(-z) rounds to 1"
+    z = _number(out)
+    if z is None:
+        fail(f"{what} should return one number.", expected="a float", got=describe(out),
+             revisit=SATURATION)
+    true = 11 * np.log(2)
+    if abs(z - 24 * np.log(2)) < 0.1 or abs(z - 53 * np.log(2)) < 0.1:
+        fail(f"{what}: {z:.4g} is the threshold of float32 or float64, whose numbers near 1 are "
+             "closer together. float16 keeps 10 bits after the leading one: its gap above 1 is "
+             "2**-10.", expected="a threshold for float16", got=describe(out), revisit=SATURATION)
+    if abs(z - 10 * np.log(2)) < 0.03:
+        fail(f"{what}: 1 + e rounds to 1 as soon as e is at most HALF the gap between 1 and the "
+             "next float16 number (round to nearest), not the whole gap 2**-10.",
+             expected="e <= 2**-11", got=describe(out), revisit=SATURATION)
+    if abs(z - 11 * np.log10(2)) < 0.03 or abs(z - 11 * np.log2(np.e)) < 0.05:
+        fail(f"{what}: exp(-z) <= 2**-11 means z >= 11 ln 2, with the natural logarithm (the "
+             "inverse of exp).", expected="a natural logarithm", got=describe(out),
+             revisit=SATURATION)
+    if abs(z - true) > 0.03:
+        fail(f"{what}: wrong threshold. In float16 the gap between 1 and the next number is "
+             "2**-10; 1 + e rounds to 1 when e = exp(-z) is at most half that gap.",
+             expected="z such that exp(-z) = 2**-11", got=describe(out), revisit=SATURATION)
+
+
+def check_answer_gaussian(answer_gaussian):
+    """w and b of the log-odds of two 1-D Gaussian classes with a shared variance and a prior."""
+    __tracebackhide__ = True  # noqa: F841
+    out = call(answer_gaussian, what="answer_gaussian()", revisit=GAUSSIAN)
+    try:
+        answers = tuple(out)
+    except TypeError:
+        answers = ()
+    what = ("answer_gaussian() for x | y=0 ~ N(-1, 2**2), x | y=1 ~ N(2, 2**2) and "
+            "P(y=1) = 0.2")
+    if len(answers) != 2 or _number(answers[0]) is None or _number(answers[1]) is None:
+        fail(f"{what} should return two numbers, (w, b).", expected="a tuple (w, b)",
+             got=describe(out), revisit=GAUSSIAN)
+    w, b = _number(answers[0]), _number(answers[1])
+    log_prior_odds = np.log(PRIOR1 / (1 - PRIOR1))
+
+    def near(x, y):
+        return abs(x - y) < 5e-3
+
+    if near(w, -W_TRUE):
+        fail(f"{what}: the sign of w is flipped (the classes are swapped). The log-odds of class "
+             "1 grow towards class 1's mean: w = (mu1 - mu0) / sigma**2.",
+             expected="w > 0", got=describe(out), revisit=GAUSSIAN)
+    if near(w, (MU1 - MU0) / SD):
+        fail(f"{what}: w divides by the standard deviation. The inverse covariance is "
+             "1 / sigma**2, the variance.", expected="w = (mu1 - mu0) / sigma**2",
+             got=describe(out), revisit=GAUSSIAN)
+    if not near(w, W_TRUE):
+        fail(f"{what}: wrong w. The terms linear in x give w = Sigma^-1 (mu1 - mu0).",
+             expected="w = (mu1 - mu0) / sigma**2", got=describe(out), revisit=GAUSSIAN)
+    no_prior = B_TRUE - log_prior_odds
+    if near(b, no_prior):
+        fail(f"{what}: b leaves out the prior. With unequal priors the bias gains the log prior "
+             "odds log(pi1 / pi0).", expected="b including log(0.2 / 0.8)", got=describe(out),
+             revisit=GAUSSIAN)
+    if near(b, no_prior - log_prior_odds):
+        fail(f"{what}: the prior odds are upside down: the bias gains log(pi1 / pi0), which is "
+             "negative when class 1 is the rarer one.", expected="b including log(0.2 / 0.8)",
+             got=describe(out), revisit=GAUSSIAN)
+    if near(b, 2 * no_prior + log_prior_odds):
+        fail(f"{what}: b is missing the factor 1/2 of the Gaussian's exponent: "
+             "b = (mu0**2 - mu1**2) / (2 sigma**2) + log(pi1 / pi0).", expected="the factor 1/2",
+             got=describe(out), revisit=GAUSSIAN)
+    if not near(b, B_TRUE):
+        fail(f"{what}: wrong b. The terms of the log-odds that do not depend on x are "
+             "-mu1**2 / (2 sigma**2) + mu0**2 / (2 sigma**2) + log(pi1 / pi0).",
+             expected="b from the derivation", got=describe(out), revisit=GAUSSIAN)
+
+
+def check_experiment_gaussian(experiment_gaussian):
+    """The decision boundary read off sampled data: near -b / w = 2.35."""
+    __tracebackhide__ = True  # noqa: F841
+    out = call(experiment_gaussian, what="experiment_gaussian()", revisit=GAUSSIAN)
+    what = "experiment_gaussian(), the x at which the sampled fraction of class 1 reaches 1/2"
+    x = _number(out)
+    if x is None:
+        fail(f"{what} should return one number.", expected="a float", got=describe(out),
+             revisit=GAUSSIAN)
+    boundary = -B_TRUE / W_TRUE
+    if abs(x - (MU0 + MU1) / 2) < 0.3:
+        fail(f"{what}: {x:.3g} is the boundary for EQUAL priors, midway between the means. Draw "
+             "the labels with P(y=1) = 0.2: the rarer class needs more evidence, which moves the "
+             "boundary towards its mean and beyond.", expected="a boundary shifted by the prior",
+             got=describe(out), revisit=GAUSSIAN)
+    if abs(x + boundary) < 0.35:
+        fail(f"{what}: the sign is flipped. Class 1 has the larger mean, so its fraction reaches "
+             "1/2 on the positive side.", expected="a positive boundary", got=describe(out),
+             revisit=GAUSSIAN)
+    if abs(x - boundary) > 0.35:
+        fail(f"{what}: the boundary read off the samples is far from where the derivation puts "
+             "it, the x where w x + b = 0. Check the sampling (means -1 and 2, standard "
+             "deviation 2, P(y=1) = 0.2, about 100 000 points) and the bins.",
+             expected="about -b / w of the Gaussian classes", got=describe(out),
+             revisit=GAUSSIAN)
 
 
 TESTS = {
@@ -267,4 +433,7 @@ TESTS = {
     "test-logit": check_logit,
     "test-sigmoid-module-forward": check_sigmoid_module_forward,
     "test-sigmoid-module-backward": check_sigmoid_module_backward,
+    "test-answer-float16": check_answer_float16,
+    "test-answer-gaussian": check_answer_gaussian,
+    "test-experiment-gaussian": check_experiment_gaussian,
 }

@@ -21,22 +21,24 @@ def module(forward=GOOD_FORWARD, backward=GOOD_BACKWARD):
 BUGS = [
     # --- sigmoid-function ---
     # BUGS[0] is the example student's one mistake: the textbook formula, right for moderate z.
+    # A Sigmoid module built on an unstable sigmoid overflows too, and its forward loses points
+    # (every forward is checked at extreme logits, issue 11 item 8).
     bug("sigmoid-function", "naive 1 / (1 + exp(-z)) overflows at z = -1000",
         "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
-        "test-sigmoid-stable", "overflow"),
+        {"test-sigmoid-stable", "test-sigmoid-module-forward"}, "overflow"),
     bug("sigmoid-function", "exp(z) / (1 + exp(z)) gives nan for large z",
         "def sigmoid(z):\n    return np.exp(z) / (1 + np.exp(z))\n",
-        "test-sigmoid-stable", "overflow"),
+        {"test-sigmoid-stable", "test-sigmoid-module-forward"}, "overflow"),
     bug("sigmoid-function", "np.where with both unsafe branches evaluated everywhere", '''
 def sigmoid(z):
     z = np.asarray(z)
     return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
-''', "test-sigmoid-stable", "np.where evaluates both"),
+''', {"test-sigmoid-stable", "test-sigmoid-module-forward"}, "np.where evaluates both"),
     bug("sigmoid-function", "clips z to float64's safe range, overflows in float32", '''
 def sigmoid(z):
     z = np.clip(z, -700, 700)
     return 1 / (1 + np.exp(-z))
-''', "test-sigmoid-stable", "float32"),
+''', {"test-sigmoid-stable", "test-sigmoid-module-forward"}, "float32"),
     bug("sigmoid-function", "float32 turned into float64", '''
 def sigmoid(z):
     z = np.asarray(z, dtype=np.float64)
@@ -156,5 +158,142 @@ class Sigmoid:
 
     def backward(self, grad_output):
         return np.multiply(grad_output, self.local)
+'''),
+]
+
+# --- every forward at extreme logits; forward and backward graded apart (issue 11) ---
+BUGS += [
+    bug("sigmoid-module", "forward writes the textbook formula (overflows), the function is stable",
+        module(forward='''self.s = 1 / (1 + np.exp(-z))
+        return self.s'''),
+        "test-sigmoid-module-forward", "overflow"),
+    bug("sigmoid-module", "forward converts float32 to float64 and overflows in exp(-z)",
+        module(forward='''self.s = 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+        return self.s'''),
+        "test-sigmoid-module-forward", "overflow"),
+    bug("sigmoid-module", "forward never stores s (the backward test says forward failed first)",
+        module(forward='''s = sigmoid(z)
+        self.output = s
+        raise_here = s.reshape(-1, 7)  # a wrong reshape raises before self.s is set
+        self.s = s
+        return s'''),
+        {"test-sigmoid-module-forward", "test-sigmoid-module-backward"}, "raised ValueError"),
+]
+
+# --- questions and the experiment ---
+BUGS += [
+    bug("answer-float16", "the float32 threshold", "def answer_float16():\n    return 24 * np.log(2)\n",
+        "test-answer-float16", "float32 or float64"),
+    bug("answer-float16", "the whole gap 2**-10 instead of half of it",
+        "def answer_float16():\n    return 10 * np.log(2)\n", "test-answer-float16", "HALF the gap"),
+    bug("answer-float16", "base-10 logarithm", "def answer_float16():\n    return 11 * np.log10(2)\n",
+        "test-answer-float16", "natural logarithm"),
+    bug("answer-float16", "the float64 threshold", "def answer_float16():\n    return 53 * np.log(2)\n",
+        "test-answer-float16", "float32 or float64"),
+    bug("answer-float16", "the z where float16 exp(-z) underflows to zero",
+        "def answer_float16():\n    return 25 * np.log(2)\n", "test-answer-float16",
+        "wrong threshold"),
+
+    bug("answer-gaussian", "standard deviation instead of variance", '''
+def answer_gaussian():
+    w = (2.0 - (-1.0)) / 2.0
+    b = (1.0 - 4.0) / (2 * 2.0) + np.log(0.2 / 0.8)
+    return w, b
+''', "test-answer-gaussian", "standard deviation"),
+    bug("answer-gaussian", "the prior left out", '''
+def answer_gaussian():
+    return 3 / 4, (1 - 4) / 8
+''', "test-answer-gaussian", "leaves out the prior"),
+    bug("answer-gaussian", "the prior odds upside down", '''
+def answer_gaussian():
+    return 3 / 4, (1 - 4) / 8 + np.log(0.8 / 0.2)
+''', "test-answer-gaussian", "upside down"),
+    bug("answer-gaussian", "classes swapped", '''
+def answer_gaussian():
+    return -3 / 4, (4 - 1) / 8 + np.log(0.8 / 0.2)
+''', "test-answer-gaussian", "sign of w is flipped"),
+    bug("answer-gaussian", "the factor 1/2 of the exponent forgotten", '''
+def answer_gaussian():
+    return 3 / 4, (1 - 4) / 4 + np.log(0.2 / 0.8)
+''', "test-answer-gaussian", "factor 1/2"),
+]
+
+EXPERIMENT = '''
+def experiment_gaussian():
+    rng = np.random.default_rng(1)
+    n = 100_000
+    y = rng.random(n) < 0.2
+    x = np.where(y, rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n))
+    edges = np.arange(-8, 10.01, 0.25)
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts, _ = np.histogram(x, edges)
+    ones, _ = np.histogram(x[y], edges)
+    keep = counts >= 100
+    fraction = ones[keep] / counts[keep]
+    return centres[keep][np.argmax(fraction >= 0.5)]
+'''
+
+
+def experiment(old, new):
+    assert old in EXPERIMENT
+    return EXPERIMENT.replace(old, new)
+
+
+BUGS += [
+    bug("experiment-gaussian", "equal priors",
+        experiment("y = rng.random(n) < 0.2", "y = rng.random(n) < 0.5"),
+        "test-experiment-gaussian", "EQUAL priors"),
+    bug("experiment-gaussian", "classes' means swapped",
+        experiment("rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n)",
+                   "rng.normal(-1.0, 2.0, n), rng.normal(2.0, 2.0, n)"),
+        "test-experiment-gaussian", "far from where the derivation"),
+    bug("experiment-gaussian", "variance 2 used as the standard deviation's square root",
+        experiment("rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n)",
+                   "rng.normal(2.0, np.sqrt(2.0), n), rng.normal(-1.0, np.sqrt(2.0), n)"),
+        "test-experiment-gaussian", "far from where the derivation"),
+    bug("experiment-gaussian", "returns the fraction, not the position",
+        experiment("return centres[keep][np.argmax(fraction >= 0.5)]",
+                   "return fraction[np.argmax(fraction >= 0.5)]"),
+        "test-experiment-gaussian", "EQUAL priors"),
+    bug("experiment-gaussian", "returns the bin index, not its centre",
+        experiment("return centres[keep][np.argmax(fraction >= 0.5)]",
+                   "return np.argmax(fraction >= 0.5)"),
+        "test-experiment-gaussian", "far from where the derivation"),
+]
+
+CORRECT += [
+    correct("answer-float16", "typed as a number", "def answer_float16():\n    return 7.62\n"),
+    correct("answer-float16", "found by float16 arithmetic on a grid", '''
+def answer_float16():
+    z = np.arange(0, 20, 0.001)
+    one = np.float16(1) + np.exp(-z.astype(np.float16))
+    return float(z[np.argmax(one == 1)])
+'''),
+    correct("answer-gaussian", "with numpy scalars and a list", '''
+def answer_gaussian():
+    mu = np.array([-1.0, 2.0])
+    w = np.diff(mu)[0] / 4.0
+    b = -(mu[1] ** 2 - mu[0] ** 2) / 8.0 + np.log(0.25)
+    return [w, b]
+'''),
+    correct("answer-gaussian", "typed as numbers", "def answer_gaussian():\n    return 0.75, -1.7613\n"),
+    correct("experiment-gaussian", "another seed, without a figure", EXPERIMENT),
+    correct("experiment-gaussian", "a loop over bins, interpolated crossing", '''
+def experiment_gaussian():
+    rng = np.random.default_rng(7)
+    y = rng.random(100_000) < 0.2
+    x = rng.normal(0.0, 2.0, y.size) + np.where(y, 2.0, -1.0)
+    xs, fs = [], []
+    for left in np.arange(-8, 10, 0.25):
+        inside = (x >= left) & (x < left + 0.25)
+        if inside.sum() >= 100:
+            xs.append(left + 0.125)
+            fs.append(y[inside].mean())
+    xs, fs = np.array(xs), np.array(fs)
+    k = np.argmax(fs >= 0.5)
+    plt.plot(xs, fs, "o")
+    plt.show()
+    plt.close("all")
+    return xs[k - 1] + (0.5 - fs[k - 1]) * (xs[k] - xs[k - 1]) / (fs[k] - fs[k - 1])
 '''),
 ]
