@@ -62,7 +62,8 @@ def use(modules: list[str] = ()) -> None:
     forkserver.ensure_running()
 
 
-def _start_kernel(argv: list[str], env: dict, cwd: str | None, listening) -> None:
+def _start_kernel(argv: list[str], env: dict, cwd: str | None, listening,
+                  parent: str | None = None) -> None:
     """Become an ordinary ipykernel process, as `python -m ipykernel_launcher ARGV` would be, in
     `cwd` with `env`; say on `listening` once its sockets are bound."""
     os.environ.clear()
@@ -76,7 +77,9 @@ def _start_kernel(argv: list[str], env: dict, cwd: str | None, listening) -> Non
     # ipykernel reads JPY_PARENT_PID when it is imported, which was in the template.
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()  # what IPKernelApp.launch_instance does, with a signal between
-    app.initialize([*argv, f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"])
+    # In a sandbox its parent is process 1, which never goes (when it does, so does the kernel):
+    # ipykernel does not watch a parent with pid 1.
+    app.initialize([*argv, f"--IPKernelApp.parent_handle={parent or env['JPY_PARENT_PID']}"])
     listening.send_bytes(b"")
     listening.close()
     app.start()
@@ -92,11 +95,21 @@ def _say_why(folder: str) -> None:
         pass
 
 
+def _start_or_say_why(argv, env, cwd, listening, folder) -> None:
+    try:
+        _start_kernel(argv, env, cwd, listening, parent="1")
+    except SystemExit:
+        raise
+    except BaseException:
+        _say_why(folder)
+        raise
+
+
 def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: str | None = None,
                 limits: dict | None = None) -> None:
     """In the forked child. Without a sandbox: the kernel itself. With one (`folder` holds its
-    sockets): this process is the keeper, and the kernel is its child, process 1 of the sandbox
-    (sandbox.py), which it enters before anything of the student's runs."""
+    sockets): this process is the keeper; its child, process 1 of the sandbox (sandbox.py),
+    enters it and starts the kernel, before anything of the student's runs."""
     if folder is None:
         return _start_kernel(argv, env, cwd, listening)
     limits = sandbox.Limits(**limits)
@@ -111,7 +124,8 @@ def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: 
             os.close(alive_w)
             sandbox.enter_kernel(folder, cwd, limits, uid, alive_r, keep_fds=[listening.fileno()],
                                  env=env)
-            _start_kernel(argv, sandbox.kernel_env(env), cwd, listening)
+            code = sandbox.init(lambda: _start_or_say_why(argv, sandbox.kernel_env(env), cwd,
+                                                          listening, folder), limits)
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
         except BaseException:
@@ -125,8 +139,10 @@ def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: 
 
 
 # How the sandboxed kernels that stopped ended, by their working folder: the limit they reached
-# ("" if none). The preprocessor that names it (outputs.NameSandboxLimits) runs in this process.
+# ("" if none), and how many processes they left running (which the sandbox stopped). The
+# preprocessor that reports them (outputs.NameSandboxLimits) runs in this process.
 ENDINGS: dict[str, str] = {}
+LEFT_RUNNING: dict[str, int] = {}
 
 
 class _ForkedProcess:
@@ -232,9 +248,22 @@ class ForkProvisioner(LocalProvisioner):
         self.cwd = kwargs.get("cwd") or os.getcwd()
         return self.connection_info
 
+    def _count_left_running(self) -> None:
+        """How many processes the kernel started are still running (the sandbox stops them with
+        it): the keeper's descendants but the sandbox's process 1 and the kernel."""
+        cwd = getattr(self.process, "_cwd", None)
+        if self._folder is None or self.process is None or not cwd:
+            return
+        import psutil
+        try:
+            LEFT_RUNNING[cwd] = max(0, len(psutil.Process(self.pid).children(recursive=True)) - 2)
+        except psutil.Error:
+            pass
+
     async def kill(self, restart: bool = False) -> None:
         """SIGKILL, then wait (briefly) until it is gone: the kernel manager checks right away,
         and otherwise sleeps a tenth of a second before it looks again."""
+        self._count_left_running()
         await super().kill(restart)
         for _ in range(200):
             if self.process is None or self.process.poll() is not None:

@@ -217,8 +217,9 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
                        if t.lower() == o.job.student.lower() and t != o.job.student)
         row.notes, review = _notes(o, twins)
         row.failures = o.failures
-        row.notes += _limit_notes(o.failures)
-        if review:
+        seen = _sandbox_notes(root, o)
+        row.notes += seen
+        if review or seen:
             row.status = "needs review"
     if not sandboxed:
         for row in rows.values():
@@ -245,11 +246,28 @@ def _regular_only_pages(folder, names) -> list[str]:
                                      or stat.S_ISDIR(os.lstat(os.path.join(folder, n)).st_mode))]
 
 
-def _limit_notes(failures) -> list[str]:
-    """A note for each cell where the kernel reached one of the sandbox's limits."""
-    from .outputs import LIMIT_MARK
-    return list(dict.fromkeys(f"{gid or 'a cell'}: {line.split(LIMIT_MARK, 1)[1].split(')')[0]}"
-                              for gid, _, line in failures if LIMIT_MARK in line))
+def _sandbox_notes(root: Path, o: Outcome) -> list[str]:
+    """What the sandbox saw of a submission: the cells where it reached a limit or tried what the
+    sandbox refused, and the processes it left running (from its autograded notebook)."""
+    from .outputs import LIMIT_MARK, METADATA, REFUSED_MARK
+    notes = []
+    for gid, ename, line in o.failures:
+        if LIMIT_MARK in line:
+            notes.append(f"{gid or 'a cell'}: reached the sandbox's limit of "
+                         f"{line.split(LIMIT_MARK, 1)[1].split(')')[0]}")
+        elif REFUSED_MARK in line:
+            notes.append(f"{gid or 'a cell'}: tried what the sandbox refused ({ename}: "
+                         f"{line.split(REFUSED_MARK, 1)[1][:80]})")
+    try:
+        import json
+        path = jobs.autograded(root, o.job.assignment, o.job.student)
+        left = json.loads(path.read_text()).get("metadata", {}).get(METADATA, {}).get(
+            "processes_left_running", 0) if path.is_file() else 0
+    except (OSError, ValueError, AttributeError):
+        left = 0
+    if left:
+        notes.append(f"the notebook left {left} process(es) running, stopped by the sandbox")
+    return list(dict.fromkeys(notes))
 
 
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,

