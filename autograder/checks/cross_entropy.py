@@ -14,8 +14,8 @@ from ._common import (CheckFailed, as_float, call, central_difference, describe,
                       expect_shape, expect_unchanged, fail, matches, quiet_call, rng, snapshot,
                       strict_call)
 
-ONE_HOT = ("Chapter 5, 'The negative log-likelihood of the true class' (one-hot targets: a float "
-           "(N, C) array with a single 1 per row, at column y_n)")
+ONE_HOT = ("Chapter 5, 'Labels and one-hot targets' (one-hot targets: a float (N, C) array with a "
+           "single 1 per row, at column y_n)")
 LOSS = ("Chapter 5, 'The negative log-likelihood of the true class' (L = mean over the batch of "
         "LSE(z_n) - z_n[y_n], through log-softmax)")
 STABLE = ("Chapter 5, 'The negative log-likelihood of the true class', and chapter 4, 'Log-softmax' "
@@ -24,8 +24,8 @@ LOGITS_IN = "Chapter 5, 'Logits in, not probabilities' (the loss applies log-sof
 GRADIENT = "Chapter 5, 'The gradient: softmax minus one-hot' (dL/dz = (softmax(z) - t) / N)"
 SMOOTHING = ("Chapter 5, 'Label smoothing' (PyTorch's targets: t = (1 - eps) * one_hot + eps / C, "
              "the eps / C on every class, the true one included)")
-LABELS = ("Chapter 5, 'The negative log-likelihood of the true class' (a label is an integer in "
-          "0 .. C-1; anything else is an error, not a class)")
+LABELS = ("Chapter 5, 'Labels and one-hot targets' (a label is an integer in 0 .. C-1; anything "
+          "else is an error, not a class)")
 STORED = ("the contract of CrossEntropyLoss in the notebook: forward stores self.probs "
           "(softmax(z), shape (N, C)) and self.targets (t, shape (N, C)), and backward computes "
           "from those two alone")
@@ -107,7 +107,8 @@ def check_one_hot(one_hot):
                             "negative label round to the last classes without a word, and a "
                             "label >= num_classes raises an IndexError that does not say what is "
                             "wrong: check the range and raise a ValueError that names the bad "
-                            "label (PyTorch's one_hot refuses such labels too)")
+                            "label (PyTorch's one_hot refuses such labels too, with a "
+                            "RuntimeError)")
 
 
 def _expect_value_error(fn, args, what, why):
@@ -120,9 +121,9 @@ def _expect_value_error(fn, args, what, why):
             return
         if "not implemented yet" in failure.message:
             raise
-        fail(f"{what} raised the wrong exception: {failure.message.splitlines()[0][len(what):]}."
-             f" Raise a ValueError: {why}.", expected="ValueError", got="another exception",
-             revisit=LABELS)
+        detail = failure.message.splitlines()[0][len(what):].strip()    # "raised Name: ..."
+        fail(f"{what} {detail}; it should raise a ValueError: {why}.", expected="ValueError",
+             got=detail.removeprefix("raised ").split(":")[0], revisit=LABELS)
     fail(f"{what} returned a result instead of raising ValueError: {why}.",
          expected="ValueError", got=describe(np.asarray(out)), revisit=LABELS)
 

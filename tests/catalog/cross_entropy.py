@@ -233,7 +233,7 @@ BUGS = [
     bug("one-hot", "range check with assert (AssertionError, not ValueError)",
         onehot('''assert np.all((0 <= y) & (y < num_classes)), "label out of range"
     return np.eye(num_classes)[y]'''),
-        "test-one-hot", "wrong exception"),
+        "test-one-hot", "should raise a ValueError"),
 
     # --- cross-entropy-module: forward, backward and smoothing graded apart ---
     bug("cross-entropy-module", "backward without the 1/N",
