@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-chtml.js
 
-.PHONY: book rebuild serve test student examples clean venv mathjax browser
+.PHONY: book rebuild serve test student examples clean venv mathjax browser sandbox
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -44,8 +44,13 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo
 browser:
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+## Install Debian's bubblewrap unless it is there: the grader's sandbox needs what bwrap needs
+## (namespaces), and `bwrap` is how to check a machine or container for it (README).
+sandbox:
+	command -v bwrap >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y bubblewrap)
+
 ## Run every test (builds the book on the way).
-test: venv mathjax browser
+test: venv mathjax browser sandbox
 	$(BIN)/python -m pytest
 
 ## Regenerate the student versions in exercises/ from the sources in solutions/.

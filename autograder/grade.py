@@ -304,7 +304,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
                 "not installed: run `pip install -e .` in the repository)")
     root = _workspace(out, cell_timeout)
     with Pool(str(root), course.environment(), workers, notebook_timeout,
-              preload=course.kernel_imports(names) + sandbox.trusted_imports(names)
+              preload=course.kernel_imports(names) + sandbox.trusted_imports()
               + ["autograder.forkkernel"],
               limits=limits if sandboxed else None) as pool:
         from . import collect

@@ -223,10 +223,6 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
     (the folder of its AUTOGRADER_CHANNEL socket is bound too);
     `keeper_alive` is the read end of a pipe whose write end only the keeper holds."""
     import select
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # when the keeper goes, so does the sandbox
-    if select.select([keeper_alive], [], [], 0)[0]:  # it went before this process could know
-        os._exit(1)
-    os.close(keeper_alive)
     os.setsid()  # out of its worker's process group: kill(0, ...) reaches only the sandbox
     userns = use_user_namespace()
     _unshare(CLONE_NEWNS)
@@ -300,7 +296,7 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
         null = os.open(os.path.join(folder, "kernel.log"), os.O_WRONLY | os.O_CREAT, 0o644)
     for fd in (1, 2):
         os.dup2(null, fd)
-    keep = {0, 1, 2, *keep_fds}
+    keep = {0, 1, 2, keeper_alive, *keep_fds}
     for name in os.listdir("/proc/self/fd"):
         if int(name) not in keep:
             try:
@@ -331,6 +327,11 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # from root to a uid of its own: every capability goes
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    # When the keeper goes, so does the sandbox (set only now: a change of uid clears it).
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if select.select([keeper_alive], [], [], 0)[0]:  # it went before this process could know
+        os._exit(1)
+    os.close(keeper_alive)
     if cwd:
         os.chdir(cwd)
 
@@ -447,29 +448,12 @@ def check() -> str:
 
 
 # --- What the kernels import before entering it ---------------------------------------------
-def trusted_imports(names: list[str]) -> list[str]:
-    """The grader's own modules the graded notebooks' code imports (their files are not in the
-    sandbox, so the kernels' template imports them first), and `autograder.kernel_agent`."""
-    import ast
-    from . import course
-    found = {"autograder.kernel_agent"}
-    for name in names:
-        nb = json.loads(course.source_notebook(name).read_text())
-        for cell in nb["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            try:
-                tree = ast.parse("".join(cell["source"]))
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    found.update(a.name for a in node.names if a.name.startswith("autograder"))
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level \
-                        and node.module.startswith("autograder"):
-                    found.add(node.module)
-                    found.update(f"{node.module}.{a.name}" for a in node.names)
-    return sorted(m for m in found if _importable(m))
+def trusted_imports() -> list[str]:
+    """The grader's own modules a kernel needs, imported by the kernels' template (their files
+    are in the sandbox too): `autograder.kernel_agent`, the kernel's side of the channel to the
+    trusted checker (issue 14), where it exists. Never the checks: they run outside the kernel,
+    and a kernel must hold nothing of them, not even in memory."""
+    return [m for m in ("autograder", "autograder.kernel_agent") if _importable(m)]
 
 
 def _importable(module: str) -> bool:
