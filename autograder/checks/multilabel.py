@@ -1,9 +1,12 @@
 """Hidden checks for the `multilabel` exercise (chapter 6): predict_multilabel, the three metrics,
-tune_thresholds and train_multilabel.
+tune_thresholds, train_multilabel (which returns the parameters (W, b)), three questions answered by
+functions, and the rare-label experiment.
 
 Oracles: the logit form of a threshold (z > log(t / (1 - t))), scikit-learn's `hamming_loss`,
-`accuracy_score` and `f1_score(zero_division=0)`, a brute-force F1 search over the grid, and, for
-training, the quality a trained model reaches on held-out data; never the reference solution.
+`accuracy_score` and `f1_score(zero_division=0)`, a brute-force F1 search over the grid, closed
+forms for the questions, and, for training, the quality a trained model reaches on held-out data;
+the experiment is compared with the same recipe applied to the student's own train_multilabel, so
+that a wrong trainer is graded once, in its own cells. Never the reference solution.
 """
 import functools
 
@@ -15,8 +18,14 @@ from ._common import (describe, expect_close, expect_shape, expect_unchanged, fa
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
 METRICS = "Chapter 6, 'Measuring a set of predictions': Hamming loss, subset accuracy, per-class F1"
 THRESHOLDS = "Chapter 6, 'One threshold per class, tuned on validation data'"
-TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (gradient (S - Y) / (N C)) and "
-         "the worked example's training loop")
+TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (gradient (S - Y) / (N C)), "
+         "Chapter 6, 'Training one label at a time' and Chapter 1, 'The backward pass of a linear "
+         "layer'")
+OUTPUTS = "Chapter 6, 'Looking at the predictions' (a softmax over the label sets themselves)"
+AVERAGES = "Chapter 6, 'Micro- and macro-averaged F1'"
+POS_WEIGHT = "Chapter 6, 'What it does to the decision'"
+EXPERIMENT = ("Chapter 6, 'One threshold per class, tuned on validation data', and the steps of "
+              "part 7")
 
 
 
@@ -101,8 +110,8 @@ def check_predict_multilabel(predict_multilabel):
     z = np.array([[1e4, -1e4, 800.0, -800.0], [-50.0, 50.0, 1e3, -1e3]])
     t = np.array([0.5, 0.5, 0.999, 0.001])
     what = "predict_multilabel(z, thresholds) with logits of size 50 to 1e4"
-    out = strict_call(predict_multilabel, z, t, what=what, revisit=PREDICT + " (use the stable sigmoid "
-               "given above)")
+    out = strict_call(predict_multilabel, z, t, what=what, revisit=PREDICT + " (use scipy's expit, "
+                      "which never overflows, or compare z with the log-odds of t)")
     expect_close(np.asarray(out, dtype=float), (z > np.log(t / (1 - t))).astype(float), what=what,
                  revisit=PREDICT, rtol=0, atol=0)
 
@@ -292,38 +301,59 @@ def check_tune_thresholds(tune_thresholds):
 # ---------------------------------------------------------------------------------------------
 # multilabel-train
 
-def _digits():
-    """Fresh copies of the chapter's data (a student's code may write into what it is given)."""
-    return tuple(a.copy() for a in _digits_cached())
-
-
 @functools.lru_cache(maxsize=1)
-def _digits_cached():
-    """The chapter's data: load_digits with four derived labels, split 1000 / 797 at random."""
+def _load_digits():
+    """load_digits with the chapter's four derived labels, and the digit itself."""
     from sklearn.datasets import load_digits
     digits = load_digits()
     X = digits.data / 16.0
     d = digits.target
     Y = np.column_stack([d % 2 == 0, d > 4, np.isin(d, [2, 3, 5, 7]),
                          np.isin(d, [0, 6, 8, 9])]).astype(float)
-    order = np.random.default_rng(2024).permutation(len(d))
-    return X[order[:1000]], Y[order[:1000]], X[order[1000:]], Y[order[1000:]]
+    return X, Y, d
+
+
+def _digits(k=66):
+    """Fresh copies of the chapter's data (a student's code may write into what it is given),
+    split 1000 / 797 at random by the checks' generator number k."""
+    X, Y, _ = _load_digits()
+    order = rng(k).permutation(len(X))
+    return X[order[:1000]].copy(), Y[order[:1000]].copy(), X[order[1000:]].copy(), \
+        Y[order[1000:]].copy()
+
+
+class _Model:
+    """What the checks know of a trained layer: its parameters, and the logits they give."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, X):
+        return X @ self.W.T + self.b
 
 
 def _train(train_multilabel, X, Y, lr, epochs, seed=0):
     what = f"train_multilabel(X, Y, lr={lr}, epochs={epochs}, seed={seed}) with X {X.shape}, Y {Y.shape}"
-    model = strict_call(train_multilabel, X, Y, lr, epochs, seed=seed, what=what, revisit=TRAIN)
+    out = strict_call(train_multilabel, X, Y, lr, epochs, seed=seed, what=what, revisit=TRAIN)
     C, D = Y.shape[1], X.shape[1]
-    if not hasattr(model, "forward") or not hasattr(model, "W") or not hasattr(model, "b"):
-        fail(f"{what} should return the trained Linear layer (with forward, W and b).",
-             expected="a Linear", got=describe(model), revisit=TRAIN)
-    expect_shape(model.W, (C, D), what=f"the W of the layer returned by {what}", revisit=TRAIN)
-    expect_shape(model.b, (C,), what=f"the b of the layer returned by {what}", revisit=TRAIN)
-    Z = strict_call(model.forward, X, what=f"forward(X) of the layer returned by {what}",
-              revisit=TRAIN)
-    expect_shape(Z, Y.shape, what=f"the logits of the layer returned by {what}", revisit=TRAIN)
+    try:
+        W, b = out
+    except (TypeError, ValueError):
+        fail(f"{what} should return the trained parameters as a tuple (W, b).",
+             expected=f"a tuple (W, b) with W of shape {(C, D)} and b of shape {(C,)}",
+             got=describe(out), revisit=TRAIN)
+    W, b = np.asarray(W), np.asarray(b)
+    if W.dtype.kind not in "fiu" or b.dtype.kind not in "fiu":
+        fail(f"{what} should return the trained parameters as a tuple (W, b) of float arrays.",
+             expected=f"a tuple (W, b) with W of shape {(C, D)} and b of shape {(C,)}",
+             got=f"{describe(out)}", revisit=TRAIN)
+    expect_shape(W, (C, D), what=f"the W returned by {what}", revisit=TRAIN)
+    expect_shape(b, (C,), what=f"the b returned by {what}", revisit=TRAIN)
+    model = _Model(W.astype(np.float64), b.astype(np.float64))
+    with np.errstate(all="ignore"):
+        Z = model.forward(X)
     if not np.all(np.isfinite(Z)):
-        fail(f"The layer returned by {what} outputs non-finite logits: the training diverged.",
+        fail(f"The parameters returned by {what} give non-finite logits: the training diverged.",
              expected="finite logits", got=describe(np.asarray(Z)), revisit=TRAIN)
     return model, what
 
@@ -331,7 +361,7 @@ def _train(train_multilabel, X, Y, lr, epochs, seed=0):
 def check_train_loss(train_multilabel):
     """The training loss goes down as epochs grow; same seed, same model; inputs untouched."""
     __tracebackhide__ = True  # noqa: F841
-    X_all, Y_all, _, _ = _digits()
+    X_all, Y_all, _, _ = _digits(66)
     X, Y = X_all[:500].copy(), Y_all[:500].copy()
     inputs = snapshot(X=X, Y=Y)
     losses = {}
@@ -356,7 +386,7 @@ def check_train_loss(train_multilabel):
     first, _ = _train(train_multilabel, X, Y, 2.0, 5, seed=3)
     again, what = _train(train_multilabel, X, Y, 2.0, 5, seed=3)
     if not (np.array_equal(first.W, again.W) and np.array_equal(first.b, again.b)):
-        fail(f"Two calls of {what} returned different weights. Draw the initial weights from "
+        fail(f"Two calls of {what} returned different parameters. Draw the initial weights from "
              "np.random.default_rng(seed), so that the same seed gives the same model.",
              expected="identical W and b", got="different W or b", revisit=TRAIN)
 
@@ -365,16 +395,16 @@ def check_train_quality(train_multilabel):
     """Held-out quality on the chapter's digits, and on a problem that needs the bias."""
     __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
-    X, Y, X_test, Y_test = _digits()
+    X, Y, X_test, Y_test = _digits(66)
     model, what = _train(train_multilabel, X, Y, 2.0, 300)
     Z_test = model.forward(X_test)
     f1 = metrics.f1_score(Y_test, Z_test > 0, average="macro", zero_division=0)
     ham = metrics.hamming_loss(Y_test, Z_test > 0)
     loss = _bce(Z_test, Y_test)
     if f1 < 0.85 or ham > 0.13 or loss > 0.32:
-        fail(f"The layer returned by {what} on 1000 digits does not reach the expected quality on "
-             "797 held-out digits (the reference: macro-F1 about 0.90, Hamming loss about 0.09, "
-             "mean BCE about 0.23).",
+        fail(f"The parameters returned by {what} on 1000 digits does not reach the expected quality on "
+             "797 held-out digits (the reference, over random splits: macro-F1 0.88 to 0.91, "
+             "Hamming loss 0.08 to 0.10, mean BCE 0.22 to 0.25).",
              expected="macro-F1 >= 0.85, Hamming loss <= 0.13 and mean BCE <= 0.32 at threshold 0.5",
              got=f"macro-F1 {f1:.3f}, Hamming loss {ham:.3f}, mean BCE {loss:.3f}", revisit=TRAIN)
 
@@ -389,14 +419,249 @@ def check_train_quality(train_multilabel):
     ham = metrics.hamming_loss(Ys[400:], Z > 0)
     if ham > 0.05:
         if np.array_equal(np.asarray(short.b), np.asarray(model.b)):
-            fail(f"The bias b of the layer returned by {what} never changed during training. The "
+            fail(f"The bias b returned by {what} never changed during training. The "
                  "bias has its own gradient, the upstream gradient summed over the batch; update "
                  "b as well as W.", expected="a trained bias", got=f"b = {describe(model.b)} after "
                  "5 and after 300 epochs", revisit=TRAIN)
         fail(f"On three labels that need an offset (x0 > -1, x1 > 1, x0 + x2 > 0.5), the layer "
-             f"returned by {what} gets too many held-out answers wrong.",
-             expected="Hamming loss <= 0.05 (the reference: about 0.01)", got=f"Hamming loss {ham:.3f}",
+             f"trained by {what} gets too many held-out answers wrong.",
+             expected="Hamming loss <= 0.05 (the reference: 0.003 to 0.035 over 30 such draws, "
+                      "0.028 on the unseeded one)", got=f"Hamming loss {ham:.3f}",
              revisit=TRAIN)
+
+
+# ---------------------------------------------------------------------------------------------
+# questions: each answer is a function that returns numbers
+
+def _answer(fn, name, count, revisit):
+    """Call an answer function; its result as `count` floats."""
+    __tracebackhide__ = True  # noqa: F841
+    out = strict_call(fn, what=f"{name}()", revisit=revisit)
+    try:
+        values = np.asarray(out, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.shape != (count,) or not np.all(np.isfinite(values)):
+        fail(f"{name}() should return a tuple of {count} numbers.", expected=f"{count} numbers",
+             got=describe(out), revisit=revisit)
+    return values
+
+
+def check_question_outputs(answer_outputs):
+    """C = 6 free labels: 6 sigmoids; one softmax over the label sets needs 2^6 = 64 outputs."""
+    __tracebackhide__ = True  # noqa: F841
+    n_sigmoids, n_softmax = _answer(answer_outputs, "answer_outputs", 2, OUTPUTS)
+    expected = "(6, 64)"
+    got = f"({n_sigmoids:g}, {n_softmax:g})"
+    if n_sigmoids != 6:
+        why = ("(a) one sigmoid per class: each of the 6 species is its own yes-or-no question, "
+               "whatever the number of label sets.")
+        if n_sigmoids == 64 and n_softmax == 6:
+            why = "the two numbers are swapped: (n_sigmoids, n_softmax)."
+        fail(f"answer_outputs() = {got}: {why}", expected=expected, got=got, revisit=OUTPUTS)
+    if n_softmax == 64:
+        return
+    if n_softmax == 63:
+        why = ("forgets one set: the empty set (a photo with no species) is a possible answer "
+               "too, so the softmax needs 2^6 = 64 outputs.")
+    elif n_softmax == 6:
+        why = ("is the number of classes. A softmax over the label SETS needs one output per "
+               "possible set: each species is in or out, 2 x 2 x ... x 2 = 2^6 sets.")
+    elif n_softmax in (12, 36, 7):
+        why = ("is not the number of subsets of 6 species: each species is in or out of a set, "
+               "independently, which gives 2^6 sets.")
+    else:
+        why = "is not the number of possible label sets of 6 species (each one in or out)."
+    fail(f"answer_outputs() = {got}: (b) {n_softmax:g} {why}", expected=expected, got=got,
+         revisit=OUTPUTS)
+
+
+QUESTION_B_TRUE = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 0], [1, 1, 0],
+                            [1, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]])
+QUESTION_B_PRED = np.array([[1, 0, 1], [1, 1, 0], [1, 1, 0], [1, 1, 0],
+                            [1, 0, 0], [0, 0, 0], [1, 1, 0], [0, 0, 0]])
+
+
+def check_question_f1_averages(answer_f1_averages):
+    """Micro-F1 pools the counts (18/23); macro-F1 averages the per-class F1 ((10/12 + 8/9 + 0)/3)."""
+    __tracebackhide__ = True  # noqa: F841
+    from sklearn import metrics
+    micro, macro = _answer(answer_f1_averages, "answer_f1_averages", 2, AVERAGES)
+    yt, yp = QUESTION_B_TRUE, QUESTION_B_PRED
+    right_micro = metrics.f1_score(yt, yp, average="micro")
+    right_macro = metrics.f1_score(yt, yp, average="macro")
+    expected = f"({right_micro:.4f}, {right_macro:.4f})"
+    got = f"({micro:.4f}, {macro:.4f})"
+    tol = 1e-3
+
+    def near(a, b):
+        return abs(a - b) <= tol
+
+    if near(micro, right_micro) and near(macro, right_macro):
+        return
+    if near(micro, right_macro) and near(macro, right_micro):
+        fail(f"answer_f1_averages() = {got}: the two averages are swapped; return "
+             "(micro_f1, macro_f1).", expected=expected, got=got, revisit=AVERAGES)
+    f1 = metrics.f1_score(yt, yp, average=None, zero_division=0)
+    hints = [
+        (near(micro, 1 - metrics.hamming_loss(yt, yp)),
+         "the micro-F1 is not the share of right answers (1 - Hamming loss): it pools TP, FP and "
+         "FN over the classes and ignores the true negatives, 2 sum TP / (2 sum TP + sum FP + sum "
+         "FN)."),
+        (near(micro, metrics.accuracy_score(yt, yp)),
+         "the micro-F1 is not the subset accuracy: it pools TP, FP and FN over the classes, "
+         "2 sum TP / (2 sum TP + sum FP + sum FN)."),
+        (near(macro, f1[f1 > 0].mean()),
+         "the macro-F1 averages over ALL the classes: class 2, never predicted right, counts with "
+         "its F1 of 0."),
+        (near(macro, right_micro) or near(micro, right_macro),
+         "one of the two averages is the other one: the micro-F1 pools the counts first, the "
+         "macro-F1 averages the per-class F1."),
+    ]
+    for applies, why in hints:
+        if applies:
+            fail(f"answer_f1_averages() = {got}: {why}", expected=expected, got=got,
+                 revisit=AVERAGES)
+    fail(f"answer_f1_averages() = {got} is not (micro-F1, macro-F1) of this table. Count TP, FP "
+         "and FN per class first.", expected=expected, got=got, revisit=AVERAGES)
+
+
+def check_question_pos_weight(answer_pos_weight):
+    """pos_weight p = 4: the weighted odds are p times the plain ones; (a) 1/(1+p), (b) p/(1+p)."""
+    __tracebackhide__ = True  # noqa: F841
+    a, b = _answer(answer_pos_weight, "answer_pos_weight", 2, POS_WEIGHT)
+    p = 4.0
+    right_a, right_b = 1 / (1 + p), p / (1 + p)
+    expected = f"({right_a:.4g}, {right_b:.4g})"
+    got = f"({a:.4g}, {b:.4g})"
+
+    def near(x, y):
+        return abs(x - y) <= 1e-3
+
+    if near(a, right_a) and near(b, right_b):
+        return
+    if near(a, right_b) and near(b, right_a):
+        fail(f"answer_pos_weight() = {got}: the two thresholds are swapped. The weighted model is "
+             "MORE eager to predict the label, so it imitates a plain model with a LOWER "
+             "threshold.", expected=expected, got=got, revisit=POS_WEIGHT)
+    if near(a, 1 / p) or near(b, 1 - 1 / p):
+        fail(f"answer_pos_weight() = {got}: pos_weight multiplies the ODDS s/(1-s) by p, not the "
+             "probability. Odds of 1 (probability 0.5) for the weighted model are odds of 1/p for "
+             "the plain one, a probability of (1/p) / (1 + 1/p) = 1/(1 + p).", expected=expected,
+             got=got, revisit=POS_WEIGHT)
+    if near(a, 0.5) or near(b, 0.5):
+        fail(f"answer_pos_weight() = {got}: pos_weight changes the minimiser of the loss, so the "
+             "two models do not make the same decisions at the same threshold; the ideal logit "
+             "moves by log p.", expected=expected, got=got, revisit=POS_WEIGHT)
+    fail(f"answer_pos_weight() = {got}. The weighted model's ideal logit is the plain one plus "
+         "log p: translate each threshold into a logit, shift it, and translate it back.",
+         expected=expected, got=got, revisit=POS_WEIGHT)
+
+
+# ---------------------------------------------------------------------------------------------
+# experiment: a rare label
+
+EXPERIMENT_GRID = np.round(np.arange(1, 20) * 0.05, 2)
+
+
+def _rare_label_data(k=67, digit=3):
+    X, _, d = _load_digits()
+    y = (d == digit).astype(float)
+    order = rng(k).permutation(len(X))
+    parts = (order[:1000], order[1000:1400], order[1400:])
+    return tuple(a for idx in parts for a in (X[idx].copy(), y[idx].copy()))
+
+
+def check_rare_label_experiment(rare_label_experiment, train_multilabel):
+    """The same recipe applied to the student's own trainer, on another split: the tuned threshold
+    (first best validation F1 on the grid, strict '>') and the two test F1 scores."""
+    __tracebackhide__ = True  # noqa: F841
+    from sklearn import metrics
+    X_tr, y_tr, X_va, y_va, X_te, y_te = _rare_label_data()
+
+    what_train = (f"train_multilabel(X, Y, 2.0, 300, seed=0) with the one rare label (Y of shape "
+                  f"{(len(y_tr), 1)})")
+    outs = []
+    for _ in range(2):
+        out = strict_call(train_multilabel, X_tr.copy(), y_tr[:, None].copy(), 2.0, 300, seed=0,
+                          what=what_train, revisit=EXPERIMENT + " (fix train_multilabel first: "
+                          "the experiment uses it)")
+        try:
+            W, b = (np.asarray(a, dtype=np.float64) for a in out)
+        except (TypeError, ValueError):  # not two arrays of numbers (a dict gives its keys)
+            fail(f"{what_train} did not return (W, b), so the experiment cannot run: fix "
+                 "train_multilabel first (test-train-loss says what is wrong).",
+                 expected="a tuple (W, b)", got=describe(out), revisit=TRAIN)
+        outs.append((W, b))
+    if not all(np.array_equal(x, y) for x, y in zip(outs[0], outs[1])):
+        fail(f"Two calls of {what_train} gave different parameters, so the experiment cannot be "
+             "reproduced: draw the initial weights from np.random.default_rng(seed) (see "
+             "test-train-loss).", expected="the same (W, b) for the same seed",
+             got="different parameters", revisit=TRAIN)
+    W, b = outs[0]
+    with np.errstate(all="ignore"):
+        p_va = expit_(X_va @ W.T + b).reshape(-1)
+        p_te = expit_(X_te @ W.T + b).reshape(-1)
+    table = np.array([metrics.f1_score(y_va, p_va > t, zero_division=0) for t in EXPERIMENT_GRID])
+    threshold = float(EXPERIMENT_GRID[np.argmax(table)])
+    f1_half = metrics.f1_score(y_te, p_te > 0.5, zero_division=0)
+    f1_tuned = metrics.f1_score(y_te, p_te > threshold, zero_division=0)
+    expected = f"({threshold:.2f}, {f1_half:.4f}, {f1_tuned:.4f})"
+
+    what = ("rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=False) "
+            "on another random split of the digits (the label: the digit is a 3)")
+    out = strict_call(rare_label_experiment, X_tr, y_tr, X_va, y_va, X_te, y_te, plot=False,
+                      what=what, revisit=EXPERIMENT)
+    try:
+        got_t, got_half, got_tuned = (float(v) for v in out)
+    except (TypeError, ValueError):
+        fail(f"{what} should return the tuple (threshold, f1_test_half, f1_test_tuned).",
+             expected=expected, got=describe(out), revisit=EXPERIMENT)
+    got = f"({got_t:.2f}, {got_half:.4f}, {got_tuned:.4f})"
+
+    def near(x, y):
+        return abs(x - y) <= 1e-6
+
+    if near(got_t, threshold) and near(got_half, f1_half) and near(got_tuned, f1_tuned):
+        return
+    if not near(got_t, threshold):
+        test_table = [metrics.f1_score(y_te, p_te > t, zero_division=0) for t in EXPERIMENT_GRID]
+        ge_table = [metrics.f1_score(y_va, p_va >= t, zero_division=0) for t in EXPERIMENT_GRID]
+        last = EXPERIMENT_GRID[len(EXPERIMENT_GRID) - 1 - np.argmax(table[::-1])]
+        if near(got_t, float(EXPERIMENT_GRID[np.argmax(test_table)])):
+            why = ("tunes the threshold on the TEST images. Tune it on the validation images: a "
+                   "threshold chosen on the test set makes the test score an optimistic guess.")
+        elif near(got_t, 0.5):
+            why = "does not tune the threshold: pick the value of GRID with the best validation F1."
+        elif near(got_t, float(last)):
+            why = ("breaks ties towards the LAST grid value; keep the first of the thresholds with "
+                   "the best validation F1.")
+        elif near(got_t, float(EXPERIMENT_GRID[np.argmax(ge_table)])):
+            why = ("predicts the label when the probability is >= the threshold; the rule is "
+                   "strictly greater.")
+        else:
+            why = ("returned another threshold than the value of GRID with the best validation F1 "
+                   "of a model trained by train_multilabel(X_train, y_train[:, None], 2.0, 300, "
+                   "seed=0).")
+        fail(f"{what} {why}", expected=expected, got=got, revisit=EXPERIMENT)
+    if near(got_half, f1_tuned) and near(got_tuned, f1_half):
+        fail(f"{what} returned the two test F1 scores in the wrong order: (threshold, F1 at 0.5, "
+             "F1 at the tuned threshold).", expected=expected, got=got, revisit=EXPERIMENT)
+    va_half = metrics.f1_score(y_va, p_va > 0.5, zero_division=0)
+    if near(got_half, va_half) or near(got_tuned, float(table.max())):
+        fail(f"{what} reports F1 scores of the VALIDATION images; report the F1 on the test "
+             "images, which played no part in choosing the threshold.", expected=expected,
+             got=got, revisit=EXPERIMENT)
+    fail(f"{what} returned test F1 scores that differ from those of the model trained by "
+         "train_multilabel(X_train, y_train[:, None], 2.0, 300, seed=0), at the thresholds 0.5 "
+         "and the tuned one (a label is predicted when its probability is strictly greater).",
+         expected=expected, got=got, revisit=EXPERIMENT)
+
+
+def expit_(z):
+    """The checks' own sigmoid (scipy's), for the experiment's oracle."""
+    from scipy.special import expit
+    return expit(z)
 
 
 TESTS = {
@@ -406,4 +671,8 @@ TESTS = {
     "test-tune-thresholds": check_tune_thresholds,
     "test-train-loss": check_train_loss,
     "test-train-quality": check_train_quality,
+    "test-question-outputs": check_question_outputs,
+    "test-question-f1-averages": check_question_f1_averages,
+    "test-question-pos-weight": check_question_pos_weight,
+    "test-experiment-rare-label": check_rare_label_experiment,
 }

@@ -75,21 +75,51 @@ def train_multilabel(X, Y, lr, epochs, seed=0):
     Y = np.asarray(Y, dtype=float)
     C, D = Y.shape[1], X.shape[1]
     {init}
-    model = Linear(W0, np.zeros(C))
+    W, b = W0, np.zeros(C)
     for _ in range({epochs}):
-        Z = model.forward(X)
+        Z = X @ W.T + b
         {grad}
-        model.backward(G)
-        model.W = model.W {sign} lr * model.grad_W
+        W = W {sign} lr * (G.T @ X)
         {bias}
-    return model
+    return W, b
 '''
 
 
 def train(init="W0 = 0.01 * np.random.default_rng(seed).normal(size=(C, D))",
-          epochs="epochs", grad="G = (sigmoid(Z) - Y) / Z.size", sign="-",
-          bias="model.b = model.b - lr * model.grad_b"):
+          epochs="epochs", grad="G = (expit(Z) - Y) / Z.size", sign="-",
+          bias="b = b - lr * G.sum(axis=0)"):
     return TRAIN.format(init=init, epochs=epochs, grad=grad, sign=sign, bias=bias)
+
+
+# --- questions and experiment -------------------------------------------------------------------
+
+def answer(name, body):
+    return f'''
+def {name}():
+    {body}
+'''
+
+
+EXPERIMENT = '''
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
+    from sklearn import metrics
+    y_train, y_val, y_test = (np.asarray(y, dtype=float) for y in (y_train, y_val, y_test))
+    W, b = train_multilabel(X_train, y_train[:, None], 2.0, {epochs}, seed=0)
+    p_val = expit(X_val @ np.asarray(W).T + b)[:, 0]
+    p_test = expit(X_test @ np.asarray(W).T + b)[:, 0]
+    f1_val = np.array([metrics.f1_score({tune_y}, {tune_p} {op} t, zero_division=0) for t in GRID])
+    {pick}
+    f1_half = metrics.f1_score({report_y}, {report_p} > 0.5, zero_division=0)
+    f1_tuned = metrics.f1_score({report_y}, {report_p} > threshold, zero_division=0)
+    return {result}
+'''
+
+
+def experiment(epochs="300", tune_y="y_val", tune_p="p_val", op=">",
+               pick="threshold = float(GRID[np.argmax(f1_val)])", report_y="y_test",
+               report_p="p_test", result="threshold, float(f1_half), float(f1_tuned)"):
+    return EXPERIMENT.format(epochs=epochs, tune_y=tune_y, tune_p=tune_p, op=op, pick=pick,
+                             report_y=report_y, report_p=report_p, result=result)
 
 
 BUGS = [
@@ -99,14 +129,14 @@ BUGS = [
                 "    return e / e.sum(axis=-1, keepdims=True) > t"),
         "test-multilabel-predict", "softmax"),
     bug("multilabel-predict", "one threshold (the first) where per-class ones were asked",
-        predict("return sigmoid(z) > np.atleast_1d(t)[0]"),
+        predict("return expit(np.asarray(z)) > np.atleast_1d(t)[0]"),
         "test-multilabel-predict", "same threshold"),
     bug("multilabel-predict", ">= instead of >",
-        predict("return sigmoid(z) >= t"), "test-multilabel-predict", "strictly greater"),
+        predict("return expit(np.asarray(z)) >= t"), "test-multilabel-predict", "strictly greater"),
     bug("multilabel-predict", "compares logits with probability thresholds",
         predict("return np.asarray(z) > t"), "test-multilabel-predict", "compares the logits"),
     bug("multilabel-predict", "returns the kept probabilities instead of bools",
-        predict("s = sigmoid(z)\n    return np.where(s > t, s, 0.0)"),
+        predict("s = expit(np.asarray(z))\n    return np.where(s > t, s, 0.0)"),
         "test-multilabel-predict", "bool"),
     bug("multilabel-predict", "naive sigmoid that overflows",
         predict("return 1 / (1 + np.exp(-np.asarray(z))) > t"),
@@ -115,7 +145,7 @@ BUGS = [
         predict("z -= np.log(t / (1 - t))\n    return z > 0"),
         "test-multilabel-predict", "modified its input"),
     bug("multilabel-predict", "thresholds lined up with the rows",
-        predict("return sigmoid(z) > t.reshape(-1, 1)"),
+        predict("return expit(np.asarray(z)) > t.reshape(-1, 1)"),
         "test-multilabel-predict", "raised ValueError"),
 
     # --- multilabel-metrics ---
@@ -182,7 +212,7 @@ BUGS = [
     bug("multilabel-train", "ignores epochs", train(epochs="200"),
         "test-train-loss", "whatever `epochs` is"),
     bug("multilabel-train", "sums the gradient instead of averaging it",
-        train(grad="G = sigmoid(Z) - Y"), {"test-train-loss", "test-train-quality"},
+        train(grad="G = expit(Z) - Y"), {"test-train-loss", "test-train-quality"},
         "well below log 2"),
     bug("multilabel-train", "standardises the caller's X in place",
         train(init="X = np.asarray(X)\n    X -= X.mean(axis=0)\n"
@@ -190,7 +220,71 @@ BUGS = [
             "    X = np.asarray(X, dtype=float)\n", "", 1),
         {"test-train-loss", "test-train-quality"}, "modified its input"),
     bug("multilabel-train", "ignores the seed", train(init="W0 = 0.01 * np.random.normal(size=(C, D))"),
-        "test-train-loss", "same seed"),
+        {"test-train-loss", "test-experiment-rare-label"}, "same seed"),
+    bug("multilabel-train", "returns a dict instead of the tuple (W, b)",
+        train().replace("return W, b", "return {'W': W, 'b': b}"),
+        {"test-train-loss", "test-train-quality", "test-experiment-rare-label"}, "tuple (W, b)"),
+
+    # --- questions ---
+    bug("question-outputs", "a softmax over the classes, not the sets",
+        answer("answer_outputs", "return 6, 6"), "test-question-outputs", "label SETS"),
+    bug("question-outputs", "forgets the empty set", answer("answer_outputs", "return 6, 63"),
+        "test-question-outputs", "empty set"),
+    bug("question-outputs", "swapped", answer("answer_outputs", "return 64, 6"),
+        "test-question-outputs", "swapped"),
+    bug("question-outputs", "one sigmoid for all", answer("answer_outputs", "return 1, 64"),
+        "test-question-outputs", "one sigmoid per class"),
+    bug("question-outputs", "6 squared sets", answer("answer_outputs", "return 6, 36"),
+        "test-question-outputs", "in or out"),
+    bug("question-f1-averages", "swapped averages",
+        answer("answer_f1_averages", "return (10 / 12 + 8 / 9) / 3, 18 / 23"),
+        "test-question-f1-averages", "swapped"),
+    bug("question-f1-averages", "micro-F1 as the share of right answers",
+        answer("answer_f1_averages", "return 19 / 24, (10 / 12 + 8 / 9) / 3"),
+        "test-question-f1-averages", "1 - Hamming loss"),
+    bug("question-f1-averages", "macro-F1 leaves out the class with F1 = 0",
+        answer("answer_f1_averages", "return 18 / 23, (10 / 12 + 8 / 9) / 2"),
+        "test-question-f1-averages", "ALL the classes"),
+    bug("question-f1-averages", "micro as the subset accuracy",
+        answer("answer_f1_averages", "return 3 / 8, (10 / 12 + 8 / 9) / 3"),
+        "test-question-f1-averages", "subset accuracy"),
+    bug("question-f1-averages", "Jaccard instead of F1",
+        answer("answer_f1_averages", "return 9 / 14, (5 / 7 + 4 / 5) / 3"),
+        "test-question-f1-averages", "Count TP, FP"),
+    bug("question-pos-weight", "swapped", answer("answer_pos_weight", "return 0.8, 0.2"),
+        "test-question-pos-weight", "swapped"),
+    bug("question-pos-weight", "divides the probability by p",
+        answer("answer_pos_weight", "return 0.25, 0.75"), "test-question-pos-weight", "ODDS"),
+    bug("question-pos-weight", "same threshold for both models",
+        answer("answer_pos_weight", "return 0.5, 0.5"), "test-question-pos-weight", "log p"),
+    bug("question-pos-weight", "only (a) shifted", answer("answer_pos_weight", "return 0.2, 0.5"),
+        "test-question-pos-weight", "log p"),
+    bug("question-pos-weight", "odds without the conversion back",
+        answer("answer_pos_weight", "return 1 / 4, 4.0 / 5"), "test-question-pos-weight", "ODDS"),
+    bug("question-pos-weight", "p / (p + 1) squared",
+        answer("answer_pos_weight", "return 0.04, 0.64"), "test-question-pos-weight",
+        "translate each threshold"),
+
+    # --- experiment ---
+    bug("experiment-rare-label", "tunes the threshold on the test images",
+        experiment(tune_y="y_test", tune_p="p_test"), "test-experiment-rare-label", "TEST images"),
+    bug("experiment-rare-label", "no tuning at all",
+        experiment(pick="threshold = 0.5"), "test-experiment-rare-label", "does not tune"),
+    bug("experiment-rare-label", "tunes the threshold on the training images",
+        experiment(tune_y="y_train", tune_p="expit(X_train @ np.asarray(W).T + b)[:, 0]"),
+        "test-experiment-rare-label", "another threshold"),
+    bug("experiment-rare-label", "trains on the validation images",
+        experiment().replace("train_multilabel(X_train, y_train[:, None]",
+                             "train_multilabel(X_val, y_val[:, None]"),
+        "test-experiment-rare-label", "another threshold"),
+    bug("experiment-rare-label", "reports the validation F1",
+        experiment(report_y="y_val", report_p="p_val"), "test-experiment-rare-label",
+        "VALIDATION"),
+    bug("experiment-rare-label", "F1 scores in the wrong order",
+        experiment(result="threshold, float(f1_tuned), float(f1_half)"),
+        "test-experiment-rare-label", "wrong order"),
+    bug("experiment-rare-label", "trains for 30 epochs instead of 300",
+        experiment(epochs="30"), "test-experiment-rare-label", "another threshold"),
 ]
 
 CORRECT = [
@@ -200,7 +294,7 @@ CORRECT = [
             predict("return 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2)) > t")),
     correct("multilabel-predict", "explicit broadcasting with np.broadcast_to",
             predict("z = np.asarray(z)\n"
-                    "    return np.greater(sigmoid(z), np.broadcast_to(t, z.shape))")),
+                    "    return np.greater(expit(z), np.broadcast_to(t, z.shape))")),
     correct("multilabel-metrics", "np.divide with where= and einsum counts", '''
 def hamming_loss(Y_true, Y_pred):
     return float(np.count_nonzero(np.asarray(Y_true, bool) ^ np.asarray(Y_pred, bool))
@@ -263,7 +357,21 @@ def tune_thresholds(probs, Y, grid):
     return np.array(out, dtype=float)
 '''),
     correct("multilabel-train", "zero initial weights", train(init="W0 = np.zeros((C, D))")),
-    correct("multilabel-train", "gradients by hand, without Linear.backward", '''
+    correct("multilabel-train", "one label at a time, as the chapter, with lr / C", '''
+def train_multilabel(X, Y, lr, epochs, seed=0):
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    N, D = X.shape
+    C = Y.shape[1]
+    W = 0.01 * np.random.default_rng(seed).normal(size=(C, D))
+    b = np.zeros(C)
+    for k in range(C):
+        for _ in range(epochs):
+            g = (expit(X @ W[k] + b[k]) - Y[:, k]) / N
+            W[k] = W[k] - lr / C * (X.T @ g)
+            b[k] = b[k] - lr / C * g.sum()
+    return W, b
+'''),
+    correct("multilabel-train", "einsum, and a list [W, b]", '''
 def train_multilabel(X, Y, lr, epochs, seed=0):
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     N, D = X.shape
@@ -271,9 +379,47 @@ def train_multilabel(X, Y, lr, epochs, seed=0):
     W = np.random.default_rng(seed).normal(scale=0.01, size=(C, D))
     b = np.zeros(C)
     for _ in range(epochs):
-        G = (sigmoid(X @ W.T + b) - Y) / (N * C)
-        W = W - lr * (G.T @ X)
+        G = np.einsum("nc->nc", expit(np.einsum("nd,cd->nc", X, W) + b) - Y) / (N * C)
+        W = W - lr * np.einsum("nc,nd->cd", G, X)
         b = b - lr * G.sum(axis=0)
-    return Linear(W, b)
+    return [W, b]
+'''),
+    correct("question-outputs", "with a power", answer("answer_outputs", "return [6.0, float(2 ** 6)]")),
+    correct("question-outputs", "as numpy integers",
+            answer("answer_outputs", "return np.int64(6), np.int64(64)")),
+    correct("question-f1-averages", "computed with the student's f1_per_class", answer(
+        "answer_f1_averages",
+        "Yt, Yp = Y_true_b.astype(bool), Y_pred_b.astype(bool)\n"
+        "    tp, fp, fn = (Yt & Yp).sum(), (~Yt & Yp).sum(), (Yt & ~Yp).sum()\n"
+        "    return 2 * tp / (2 * tp + fp + fn), f1_per_class(Y_true_b, Y_pred_b).mean()")),
+    correct("question-f1-averages", "rounded to three decimals",
+            answer("answer_f1_averages", "return 0.783, 0.574")),
+    correct("question-pos-weight", "from the odds", answer(
+        "answer_pos_weight", "odds = 1 / 4\n    return odds / (1 + odds), 4 / (1 + 4)")),
+    correct("question-pos-weight", "decimals", answer("answer_pos_weight", "return (0.2, 0.8)")),
+    correct("experiment-rare-label", "with the student's own functions", '''
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
+    W, b = train_multilabel(X_train, np.asarray(y_train)[:, None], 2.0, 300, seed=0)
+    p_val = expit(X_val @ W.T + b)
+    p_test = expit(X_test @ W.T + b)
+    threshold = float(tune_thresholds(p_val, np.asarray(y_val)[:, None], GRID)[0])
+    y_test = np.asarray(y_test)[:, None]
+    f1_half = f1_per_class(y_test, predict_multilabel(X_test @ W.T + b, 0.5))[0]
+    f1_tuned = f1_per_class(y_test, p_test > threshold)[0]
+    return threshold, f1_half, f1_tuned
+'''),
+    correct("experiment-rare-label", "a loop over the grid that keeps strictly better F1", '''
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
+    from sklearn.metrics import f1_score
+    W, b = train_multilabel(X_train, np.reshape(y_train, (-1, 1)), lr=2.0, epochs=300, seed=0)
+    z_val = (X_val @ W.T + b).ravel()
+    z_test = (X_test @ W.T + b).ravel()
+    best, threshold = -1.0, None
+    for t in GRID:
+        score = f1_score(y_val, z_val > np.log(t / (1 - t)), zero_division=0)
+        if score > best:
+            best, threshold = score, float(t)
+    return (threshold, f1_score(y_test, z_test > 0, zero_division=0),
+            f1_score(y_test, z_test > np.log(threshold / (1 - threshold)), zero_division=0))
 '''),
 ]
