@@ -134,19 +134,20 @@ def questions(ece="0.0917", temperature="1.92", choice='"c"', gap="38.93"):
 # --- experiment -----------------------------------------------------------------------------------
 
 EXPERIMENT = '''
-def temperature_experiment(val_logits, val_labels, test_logits, test_labels):
+def temperature_experiment(val_logits, val_labels, test_logits, test_labels, plot=True):
     T = {fit}
     before = softmax(test_logits, axis=1)
     after = {after}
-    fig, ax = plt.subplots()
-    for probs, name in [(before, "T = 1"), (after, "fitted T")]:
-        conf, acc, count = reliability_curve(probs, test_labels)
-        ax.plot(conf, acc, "o-", label=name)
-    ax.plot([0, 1], [0, 1], "k--")
-    ax.set_xlabel("confidence")
-    ax.set_ylabel("accuracy")
-    ax.legend()
-    plt.close(fig)
+    if plot:
+        fig, ax = plt.subplots()
+        for probs, name in [(before, "T = 1"), (after, "fitted T")]:
+            conf, acc, count = reliability_curve(probs, test_labels)
+            ax.plot(conf, acc, "o-", label=name)
+        ax.plot([0, 1], [0, 1], "k--")
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.legend()
+        plt.close(fig)
     return T, {ece_before}, {ece_after}
 '''
 
