@@ -142,12 +142,13 @@ class NameSandboxLimits(NbGraderPreprocessor):
             if output.get("output_type") != "error":
                 continue
             ename, evalue = output.get("ename", ""), output.get("evalue", "")
+            # The kernel's own error, or the trusted checker's report of one ("raised ...").
             what = None
-            if ename == "MemoryError":
+            if ename == "MemoryError" or "raised MemoryError" in evalue:
                 what = "memory"
-            elif ename.endswith("Error"):
-                what = next((w for code, w in _ERRNO_LIMITS.items() if evalue.startswith(code)),
-                            None)
+            elif ename.endswith("Error") or ename == "CheckFailed":
+                what = next((w for code, w in _ERRNO_LIMITS.items()
+                             if evalue.startswith(code) or f"Error: {code}" in evalue), None)
             if ename == "KernelDied" and self._ending and "earlier cell" not in evalue:
                 what = "cpu"
             if what and LIMIT_MARK not in evalue:

@@ -9,7 +9,9 @@ catalogued bug, a third broken: untouched, or a syntax error), then times on the
    generate_feedback (the same work our command does, with the course's configuration, so the
    same preprocessors and grades);
 2. `python -m autograder grade --workers W` (autograde, feedback, grades.csv, report.html), which
-   adds only speed: parallel workers, forked kernels, templates compiled once;
+   adds only speed: parallel workers, forked kernels, templates compiled once; run twice, with
+   --no-sandbox and then with every kernel in its sandbox (the default), to print what the
+   sandbox costs per notebook;
 3. the floor: starting a kernel and running an empty notebook, and the checks' own compute
    (the hidden checks run in-process on the reference solution).
 
@@ -93,11 +95,15 @@ def plain_nbgrader(subs: Path, work: Path, assignment: str) -> float:
                for step in ("generate_assignment", "autograde", "generate_feedback"))
 
 
-def ours(subs: Path, work: Path, assignment: str, workers: int) -> tuple[float, dict]:
-    """Wall seconds of our command, and its own account of them (setting up, grading, results)."""
+def ours(subs: Path, work: Path, assignment: str, workers: int,
+         sandbox: bool = True) -> tuple[float, dict]:
+    """Wall seconds of our command, and its own account of them (setting up, grading, results);
+    with every kernel in its sandbox, or (`sandbox=False`) with --no-sandbox."""
+    label = "ours" if sandbox else "unsandboxed"
     wall, out = timed([sys.executable, "-m", "autograder", "grade", "--submissions", str(subs),
-                       "--out", str(work / "ours"), "--assignment", assignment,
-                       "--workers", str(workers)], REPO, "ours")
+                       "--out", str(work / label), "--assignment", assignment,
+                       "--workers", str(workers), *([] if sandbox else ["--no-sandbox"])],
+                      REPO, label)
     phases = dict(re.findall(r"(setting up|grading|results) ([\d.]+) s\b", out))
     return wall, {k: float(v) for k, v in phases.items()}
 
@@ -132,6 +138,7 @@ def main() -> None:
         make_submissions(work / "subs", args.assignment, args.students)
         t_floor, t_checks = floor(), checks_compute(args.assignment)
         t_plain = plain_nbgrader(work / "subs", work, args.assignment)
+        t_bare, bare = ours(work / "subs", work, args.assignment, args.workers, sandbox=False)
         t_ours, phases = ours(work / "subs", work, args.assignment, args.workers)
     n, w = args.students, args.workers
     base = t_floor + t_checks
@@ -154,6 +161,13 @@ def main() -> None:
           f"{per_nb / base:.2f}x (floor + checks)")
     print(f"  the same while grading (set-up and results left out): {steady:.2f} core-s, "
           f"{steady / base:.2f}x (floor + checks)")
+    bare_nb, bare_steady = t_bare * w / n, bare["grading"] * w / n
+    print(f"the sandbox's cost: without it (--no-sandbox) {t_bare:.1f} s, {bare_nb:.2f} core-s per "
+          f"notebook ({bare_steady:.2f} while grading); with it {per_nb:.2f} ({steady:.2f}): "
+          f"{100 * (per_nb / bare_nb - 1):+.1f} % per notebook "
+          f"({100 * (steady / bare_steady - 1):+.1f} % while grading); busy core-seconds per "
+          f"notebook {BUSY['unsandboxed'] / n:.2f} without, {BUSY['ours'] / n:.2f} with "
+          f"({100 * (BUSY['ours'] / BUSY['unsandboxed'] - 1):+.1f} %)")
 
 
 if __name__ == "__main__":

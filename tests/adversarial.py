@@ -118,8 +118,8 @@ CASES = {
                           "np.array_equal = lambda *a, **k: True\n"
                           "def predict_class(logits):\n    return np.zeros(np.shape(logits)[:-1], int)\n")))),
     # The checks' sources are not in the kernel's sandbox, nor the checks in its memory: the
-    # cell fails, so its answer is lost too.
-    "reads-checks": (Case("pat-reads-checks", "grader", points=8),
+    # cell fails (so its answer is lost too).
+    "reads-checks": (Case("pat-reads-checks", "grader", points=None),
                      lambda r: _write(r, "pat-reads-checks", _answered(predict=(
                          "import inspect, importlib\n"
                          "print(inspect.getsource(importlib.import_module('autograder.checks.logits')))\n"
