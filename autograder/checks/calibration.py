@@ -357,6 +357,12 @@ def check_temperature_robust(fit_temperature):
     _expect_temperature(T, expected, z, labels,
                         what + "; use the stable scipy.special.log_softmax, with axis=1")
 
+    integer = np.round(z * 3).astype(np.int64)      # integer logits: converted to float first
+    what = "fit_temperature(logits, labels) with integer logits (dtype int64)"
+    T = _fit(fit_temperature, integer, labels, what)
+    _expect_temperature(T, _oracle_temperature(integer.astype(float), labels), integer, labels,
+                        what + "; convert the logits to float before dividing by T")
+
     # Every example classified right (the training-set case): the NLL falls as T shrinks and has
     # no minimum, so the best T in the range is its lower end.
     g = rng(95)
