@@ -403,7 +403,8 @@ def check_answer_gaussian(answer_gaussian):
 def check_experiment_gaussian(experiment_gaussian):
     """The decision boundary read off sampled data: near -b / w = 2.35."""
     __tracebackhide__ = True  # noqa: F841
-    out = call(experiment_gaussian, what="experiment_gaussian()", revisit=GAUSSIAN)
+    out = quiet_call(experiment_gaussian, plot=False, what="experiment_gaussian(plot=False)",
+                     revisit=GAUSSIAN)
     what = "experiment_gaussian(), the x at which the sampled fraction of class 1 reaches 1/2"
     x = _number(out)
     if x is None:

@@ -219,7 +219,7 @@ def answer_gaussian():
 ]
 
 EXPERIMENT = '''
-def experiment_gaussian():
+def experiment_gaussian(plot=True):
     rng = np.random.default_rng(1)
     n = 100_000
     y = rng.random(n) < 0.2
@@ -279,7 +279,7 @@ def answer_gaussian():
     correct("answer-gaussian", "typed as numbers", "def answer_gaussian():\n    return 0.75, -1.7613\n"),
     correct("experiment-gaussian", "another seed, without a figure", EXPERIMENT),
     correct("experiment-gaussian", "a loop over bins, interpolated crossing", '''
-def experiment_gaussian():
+def experiment_gaussian(plot=True):
     rng = np.random.default_rng(7)
     y = rng.random(100_000) < 0.2
     x = rng.normal(0.0, 2.0, y.size) + np.where(y, 2.0, -1.0)
@@ -291,9 +291,10 @@ def experiment_gaussian():
             fs.append(y[inside].mean())
     xs, fs = np.array(xs), np.array(fs)
     k = np.argmax(fs >= 0.5)
-    plt.plot(xs, fs, "o")
-    plt.show()
-    plt.close("all")
+    if plot:
+        plt.plot(xs, fs, "o")
+        plt.show()
+        plt.close("all")
     return xs[k - 1] + (0.5 - fs[k - 1]) * (xs[k] - xs[k - 1]) / (fs[k] - fs[k - 1])
 '''),
 ]
