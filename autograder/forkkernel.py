@@ -9,9 +9,14 @@ submission does can reach another.
 
 A forked kernel takes the environment and working folder the kernel manager asks for, reseeds
 numpy's global generator (as a fresh process would), and runs ipykernel's own `IPKernelApp` with
-the usual command line. It stays in the worker's process group, so killing a worker kills its
-kernels too; interrupts go to the kernel process alone. Any other kernel command is launched the
-usual way.
+the usual command line. Unless AUTOGRADER_SANDBOX=off, it first enters a sandbox of its own
+(sandbox.py): the forked process (the "keeper", the one the kernel manager knows) creates new
+namespaces, its child (process 1 of the new PID namespace) builds the filesystem view, sets the
+limits, drops every privilege and starts the kernel as its own child. The kernel then talks to
+its client over Unix sockets in a folder of its own (transport "ipc"), the connection file
+beside them. The keeper stays in the worker's process group, so killing a worker kills its
+kernels too (the sandbox dies with its keeper); interrupts go to the kernel alone. Any other
+kernel command is launched the usual way, and refused where a sandbox is wanted.
 
 The grader's workers select it (`use()` sets JUPYTER_DEFAULT_PROVISIONER_NAME=autograder-fork;
 the provisioner is registered as an entry point in pyproject.toml); nbgrader's own commands keep
@@ -115,7 +120,7 @@ def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: 
     limits = sandbox.Limits(**limits)
     sandbox.enter_keeper()
     uid = sandbox.kernel_uid(os.getpid())
-    sandbox.hand_over(folder, uid, env)
+    sandbox.hand_over(folder, uid)
     alive_r, alive_w = os.pipe()
     pid = os.fork()
     if pid == 0:

@@ -127,7 +127,8 @@ class NameSandboxLimits(NbGraderPreprocessor):
     says how many processes the kernel left running (the sandbox stopped them)."""
 
     def preprocess(self, nb, resources):
-        self._limits = sandbox.configured()
+        # Only in the grader's workers, which say whether their kernels are sandboxed.
+        self._limits = sandbox.configured() if os.environ.get(sandbox.ENV) else None
         from . import forkkernel
         path = (resources.get("metadata") or {}).get("path") or ""
         self._ending = forkkernel.ENDINGS.pop(path, "")

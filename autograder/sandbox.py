@@ -154,18 +154,14 @@ def kernel_uid(keeper_pid: int) -> int:
     return os.geteuid() if use_user_namespace() else UID_BASE + keeper_pid
 
 
-def hand_over(folder: str, uid: int, env: dict) -> None:
+def hand_over(folder: str, uid: int) -> None:
     """In the keeper, as root: the kernel's uid owns its socket folder and connection file (the
-    worker takes the folder back once the kernel listens), and may use the issue-14 channel."""
+    worker takes the folder back once the kernel listens). The issue-14 channel's socket is the
+    checker's to open to others (it is world-writable in a folder the kernel can only enter)."""
     if os.geteuid() != 0 or uid == os.geteuid():
         return
     for path in [folder, *(os.path.join(folder, n) for n in os.listdir(folder))]:
         os.chown(path, uid, uid, follow_symlinks=False)
-    channel = env.get(CHANNEL)
-    if channel and os.path.isdir(os.path.dirname(channel)):
-        os.chown(os.path.dirname(channel), uid, uid)
-        if os.path.exists(channel):
-            os.chown(channel, uid, uid, follow_symlinks=False)
 
 
 def kernel_env(env: dict) -> dict:
