@@ -448,30 +448,38 @@ def _answer(fn, name, count, revisit):
 
 
 def check_question_outputs(answer_outputs):
-    """C = 6 free labels: 6 sigmoids; one softmax over the label sets needs 2^6 = 64 outputs."""
+    """C = 6 labels, at most two per photo: 6 sigmoids; a softmax over the sets that can occur needs
+    1 + 6 + 15 = 22 outputs (the empty set, the single species, the unordered pairs)."""
     __tracebackhide__ = True  # noqa: F841
     n_sigmoids, n_softmax = _answer(answer_outputs, "answer_outputs", 2, OUTPUTS)
-    expected = "(6, 64)"
+    expected = "(6, 22)"
     got = f"({n_sigmoids:g}, {n_softmax:g})"
     if n_sigmoids != 6:
         why = ("(a) one sigmoid per class: each of the 6 species is its own yes-or-no question, "
                "whatever the number of label sets.")
-        if n_sigmoids == 64 and n_softmax == 6:
+        if n_sigmoids == 22 and n_softmax == 6:
             why = "the two numbers are swapped: (n_sigmoids, n_softmax)."
         fail(f"answer_outputs() = {got}: {why}", expected=expected, got=got, revisit=OUTPUTS)
-    if n_softmax == 64:
+    if n_softmax == 22:
         return
-    if n_softmax == 63:
+    if n_softmax in (64, 63):
+        why = ("counts every subset of the 6 species. A photo shows at most two, so only the sets "
+               "of size 0, 1 and 2 can occur, and the softmax needs one output per such set.")
+    elif n_softmax == 21:
         why = ("forgets one set: the empty set (a photo with no species) is a possible answer "
-               "too, so the softmax needs 2^6 = 64 outputs.")
-    elif n_softmax == 6:
-        why = ("is the number of classes. A softmax over the label SETS needs one output per "
-               "possible set: each species is in or out, 2 x 2 x ... x 2 = 2^6 sets.")
-    elif n_softmax in (12, 36, 7):
-        why = ("is not the number of subsets of 6 species: each species is in or out of a set, "
-               "independently, which gives 2^6 sets.")
+               "too.")
+    elif n_softmax in (6, 7):
+        why = ("counts only the sets of at most one species; a photo may show two, and each pair "
+               "of species is a set of its own (6 * 5 / 2 = 15 of them).")
+    elif n_softmax in (30, 31, 36, 37, 42, 43):
+        why = ("counts some pairs twice: the set {cat, dog} is the same set as {dog, cat}, and a "
+               "species cannot be in a set twice, so there are 6 * 5 / 2 = 15 pairs.")
+    elif n_softmax == 15:
+        why = ("counts only the pairs; the sets with one species and the empty set can occur "
+               "too.")
     else:
-        why = "is not the number of possible label sets of 6 species (each one in or out)."
+        why = ("is not the number of label sets with at most two of the 6 species (count the "
+               "sets of size 0, 1 and 2).")
     fail(f"answer_outputs() = {got}: (b) {n_softmax:g} {why}", expected=expected, got=got,
          revisit=OUTPUTS)
 

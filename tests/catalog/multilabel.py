@@ -226,16 +226,18 @@ BUGS = [
         {"test-train-loss", "test-train-quality", "test-experiment-rare-label"}, "tuple (W, b)"),
 
     # --- questions ---
-    bug("question-outputs", "a softmax over the classes, not the sets",
-        answer("answer_outputs", "return 6, 6"), "test-question-outputs", "label SETS"),
-    bug("question-outputs", "forgets the empty set", answer("answer_outputs", "return 6, 63"),
+    bug("question-outputs", "all 2^6 subsets, ignoring at most two species",
+        answer("answer_outputs", "return 6, 2 ** 6"), "test-question-outputs", "every subset"),
+    bug("question-outputs", "forgets the empty set", answer("answer_outputs", "return 6, 21"),
         "test-question-outputs", "empty set"),
-    bug("question-outputs", "swapped", answer("answer_outputs", "return 64, 6"),
+    bug("question-outputs", "swapped", answer("answer_outputs", "return 22, 6"),
         "test-question-outputs", "swapped"),
-    bug("question-outputs", "one sigmoid for all", answer("answer_outputs", "return 1, 64"),
+    bug("question-outputs", "one sigmoid for all", answer("answer_outputs", "return 1, 22"),
         "test-question-outputs", "one sigmoid per class"),
-    bug("question-outputs", "6 squared sets", answer("answer_outputs", "return 6, 36"),
-        "test-question-outputs", "in or out"),
+    bug("question-outputs", "ordered pairs", answer("answer_outputs", "return 6, 1 + 6 + 30"),
+        "test-question-outputs", "counts some pairs twice"),
+    bug("question-outputs", "a softmax over the classes", answer("answer_outputs", "return 6, 6"),
+        "test-question-outputs", "at most one species"),
     bug("question-f1-averages", "swapped averages",
         answer("answer_f1_averages", "return (10 / 12 + 8 / 9) / 3, 18 / 23"),
         "test-question-f1-averages", "swapped"),
@@ -384,9 +386,10 @@ def train_multilabel(X, Y, lr, epochs, seed=0):
         b = b - lr * G.sum(axis=0)
     return [W, b]
 '''),
-    correct("question-outputs", "with a power", answer("answer_outputs", "return [6.0, float(2 ** 6)]")),
-    correct("question-outputs", "as numpy integers",
-            answer("answer_outputs", "return np.int64(6), np.int64(64)")),
+    correct("question-outputs", "binomial coefficients", answer(
+        "answer_outputs", "from math import comb\n    return 6, sum(comb(6, k) for k in range(3))")),
+    correct("question-outputs", "as numpy floats in a list",
+            answer("answer_outputs", "return [np.float64(6), np.float64(22)]")),
     correct("question-f1-averages", "computed with the student's f1_per_class", answer(
         "answer_f1_averages",
         "Yt, Yp = Y_true_b.astype(bool), Y_pred_b.astype(bool)\n"
