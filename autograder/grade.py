@@ -104,17 +104,27 @@ def _regular_only(folder, names) -> list[str]:
     return left
 
 
-def _copy_in(root: Path, subs) -> None:
+def _copy_in(root: Path, subs) -> tuple[list, list]:
     """Each submission's whole folder into course/submitted/, as nbgrader expects: collect's
     timestamp.txt and submission_secret.txt (late penalties, release_feedback), any data files.
-    Only regular files and folders are copied, never through a link."""
+    Only regular files and folders are copied, never through a link; a notebook that is a link
+    is not graded. Returns the submissions copied, and a problem for each one left out."""
+    from .collect import Problem
+    kept, problems = [], []
     for s in subs:
         dest = jobs.submitted(root, s.assignment, s.student)
+        try:
+            fd = os.open(s.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            problems.append(Problem(s.student, s.assignment, f"{s.path.name} is a link, not a "
+                                    "notebook (links in a submission are never followed)"))
+            continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(s.path.parent, dest.parent, dirs_exist_ok=True, ignore=_regular_only)
-        fd = os.open(s.path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as fin, open(dest, "wb") as fout:
             shutil.copyfileobj(fin, fout)
+        kept.append(s)
+    return kept, problems
 
 
 def _write_fresh(path: Path, text: str) -> None:
@@ -206,7 +216,7 @@ def _fmt(x: float) -> str:
 
 
 def _write_results(root: Path, out: Path, subs, outcomes, problems,
-                   sandboxed: bool = True) -> list[Row]:
+                   sandboxed: bool = True, limits: sandbox.Limits | None = None) -> list[Row]:
     """grades.csv, feedback/ and report.html from the gradebook and what each job found."""
     rows = _read_gradebook(root, subs)
     students = {s.student for s in subs}
@@ -236,7 +246,7 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
     all_rows = list(rows.values())
     _write_csv(out / "grades.csv", all_rows, problems)
     from .report import write_report
-    write_report(out / "report.html", all_rows, problems, sandboxed=sandboxed)
+    write_report(out / "report.html", all_rows, problems, sandboxed=sandboxed, limits=limits)
     return all_rows
 
 
@@ -313,7 +323,8 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         from . import collect
         subs, problems = collect.find(Path(submissions), names)
         log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-        _copy_in(root, subs)
+        subs, linked = _copy_in(root, subs)
+        problems = [*problems, *linked]
         prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
                       students=tuple(sorted({s.student for s in subs})))
         (prepared,) = pool.run([prepare])
@@ -328,7 +339,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         graded = time.monotonic()
         pool.stop()  # the workers wind down while the results are written
 
-        all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed)
+        all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
     end = time.monotonic()
     log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in {end - started:.1f} s "
         f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "

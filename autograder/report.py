@@ -55,7 +55,7 @@ def _failure_messages(rows) -> Counter:
                    for r in rows for grade_id, ename, line in r.failures)
 
 
-def write_report(path: Path, rows, problems, sandboxed: bool = True) -> None:
+def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None) -> None:
     esc = html.escape
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
              "<title>Class report</title><style>body{font-family:system-ui,sans-serif;"
@@ -64,6 +64,10 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True) -> None:
              ".flag{background:#fff3cd}svg{max-width:100%;height:auto}</style></head><body>",
              "<h1>Class report</h1>",
              f"<p>{len(rows)} graded notebook(s), {len(problems)} submission problem(s).</p>"]
+    if sandboxed and limits is not None:
+        parts.append("<p>Every notebook ran in a sandbox of its own: no network, no file of the "
+                     "run but its own, no other process; limits: "
+                     f"{esc(limits.describe())}.</p>")
     if not sandboxed:
         parts.append("<p class='flag'><strong>Graded without the sandbox (--no-sandbox):</strong> "
                      "the students' code ran with the grader's rights and could reach the whole "

@@ -205,6 +205,10 @@ def attacked(tmp_path_factory):
     # A submission folder with links in it: they are never copied, so never followed.
     (subs / attacker("symlinks") / A / "data.csv").symlink_to(out / "course" / "gradebook.db")
     (subs / attacker("symlinks") / A / "feedback").symlink_to(out)
+    # A notebook that is a link to a classmate's: not graded.
+    (subs / attacker("linked-notebook") / A).mkdir(parents=True)
+    (subs / attacker("linked-notebook") / A / f"{A}.ipynb").symlink_to(
+        subs / "alice-correct" / A / f"{A}.ipynb")
     started = time.monotonic()
     rows = run_grader(subs, out)
     seconds = time.monotonic() - started
@@ -256,6 +260,8 @@ def test_no_network_no_secrets_no_hidden_files(attacked):
 
 def test_links_in_a_submission_are_not_followed(attacked):
     out = attacked["out"]
+    linked = attacked["rows"][attacker("linked-notebook")]
+    assert linked["status"] == "not graded" and "is a link" in linked["notes"], linked
     folder = out / "course" / "submitted" / attacker("symlinks") / A
     assert not any(p.is_symlink() for p in folder.rglob("*"))
     assert not any(p.is_symlink() for p in (out / "feedback").rglob("*"))
@@ -286,6 +292,7 @@ def test_the_command_refuses_without_a_sandbox_and_says_how(tmp_path, monkeypatc
     rows = run_grader(subs, tmp_path / "out2", "--no-sandbox")
     assert grade.UNSANDBOXED in rows["alice-correct"]["notes"]
     assert "without the sandbox" in (tmp_path / "out2" / "report.html").read_text()
+    assert "(no sandbox)" in (tmp_path / "out2" / "report.html").read_text()
 
 
 # --- The limits, on single kernels ----------------------------------------------------------
