@@ -356,3 +356,18 @@ def test_two_kernels_share_nothing(limited, tmp_path):
     second = execute(probe, cwd=tmp_path / "b")
     assert first == second  # each its own folder, /tmp and PID namespace (in which it is 1)
     assert first[0][0].startswith("['mine'] [") and first[0][0].endswith(" 2 ['1', '2']")
+
+
+def test_the_user_namespace_variant_isolates_the_same_way(limited, tmp_path, monkeypatch):
+    """Without root, the sandbox is built inside a user namespace (here forced, as root)."""
+    from tests.test_forkkernel import execute
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_USERNS", "1")
+    (tmp_path / "a").mkdir()
+    out = execute("import os, socket\nopen('mine', 'w').write('x')\n"
+                  "print(sorted(os.listdir('.')), os.getpid(), os.path.exists("
+                  f"{str(course.REPO / 'autograder' / 'checks')!r}))",
+                  "socket.create_connection(('127.0.0.1', 22), timeout=1)",
+                  "open('/usr/x', 'w')",
+                  cwd=tmp_path / "a", allow_errors=True)
+    assert out == [["['mine'] 2 False"], ["OSError"], ["OSError"]]
+    assert not (tmp_path / "a" / "mine").exists()
