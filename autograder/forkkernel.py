@@ -182,18 +182,35 @@ class _ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+_FOLDERS: set[str] = set()  # the kernel folders this process made and has not removed yet
+
+
+def _remove_folders() -> None:
+    import shutil
+    for folder in list(_FOLDERS):
+        shutil.rmtree(folder, ignore_errors=True)
+        _FOLDERS.discard(folder)
+
+
 def _kernel_folder() -> str:
     """A new folder for one kernel's sockets and connection file, with a short path (a Unix
-    socket's path has at most 107 bytes)."""
+    socket's path has at most 107 bytes). Removed when the kernel is cleaned up, or at the
+    latest when this process exits."""
+    import atexit
     import tempfile
+    if not _FOLDERS:
+        atexit.register(_remove_folders)
     base = os.environ.get(sandbox.KERNELS)
+    folder = None
     if base:
         os.makedirs(base, mode=0o700, exist_ok=True)
         folder = tempfile.mkdtemp(prefix="k", dir=base)
-        if len(folder) <= 80:
-            return folder
-        os.rmdir(folder)
-    return tempfile.mkdtemp(prefix="autograder-k")
+        if len(folder) > 80:
+            os.rmdir(folder)
+            folder = None
+    folder = folder or tempfile.mkdtemp(prefix="autograder-k")
+    _FOLDERS.add(folder)
+    return folder
 
 
 class ForkProvisioner(LocalProvisioner):
@@ -280,6 +297,7 @@ class ForkProvisioner(LocalProvisioner):
         if self._folder is not None and not restart:
             import shutil
             shutil.rmtree(self._folder, ignore_errors=True)
+            _FOLDERS.discard(self._folder)
             self._folder = None
 
 
