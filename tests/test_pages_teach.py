@@ -96,3 +96,13 @@ def test_a_parameter_the_check_does_not_grade_is_not_used():
     reference = {"experiment": lambda: 42, "helper": lambda z: z}
     assert guard.grades(check, reference, "experiment", "function")
     assert not guard.grades(check, reference, "helper", "function")
+
+
+def test_the_guard_catches_a_page_that_computes_a_question_s_answer():
+    code = ("import numpy as np\n"
+            "def floor_of_double_softmax(C=10):\n"
+            "    return np.log(np.e + C - 1) - 1\n")
+    page = guard._execute([(1, 1, code, True, False)], "page_planted_answer", "planted.md")
+    found = guard.offenders(page, only=["cross-entropy"])
+    assert [(o.name, o.test) for o in found] == [
+        ("floor_of_double_softmax", "test-question-floor")], found
