@@ -9,9 +9,9 @@ catalogued bug, a third broken: untouched, or a syntax error), then times on the
    generate_feedback (the same work our command does, with the course's configuration, so the
    same preprocessors and grades);
 2. `python -m autograder grade --workers W` (autograde, feedback, grades.csv, report.html), which
-   adds only speed: parallel workers, forked kernels, templates compiled once; run twice, with
-   --no-sandbox and then with every kernel in its sandbox (the default), to print what the
-   sandbox costs per notebook;
+   adds only speed: parallel workers, forked kernels, templates compiled once; run --pairs times
+   with --no-sandbox and as often with every kernel in its sandbox (the default), interleaved,
+   to print what the sandbox costs per notebook (the figures of "ours" are those with it);
 3. the floor: starting a kernel and running an empty notebook, and the checks' own compute
    (the hidden checks run in-process on the reference solution).
 
@@ -127,19 +127,36 @@ def checks_compute(assignment: str, repeats: int = 3) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+def _mean(runs: list) -> tuple[float, dict]:
+    """The mean wall time and phases of several runs of our command."""
+    walls = [wall for wall, _ in runs]
+    phases = {k: statistics.mean(p[k] for _, p in runs) for k in runs[0][1]}
+    return statistics.mean(walls), phases
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=40)
     ap.add_argument("--assignment", default="logits")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pairs", type=int, default=2,
+                    help="runs of our command with and without the sandbox, in the order "
+                         "without, with, with, without, ... (means are printed)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         make_submissions(work / "subs", args.assignment, args.students)
         t_floor, t_checks = floor(), checks_compute(args.assignment)
         t_plain = plain_nbgrader(work / "subs", work, args.assignment)
-        t_bare, bare = ours(work / "subs", work, args.assignment, args.workers, sandbox=False)
-        t_ours, phases = ours(work / "subs", work, args.assignment, args.workers)
+        runs = {False: [], True: []}
+        for i in range(2 * args.pairs):  # ABBA: neither comes first or last every time
+            sandboxed = i % 4 in (1, 2)
+            runs[sandboxed].append(ours(work / "subs", work, args.assignment, args.workers,
+                                        sandbox=sandboxed))
+    t_bare, bare = _mean(runs[False])
+    t_ours, phases = _mean(runs[True])
+    for label in ("ours", "unsandboxed"):
+        BUSY[label] /= args.pairs
     n, w = args.students, args.workers
     base = t_floor + t_checks
     per_nb = t_ours * w / n                   # core-seconds a notebook costs, set-up included
@@ -162,7 +179,8 @@ def main() -> None:
     print(f"  the same while grading (set-up and results left out): {steady:.2f} core-s, "
           f"{steady / base:.2f}x (floor + checks)")
     bare_nb, bare_steady = t_bare * w / n, bare["grading"] * w / n
-    print(f"the sandbox's cost: without it (--no-sandbox) {t_bare:.1f} s, {bare_nb:.2f} core-s per "
+    print(f"the sandbox's cost (mean of {args.pairs} runs each, in the order without, with, with, "
+          f"without): without it (--no-sandbox) {t_bare:.1f} s, {bare_nb:.2f} core-s per "
           f"notebook ({bare_steady:.2f} while grading); with it {per_nb:.2f} ({steady:.2f}): "
           f"{100 * (per_nb / bare_nb - 1):+.1f} % per notebook "
           f"({100 * (steady / bare_steady - 1):+.1f} % while grading); busy core-seconds per "

@@ -238,8 +238,10 @@ def test_each_attack_gains_nothing_and_is_named_where_seen(attacked, name):
 def test_nothing_outlives_the_run_and_nothing_is_written_outside_it(attacked):
     out, marker = attacked["out"], attacked["marker"]
     assert not survivors(out)  # the kernels' folders are there, in their sandboxes' view
-    for suffix in ("daemon", "tmp", "zmq"):
+    for suffix in ("daemon", "tmp", "zmq", "pth"):
         assert not Path(f"/tmp/{marker}-{suffix}").exists(), suffix
+    import sysconfig
+    assert not Path(sysconfig.get_paths()["purelib"], f"{marker}.pth").exists()
     assert "hacked" not in (out / "grades.csv").read_text()
     assert (out / "grades.csv").read_text() == attacked["grades_after"]
     assert "raise SystemExit" not in (course.COURSE_ROOT / "checks" / "logits.py").read_text()
