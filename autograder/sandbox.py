@@ -168,7 +168,9 @@ def kernel_env(env: dict) -> dict:
     """The kernel's environment: what it needs of the worker's, and a home in its private /tmp."""
     kept = {k: v for k, v in env.items()
             if (k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIXES)) and k != ENV}
+    # Its uid has no name in /etc/passwd: getpass.getuser() reads these first.
     return {**kept, "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
+            "USER": "student", "LOGNAME": "student",
             "IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter"}
 
 
