@@ -217,8 +217,8 @@ def _populate(src: str, dst: str, uid: int, budget: list, skip: str) -> None:
 def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_alive: int,
                  keep_fds=(), env: dict | None = None) -> None:
     """In the sandbox's process 1, still privileged: build its filesystem view, set its limits
-    and drop every privilege. `folder` holds the kernel's sockets and connection file, `env` is the kernel's environment
-    (the folder of its AUTOGRADER_CHANNEL socket is bound too);
+    and drop every privilege. `folder` holds the kernel's sockets and connection file; `env` is
+    the kernel's environment (the folder of its AUTOGRADER_CHANNEL socket is bound too);
     `keeper_alive` is the read end of a pipe whose write end only the keeper holds."""
     import select
     os.setsid()  # out of its worker's process group: kill(0, ...) reaches only the sandbox
