@@ -38,10 +38,13 @@ class BoundOutputs(NbGraderPreprocessor):
     image to `max_image_chars` (else left out, with a note), at most `max_outputs` outputs per
     cell and `max_total_chars` characters of outputs in the whole notebook."""
 
-    max_chars = Integer(20000, help="characters kept of a traceback or structured value").tag(config=True)
-    max_image_chars = Integer(2_000_000, help="largest image kept (base64 characters)").tag(config=True)
+    max_chars = Integer(20000, help="characters kept of a traceback or structured value"
+                        ).tag(config=True)
+    max_image_chars = Integer(2_000_000, help="largest image kept (base64 characters)"
+                              ).tag(config=True)
     max_outputs = Integer(100, help="outputs kept per cell").tag(config=True)
-    max_total_chars = Integer(4_000_000, help="characters of outputs kept per notebook").tag(config=True)
+    max_total_chars = Integer(4_000_000, help="characters of outputs kept per notebook"
+                              ).tag(config=True)
 
     def preprocess(self, nb, resources):
         self._left = self.max_total_chars
@@ -125,8 +128,9 @@ class NameSandboxLimits(NbGraderPreprocessor):
     naming it; so does the error of the cell whose kernel was stopped for its CPU time. An error
     the sandbox caused by refusing an operation (a permission, a read-only file system, no
     network) starts with "(refused by the sandbox)", and one about an absolute path (or a
-    database) that is not there with "(not in the sandbox)". The notebook's metadata `autograder_sandbox`
-    says how many processes the kernel left running (the sandbox stopped them)."""
+    database) that is not there with "(not in the sandbox)". The notebook's metadata
+    `autograder_sandbox` says how many processes the kernel left running (the sandbox stopped
+    them)."""
 
     def preprocess(self, nb, resources):
         # Only in the grader's workers, which say whether their kernels are sandboxed.
@@ -166,6 +170,6 @@ class NameSandboxLimits(NbGraderPreprocessor):
                 mark = ""
             if mark and not evalue.startswith(mark):
                 output["evalue"] = mark + evalue
-                output["traceback"] = [mark + str(line) if i == len(output.get("traceback", [])) - 1
-                                       else line for i, line in enumerate(output.get("traceback", []))]
+                lines = list(output.get("traceback") or [])
+                output["traceback"] = lines[:-1] + [mark + str(lines[-1])] if lines else []
         return cell, resources

@@ -3,9 +3,10 @@
 Each worker is a long-lived process (so nbgrader is imported once, not once per notebook) in its
 own process group, with the kernels it starts: they are forked from a warm template
 (forkkernel.py), and they stay in that group. Unless `limits` is None, every kernel runs in a
-sandbox of its own (sandbox.py) with those limits, its sockets in a folder under course/kernels/. The supervisor hands out one job (jobs.py) at a
-time and kills a worker, with its kernels, when a job runs past its deadline or the worker dies;
-the job is then reported as not completed and a fresh worker takes the next one. The gradebook
+sandbox of its own (sandbox.py) with those limits, its sockets in a folder under
+course/kernels/. The supervisor hands out one job (jobs.py) at a time and kills a worker, with
+its kernels, when a job runs past its deadline or the worker dies; the job is then reported as
+not completed and a fresh worker takes the next one. The gradebook
 is one SQLite file opened with a long busy timeout, so concurrent writers wait for each other
 instead of failing.
 """
