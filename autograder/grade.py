@@ -43,6 +43,7 @@ class Row:
     status: str = "graded"
     notes: list = field(default_factory=list)
     failures: list = field(default_factory=list)  # (grade id, error name, message) per error
+    pending: list = field(default_factory=list)   # written answers still to grade by hand
 
     @property
     def total(self) -> float:
@@ -182,7 +183,8 @@ def _read_gradebook(root: Path, subs) -> dict:
             if s.assignment not in max_scores:
                 max_scores[s.assignment] = {cell.name: cell.max_score for cell in
                                             gb.find_notebook(s.assignment, s.assignment).grade_cells}
-            row = Row(s.student, s.assignment, max_scores=dict(max_scores[s.assignment]))
+            row = Row(s.student, s.assignment, max_scores=dict(max_scores[s.assignment]),
+                      scores={name: 0.0 for name in max_scores[s.assignment]})
             try:
                 sub_nb = gb.find_submission_notebook(s.assignment, s.assignment, s.student)
             except MissingEntry:
@@ -190,7 +192,11 @@ def _read_gradebook(root: Path, subs) -> dict:
                 row.scores = {name: 0.0 for name in row.max_scores}
             else:
                 for grade in sub_nb.grades:
-                    row.scores[grade.name] = float(grade.score or 0.0)
+                    if grade.needs_manual_grade and grade.manual_score is None:  # written answer
+                        del row.scores[grade.name]
+                        row.pending.append(grade.name)
+                    else:
+                        row.scores[grade.name] = float(grade.score or 0.0)
             rows[s.student, s.assignment] = row
     return rows
 
@@ -204,7 +210,7 @@ def _write_csv(path: Path, rows: list[Row], problems) -> None:
         w.writerow(["student", "assignment", *cells, "total", "max_total", "status", "notes"])
         for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
             w.writerow([row.student, row.assignment,
-                        *[_fmt(row.scores[c]) if c in row.max_scores else "" for c in cells],
+                        *[_fmt(row.scores[c]) if c in row.scores else "" for c in cells],
                         _fmt(row.total), _fmt(row.max_total), row.status, "; ".join(row.notes)])
         for p in problems:
             w.writerow([p.student, p.assignment, *[""] * len(cells), "", "", "not graded", p.problem])
@@ -226,6 +232,7 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
         twins = sorted(t for t in students
                        if t.lower() == o.job.student.lower() and t != o.job.student)
         row.notes, review = _notes(o, twins)
+        row.notes += [f"{c}: written answer, to grade by hand in the formgrader" for c in row.pending]
         row.failures = o.failures
         seen = _sandbox_notes(root, o)
         row.notes += seen

@@ -13,13 +13,14 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, Unicode, default
 
 from . import course, kernel_agent, notebooks
 
 KERNEL_DIED = "KernelDied"
 TIMEOUT = "CellTimeoutError"  # nbgrader's name for a cell that ran past its time limit
 OUTPUT_CUT = "[output cut by the grader:"
+CHECKS_ENV = "AUTOGRADER_CHECKS"  # "in-kernel": the old way, for benchmarks (see trusted_checks)
 GRADER_NOTE = "[grader]"  # starts a note the executor adds to a graded cell's outputs
 DISAGREED = "Review"      # the note's first word when the kernel and the checker disagreed
 CHECK_FAILED = "CheckFailed"
@@ -53,9 +54,14 @@ class ResilientExecute(Execute):
 
     check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
                            "per notebook); never given to the kernel").tag(config=True)
-    trusted_checks = Bool(True, help="run the hidden checks in the trusted checker; False runs "
-                          "them in the kernel, as plain nbgrader does (for benchmarks only: the "
-                          "student's code could then change its own score)").tag(config=True)
+    trusted_checks = Bool(help="run the hidden checks in the trusted checker; False runs them "
+                          "in the kernel, as plain nbgrader does (for benchmarks only, with "
+                          "--no-sandbox: the student's code could then change its own score)"
+                          ).tag(config=True)
+
+    @default("trusted_checks")
+    def _trusted_by_default(self):
+        return os.environ.get(CHECKS_ENV) != "in-kernel"
 
     _dead = False
     _checker = None

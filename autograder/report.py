@@ -37,7 +37,8 @@ def _figures(rows) -> list[tuple[str, str]]:
         ax1.hist(scores, bins=min(20, int(top) + 1), range=(0, top))
         ax1.set(title=f"{assignment}: score distribution", xlabel="points", ylabel="students")
         cells = list(rs[0].max_scores)
-        rate = [sum(r.scores.get(c, 0) < r.max_scores[c] for r in rs) / len(rs) for c in cells]
+        rate = [sum(c in r.scores and r.scores[c] < r.max_scores[c] for r in rs) / len(rs)
+                for c in cells]
         ax2.barh(cells, rate)
         ax2.set(title="failure rate per graded cell", xlabel="share of students losing points",
                 xlim=(0, 1))

@@ -10,8 +10,11 @@ catalogued bug, a third broken: untouched, or a syntax error), then times on the
    same preprocessors and grades);
 2. `python -m autograder grade --workers W` (autograde, feedback, grades.csv, report.html), which
    adds only speed: parallel workers, forked kernels, templates compiled once; run --pairs times
-   with --no-sandbox and as often with every kernel in its sandbox (the default), interleaved,
-   to print what the sandbox costs per notebook (the figures of "ours" are those with it);
+   in each of three set-ups, interleaved (A B C, then C B A, ...): as before issues 13 and 14
+   ("in-kernel": --no-sandbox, and the hidden checks run in the student's kernel, as plain
+   nbgrader runs them), with the trusted checker but --no-sandbox ("unsandboxed"), and as
+   shipped, with the trusted checker and every kernel in its sandbox ("ours"), to print what
+   each costs per notebook (the other figures of "ours" are those of the last);
 3. the floor: starting a kernel and running an empty notebook, and the checks' own compute
    (the hidden checks run in-process on the reference solution).
 
@@ -66,12 +69,13 @@ def make_submissions(root: Path, assignment: str, n: int) -> None:
 BUSY = {}  # label -> core-seconds the whole machine was busy during that run
 
 
-def timed(cmd, cwd, label) -> tuple[float, str]:
+def timed(cmd, cwd, label, env=None) -> tuple[float, str]:
     """Wall seconds and standard output of a command. The machine's busy core-seconds meanwhile
     (its kernels and helper processes included, wherever they are parented) add to BUSY[label]."""
     before = psutil.cpu_times()
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=course.environment(), check=True, text=True,
+    proc = subprocess.run(cmd, cwd=cwd, env={**course.environment(), **(env or {})}, check=True,
+                          text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = psutil.cpu_times()
@@ -95,15 +99,18 @@ def plain_nbgrader(subs: Path, work: Path, assignment: str) -> float:
                for step in ("generate_assignment", "autograde", "generate_feedback"))
 
 
+SETUPS = ("in-kernel", "unsandboxed", "ours")
+
+
 def ours(subs: Path, work: Path, assignment: str, workers: int,
-         sandbox: bool = True) -> tuple[float, dict]:
-    """Wall seconds of our command, and its own account of them (setting up, grading, results);
-    with every kernel in its sandbox, or (`sandbox=False`) with --no-sandbox."""
-    label = "ours" if sandbox else "unsandboxed"
+         setup: str = "ours") -> tuple[float, dict]:
+    """Wall seconds of our command, and its own account of them (setting up, grading, results),
+    in one of SETUPS."""
+    env = {"AUTOGRADER_CHECKS": "in-kernel"} if setup == "in-kernel" else {}
     wall, out = timed([sys.executable, "-m", "autograder", "grade", "--submissions", str(subs),
-                       "--out", str(work / label), "--assignment", assignment,
-                       "--workers", str(workers), *([] if sandbox else ["--no-sandbox"])],
-                      REPO, label)
+                       "--out", str(work / setup), "--assignment", assignment,
+                       "--workers", str(workers), *([] if setup == "ours" else ["--no-sandbox"])],
+                      REPO, setup, env)
     phases = dict(re.findall(r"(setting up|grading|results) ([\d.]+) s\b", out))
     return wall, {k: float(v) for k, v in phases.items()}
 
@@ -140,22 +147,20 @@ def main() -> None:
     ap.add_argument("--assignment", default="logits")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--pairs", type=int, default=2,
-                    help="runs of our command with and without the sandbox, in the order "
-                         "without, with, with, without, ... (means are printed)")
+                    help="runs of our command in each set-up, in the order A B C, C B A, ... "
+                         "(means are printed)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         make_submissions(work / "subs", args.assignment, args.students)
         t_floor, t_checks = floor(), checks_compute(args.assignment)
         t_plain = plain_nbgrader(work / "subs", work, args.assignment)
-        runs = {False: [], True: []}
-        for i in range(2 * args.pairs):  # ABBA: neither comes first or last every time
-            sandboxed = i % 4 in (1, 2)
-            runs[sandboxed].append(ours(work / "subs", work, args.assignment, args.workers,
-                                        sandbox=sandboxed))
-    t_bare, bare = _mean(runs[False])
-    t_ours, phases = _mean(runs[True])
-    for label in ("ours", "unsandboxed"):
+        runs = {setup: [] for setup in SETUPS}
+        for i in range(args.pairs):  # A B C, C B A: none comes first or last every time
+            for setup in (SETUPS if i % 2 == 0 else SETUPS[::-1]):
+                runs[setup].append(ours(work / "subs", work, args.assignment, args.workers, setup))
+    t_ours, phases = _mean(runs["ours"])
+    for label in SETUPS:
         BUSY[label] /= args.pairs
     n, w = args.students, args.workers
     base = t_floor + t_checks
@@ -178,14 +183,17 @@ def main() -> None:
           f"{per_nb / base:.2f}x (floor + checks)")
     print(f"  the same while grading (set-up and results left out): {steady:.2f} core-s, "
           f"{steady / base:.2f}x (floor + checks)")
-    bare_nb, bare_steady = t_bare * w / n, bare["grading"] * w / n
-    print(f"the sandbox's cost (mean of {args.pairs} runs each, in the order without, with, with, "
-          f"without): without it (--no-sandbox) {t_bare:.1f} s, {bare_nb:.2f} core-s per "
-          f"notebook ({bare_steady:.2f} while grading); with it {per_nb:.2f} ({steady:.2f}): "
-          f"{100 * (per_nb / bare_nb - 1):+.1f} % per notebook "
-          f"({100 * (steady / bare_steady - 1):+.1f} % while grading); busy core-seconds per "
-          f"notebook {BUSY['unsandboxed'] / n:.2f} without, {BUSY['ours'] / n:.2f} with "
-          f"({100 * (BUSY['ours'] / BUSY['unsandboxed'] - 1):+.1f} %)")
+    print(f"what the trusted checker and the sandbox cost (mean of {args.pairs} runs each):")
+    old = None
+    for setup in SETUPS:
+        wall, ph = _mean(runs[setup])
+        cost, busy = (wall * w / n, ph["grading"] * w / n), BUSY[setup] / n
+        old = old or (cost, busy)
+        print(f"  {setup:12s} {wall:6.1f} s, {cost[0]:.2f} core-s per notebook "
+              f"({cost[1]:.2f} while grading), busy {busy:.2f} core-s: "
+              f"{100 * (cost[0] / old[0][0] - 1):+.1f} % per notebook, "
+              f"{100 * (cost[1] / old[0][1] - 1):+.1f} % while grading, "
+              f"{100 * (busy / old[1] - 1):+.1f} % busy, against in-kernel")
 
 
 if __name__ == "__main__":
