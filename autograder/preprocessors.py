@@ -5,6 +5,8 @@ use them as well as our grading command.
 """
 import os
 import secrets
+import time
+from queue import Empty
 
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -24,6 +26,7 @@ CHECKS_ENV = "AUTOGRADER_CHECKS"  # "in-kernel": the old way, for benchmarks (se
 GRADER_NOTE = "[grader]"  # starts a note the executor adds to a graded cell's outputs
 DISAGREED = "Review"      # the note's first word when the kernel and the checker disagreed
 CHECK_FAILED = "CheckFailed"
+STOPPED = ("KeyboardInterrupt", "MemoryError")  # errors that say why a cell stopped
 NO_VERDICT = ("The hidden tests of this cell could not reach your code: your notebook did not "
               "answer the grader (did a cell replace how tests run, or stop the kernel?).")
 
@@ -136,11 +139,23 @@ class ResilientExecute(Execute):
             return
         try:
             msg_id = self.kc.execute(hidden, silent=True, store_history=False)
-            if await self.async_wait_for_reply(msg_id) is None:  # hung, even after the interrupt
-                await self._stop_kernel()
+            if await self.async_wait_for_reply(msg_id) is None:  # timed out, and interrupted
+                await self._after_interrupt(msg_id)
         except DeadKernelError:
             self._dead = True
         checker.settle(self.timeout or 60)
+
+    async def _after_interrupt(self, msg_id: str, grace: float = 5.0) -> None:
+        """Wait briefly for the reply of an interrupted request; stop a kernel that ignores it."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.5))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return
+        await self._stop_kernel()
 
     def _apply_verdicts(self, nb) -> None:
         """Every checked test cell's outputs, from the checker's verdict."""
@@ -153,12 +168,14 @@ class ResilientExecute(Execute):
             if not grade_id:
                 continue
             verdict = checker.verdicts.get(grade_id)
-            ours = [o for o in cell.outputs if o.output_type == "error"
-                    and o.get("ename") in (KERNEL_DIED, TIMEOUT)]
+            # What stopped the cell (a time limit, a dead kernel, memory) stays beside a
+            # failure, for the report; beside a pass it would cost the points, so it goes.
+            stopped = [o for o in cell.outputs if o.output_type == "error"
+                       and o.get("ename") in (KERNEL_DIED, TIMEOUT, *STOPPED)]
             if verdict is None:
-                cell.outputs = ours or [_error(CHECK_FAILED, NO_VERDICT)]
+                cell.outputs = stopped + [_error(CHECK_FAILED, NO_VERDICT)]
             else:
-                cell.outputs = [] if verdict[0] else [_error(CHECK_FAILED, verdict[1])]
+                cell.outputs = [] if verdict[0] else stopped + [_error(CHECK_FAILED, verdict[1])]
             kernel_failed = self._kernel_failed.get(grade_id)
             passed = verdict is not None and verdict[0]
             if kernel_failed is not None and kernel_failed == passed:

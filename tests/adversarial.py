@@ -68,7 +68,7 @@ REF_PREDICT = "def predict_class(logits):\n    return np.argmax(logits, axis=-1)
 
 CASES = {
     # name: (Case, builder(root))
-    "infinite-loop": (Case("dan-infinite-loop", "timeout", points=8),
+    "infinite-loop": (Case("dan-infinite-loop", "timeout", points=12),
                       lambda r: _write(r, "dan-infinite-loop", _answered(predict=SLOW_PREDICT))),
     "ignores-interrupt": (Case("zed-ignores-interrupts", "timeout", points=8),
                           lambda r: _write(r, "zed-ignores-interrupts",
@@ -80,46 +80,47 @@ CASES = {
                  lambda r: _write(r, "fay-segfault", _answered(numerical_gradient=(
                      "import ctypes\n\ndef numerical_gradient(f, x, eps=1e-6):\n"
                      "    return ctypes.string_at(0)\n")))),
-    "memory-bomb": (Case("gus-memory-bomb", "MemoryError", points=8),
+    "memory-bomb": (Case("gus-memory-bomb", "memory", points=12),
                     lambda r: _write(r, "gus-memory-bomb", _answered(predict=(
                         "def predict_class(logits):\n    hog = b'x' * (16 * 2**30)  # really touches 16 GiB\n"
                         "    return np.argmax(logits, axis=-1)\n")))),
-    "output-flood": (Case("hal-prints-100mb", "output cut", points=10, flagged=False),
+    "output-flood": (Case("hal-prints-100mb", "output cut", points=14, flagged=False),
                      lambda r: _write(r, "hal-prints-100mb", _answered(
                          predict="print('x' * 100_000_000)\n" + REF_PREDICT))),
-    "sys-exit": (Case("ivy-sys-exit", "SystemExit", points=10, flagged=False),
+    "sys-exit": (Case("ivy-sys-exit", "SystemExit", points=14, flagged=False),
                  lambda r: _write(r, "ivy-sys-exit", _answered(
                      predict=REF_PREDICT + "\nimport sys\nsys.exit(0)\n"))),
-    "edited-test": (Case("jon-edits-tests", "test cell test-predict was edited", points=8),
+    "edited-test": (Case("jon-edits-tests", "test cell test-predict was edited", points=12),
                     lambda r: _write(r, "jon-edits-tests", _edit_test(
                         _answered(predict="def predict_class(logits):\n    return 0\n"),
                         "test-predict", source="pass  # tests? what tests?"))),
-    "deleted-test": (Case("kim-deletes-tests", "test cell test-predict was deleted", points=8),
+    "deleted-test": (Case("kim-deletes-tests", "test cell test-predict was deleted", points=12),
                      lambda r: _write(r, "kim-deletes-tests", _without_test(
                          _answered(predict="def predict_class(logits):\n    return 0\n"),
                          "test-predict"))),
-    "changed-grade-id": (Case("lea-renames-cells", "grade id", points=8),
+    "changed-grade-id": (Case("lea-renames-cells", "grade id", points=12),
                          lambda r: _write(r, "lea-renames-cells", _edit_test(
                              _answered(predict="def predict_class(logits):\n    return 0\n"),
                              "test-predict", meta={"grade_id": "my-own-test"}))),
-    "changed-points": (Case("max-gives-himself-points", "metadata", points=8),
+    "changed-points": (Case("max-gives-himself-points", "metadata", points=12),
                        lambda r: _write(r, "max-gives-himself-points", _edit_test(
                            _answered(predict="def predict_class(logits):\n    return 0\n"),
                            "test-predict", meta={"points": 100}))),
-    "patches-checks": (Case("ned-patches-checks", "grader", points=None),
+    "patches-checks": (Case("ned-patches-checks", "grader", points=None, flagged=False),
                        lambda r: _write(r, "ned-patches-checks", _answered(predict=(
                            "import autograder.checks._common as c\n"
                            "c.expect_close = lambda *a, **k: None\n"
                            "def predict_class(logits):\n    return np.zeros(np.shape(logits)[:-1], int)\n")))),
-    "patches-numpy": (Case("ola-patches-numpy", "numpy", points=None),
+    "patches-numpy": (Case("ola-patches-numpy", "numpy", points=None, flagged=False),
                       lambda r: _write(r, "ola-patches-numpy", _answered(predict=(
                           "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
                           "np.allclose = lambda *a, **k: True\n"
                           "np.array_equal = lambda *a, **k: True\n"
                           "def predict_class(logits):\n    return np.zeros(np.shape(logits)[:-1], int)\n")))),
     # The checks' sources are not in the kernel's sandbox, nor the checks in its memory: the
-    # cell fails (so its answer is lost too).
-    "reads-checks": (Case("pat-reads-checks", "grader", points=None),
+    # cell fails (so its answer is lost too). The scan of the code is a hint, not a flag: the
+    # trusted checker decides the scores whatever the kernel does (tests/test_trusted_checks.py).
+    "reads-checks": (Case("pat-reads-checks", "grader", points=None, flagged=False),
                      lambda r: _write(r, "pat-reads-checks", _answered(predict=(
                          "import inspect, importlib\n"
                          "print(inspect.getsource(importlib.import_module('autograder.checks.logits')))\n"

@@ -32,7 +32,8 @@ class Linear:
 class Cheat:
     student: str
     code: str             # the `linear` cell
-    total: float          # the points it must get (the other cells are left unanswered)
+    total: float | None   # the points it must get (the other cells are left unanswered);
+                          # None: every auto-graded point (the reference solution)
     flagged: bool         # listed for review
     reference: bool = False  # the other solution cells hold the reference solution
 
@@ -117,9 +118,9 @@ for payload in [struct.pack("!QI", 2**40, 4), b"\\x00" * 12, struct.pack("!QI", 
     s.close()
 ''', 0, True),
     # Right answers, but the kernel shows a failure in every test cell: the points stay.
-    Cheat("honest-but-kernel-shows-failure", None, 10, True, reference=True),
+    Cheat("honest-but-kernel-shows-failure", None, None, True, reference=True),
     # Right answers whose code writes to stderr: nbgrader alone scores such a cell 0.
-    Cheat("honest-with-stderr-warnings", None, 10, False, reference=True),
+    Cheat("honest-with-stderr-warnings", None, None, False, reference=True),
 ]
 
 _LOUD = '''
@@ -137,6 +138,12 @@ def _noisy_forward(self, X):
     return _forward(self, X)
 Linear.forward = _noisy_forward
 '''
+
+
+def full_marks() -> float:
+    """The auto-graded points of the assignment (written answers are graded by hand)."""
+    cells = notebooks.test_cells(notebooks.read(course.source_notebook(A)))
+    return sum(float(meta["points"]) for meta in cells.values())
 
 
 def _reference() -> dict[str, str]:

@@ -39,12 +39,14 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("cheat", cheats.CHEATS, ids=lambda c: c.student)
 def test_a_trick_in_the_kernel_gains_nothing(graded, cheat):
     row = graded[cheat.student]
-    assert float(row["total"]) == cheat.total, (row["total"], row["notes"])
+    total = cheats.full_marks() if cheat.total is None else cheat.total
+    assert float(row["total"]) == total, (row["total"], row["notes"])
     assert (row["status"] == "needs review") == cheat.flagged, (row["status"], row["notes"])
 
 
 def test_honest_classmates_get_exactly_their_points(graded):
-    assert float(graded["alice"]["total"]) == 10 and graded["alice"]["status"] == "graded"
+    assert float(graded["alice"]["total"]) == cheats.full_marks()
+    assert graded["alice"]["status"] == "graded"
     assert float(graded["carol"]["total"]) == 0
 
 

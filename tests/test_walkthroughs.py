@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course, notebooks
+from tests.test_grading import full_marks
 
 README = (course.REPO / "README.md").read_text()
 COURSE_ID = "logits-to-probabilities"
@@ -79,7 +80,8 @@ def test_instructor_walkthrough(repo_copy):
     run(grade, course.REPO, exchange)
     with open(root / "grades" / "grades.csv") as f:
         (row,) = list(csv.DictReader(f))
-    assert (row["student"], float(row["total"]), row["status"]) == (student, 10.0, "graded")
+    assert (row["student"], float(row["total"]), row["status"]) == (
+        student, full_marks("logits"), "graded")
     assert (root / "grades" / "report.html").exists()
 
     # Feedback goes back through the exchange, and the student fetches it.
