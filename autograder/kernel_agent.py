@@ -213,18 +213,23 @@ def _call(target, args, kwargs, mode, measure):
             warnings.simplefilter("ignore", RuntimeWarning)
         if not measure:
             return target(*args, **kwargs), None
-        import tracemalloc
-        started = not tracemalloc.is_tracing()
+        return peak_memory(target, *args, **kwargs)
+
+
+def peak_memory(fn, *args, **kwargs):
+    """fn's result, and the peak memory in bytes it allocated (tracemalloc, which numpy reports to)."""
+    import tracemalloc
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = fn(*args, **kwargs)
+        return result, tracemalloc.get_traced_memory()[1] - base
+    finally:
         if started:
-            tracemalloc.start()
-        try:
-            tracemalloc.reset_peak()
-            base = tracemalloc.get_traced_memory()[0]
-            result = target(*args, **kwargs)
-            return result, tracemalloc.get_traced_memory()[1] - base
-        finally:
-            if started:
-                tracemalloc.stop()
+            tracemalloc.stop()
 
 
 class _Callback:

@@ -15,11 +15,11 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from autograder import course, notebooks, sandbox
 from tests.adversarial import _released
+from tests.test_adversarial import survivors
 
 A = "logits"
 HONEST = ("alice-correct", "bob-one-bug", "carol-untouched")
@@ -171,17 +171,6 @@ def run_grader(subs: Path, out: Path, *extra) -> dict:
 def copy_honest(subs: Path) -> None:
     for student in HONEST:
         shutil.copytree(course.EXAMPLES / student / A, subs / student / A)
-
-
-def survivors(out: Path) -> list:
-    left = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if Path(proc.cwd()).is_relative_to(out):
-                left.append(proc.info)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return left
 
 
 @pytest.fixture(scope="module")

@@ -149,18 +149,8 @@ def measured_call(fn, *args, what: str, revisit: str):
     remote = getattr(type(fn), "measured_call", None)
     if remote is not None:
         return call(remote, fn, args, {}, what=what, revisit=revisit)
-    import tracemalloc
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        result = call(fn, *args, what=what, revisit=revisit)
-        return result, tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if started:
-            tracemalloc.stop()
+    from ..kernel_agent import peak_memory
+    return peak_memory(call, fn, *args, what=what, revisit=revisit)
 
 
 def as_float(x):
