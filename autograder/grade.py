@@ -211,7 +211,9 @@ def _write_csv(path: Path, rows: list[Row], problems) -> None:
         for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
             w.writerow([row.student, row.assignment,
                         *[_fmt(row.scores[c]) if c in row.scores else "" for c in cells],
-                        _fmt(row.total), _fmt(row.max_total), row.status, "; ".join(row.notes)])
+                        _fmt(row.total), _fmt(row.max_total), row.status,
+                        "; ".join([*row.notes, *(f"{c}: written answer, to grade by hand in the "
+                                                 "formgrader" for c in row.pending)])])
         for p in problems:
             w.writerow([p.student, p.assignment, *[""] * len(cells), "", "", "not graded", p.problem])
         _write_fresh(path, f.getvalue())
@@ -232,7 +234,6 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
         twins = sorted(t for t in students
                        if t.lower() == o.job.student.lower() and t != o.job.student)
         row.notes, review = _notes(o, twins)
-        row.notes += [f"{c}: written answer, to grade by hand in the formgrader" for c in row.pending]
         row.failures = o.failures
         seen = _sandbox_notes(root, o)
         row.notes += seen

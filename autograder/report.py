@@ -86,6 +86,13 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
         parts.append("</table>")
     else:
         parts.append("<p>Nothing flagged.</p>")
+    pending = [r for r in rows if r.pending]
+    if pending:
+        parts.append("<h2>Written answers to grade by hand</h2>"
+                     f"<p>{sum(len(r.pending) for r in pending)} written answer(s) in "
+                     f"{len(pending)} notebook(s) wait for you: start <code>jupyter lab</code> in "
+                     "this run's <code>course/</code> folder and open <em>Nbgrader &gt; "
+                     "Formgrader</em> (each answer's rubric is in the source notebook).</p>")
     if rows:
         parts.append("<h2>Scores</h2>")
         for alt, svg in _figures(rows):

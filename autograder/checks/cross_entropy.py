@@ -410,7 +410,7 @@ def check_label_smoothing(CrossEntropyLoss):
 def _answer(fn, name, revisit):
     """The number (or vector) returned by the answer function `name`()."""
     __tracebackhide__ = True  # noqa: F841
-    out = call(fn, what=f"{name}()", revisit=revisit)
+    out = call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
     value = as_float(out)
     if value is None or not np.all(np.isfinite(value)):
         fail(f"{name}() should return a finite number.", expected="a number",

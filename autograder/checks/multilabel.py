@@ -436,7 +436,7 @@ def check_train_quality(train_multilabel):
 def _answer(fn, name, count, revisit):
     """Call an answer function; its result as `count` floats."""
     __tracebackhide__ = True  # noqa: F841
-    out = strict_call(fn, what=f"{name}()", revisit=revisit)
+    out = strict_call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
     try:
         values = np.asarray(out, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):

@@ -490,7 +490,7 @@ def check_softmax_backward_memory(Softmax):
 def _answer(fn, name, revisit):
     """What the student's answer function returns."""
     __tracebackhide__ = True  # noqa: F841
-    return call(fn, what=f"{name}()", revisit=revisit)
+    return call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
 
 
 def _number(answer, name, revisit):
