@@ -210,7 +210,7 @@ def test_honest_classmates_grades_are_exactly_those_of_a_run_without_attackers(a
     from autograder.grade import UNSANDBOXED
     for student in HONEST:
         alone = dict(attacked["baseline"][student])
-        alone["notes"] = alone["notes"].replace(f"; {UNSANDBOXED}", "").replace(UNSANDBOXED, "")
+        alone["notes"] = "; ".join(n for n in alone["notes"].split("; ") if n != UNSANDBOXED)
         assert attacked["rows"][student] == alone, student
 
 
