@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from autograder import course, notebooks
-from tests.catalog import catalog, checks_module, run_cells, run_checks
+from tests.catalog import catalog, checks_module, run_cells, run_checks, secret_for
 
 ASSIGNMENTS = course.assignments()
 BUGS = [(a, impl) for a in ASSIGNMENTS for impl in catalog(a).BUGS]
@@ -30,13 +30,14 @@ def test_reference_solution_passes_every_test_cell(assignment):
 
 @pytest.mark.parametrize("case", BUGS, ids=map(_id, BUGS))
 def test_catalogued_bug_loses_points_where_it_should(case):
-    """The cells that lose points when the notebook runs (visible asserts and hidden checks) are
-    exactly `fails`; the hidden checks alone catch the same, and name the mistake."""
+    """The cells that lose points when the notebook runs (visible asserts and hidden checks, with
+    their public seeds) are exactly `fails`; the hidden checks alone, seeded with a secret as
+    when grading, catch the same, and name the mistake."""
     assignment, impl = case
     cells = run_cells(assignment, {impl.cell: impl.code})
     failed = {t for t, message in cells.items() if message}
     assert failed == impl.fails, f"{impl.name}: cells failed {sorted(failed)}, expected {sorted(impl.fails)}"
-    results = run_checks(assignment, {impl.cell: impl.code})
+    results = run_checks(assignment, {impl.cell: impl.code}, secret_for(impl))
     failed = {t for t, message in results.items() if message}
     assert failed == impl.fails, f"{impl.name}: checks failed {sorted(failed)}, expected {sorted(impl.fails)}"
     first = next(results[t] for t in checks_module(assignment).TESTS if results[t])
@@ -50,7 +51,7 @@ def test_alternative_correct_implementation_gets_full_marks(case):
     assignment, impl = case
     assert run_cells(assignment, {impl.cell: impl.code}) == {
         t: None for t in checks_module(assignment).TESTS}
-    assert run_checks(assignment, {impl.cell: impl.code}) == {
+    assert run_checks(assignment, {impl.cell: impl.code}, secret_for(impl)) == {
         t: None for t in checks_module(assignment).TESTS}
 
 

@@ -64,6 +64,13 @@ def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed if secret is None else [secret, seed])
 
 
+def public_rng(seed: int) -> np.random.Generator:
+    """A generator the secret never changes: for what is part of the task rather than a question
+    (the split of a public data set, which a student may know in advance), so that a check's
+    verdict on such data is the same in every run."""
+    return np.random.default_rng(seed)
+
+
 @contextlib.contextmanager
 def seeded(secret: int):
     """Within this block, `rng(k)` draws from a stream that depends on `secret` too."""

@@ -327,11 +327,13 @@ def _expect_temperature(T, expected, z, labels, what):
 
 
 def check_fit_temperature(fit_temperature):
-    """T against scipy's bounded search on the NLL: over-confident and calibrated models."""
+    """T against scipy's bounded search on the NLL: over-confident, calibrated and
+    under-confident models (the last one's T is below 1 whatever the secret)."""
     __tracebackhide__ = True  # noqa: F841
     for seed, N, C, T_true, kind in [(90, 400, 5, 2.0, "an over-confident model"),
                                      (91, 300, 10, 1.0, "a calibrated model"),
-                                     (92, 500, 3, 3.0, "a very over-confident model")]:
+                                     (92, 500, 3, 3.0, "a very over-confident model"),
+                                     (93, 400, 4, 0.5, "an under-confident model")]:
         z, _, labels = _predictions(seed, N, C, sharpness=4.0, temperature=T_true)
         what = f"fit_temperature(logits, labels) for {kind}, logits of shape {z.shape}"
         T = _fit(fit_temperature, z, labels, what)

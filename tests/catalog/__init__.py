@@ -6,12 +6,14 @@ and `CORRECT`, other right implementations that must get full marks.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import zlib
 from dataclasses import dataclass
 
 from autograder import course, notebooks
-from autograder.checks import CheckFailed
+from autograder.checks import CheckFailed, _common
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,28 @@ def catalog(assignment: str):
     return importlib.import_module(f"tests.catalog.{assignment.replace('-', '_')}")
 
 
-def run_checks(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
-    """The hidden checks alone, on the source notebook's code with some solution cells replaced.
+def run_checks(assignment: str, answers: dict[str, str] | None = None,
+               secret: int | None = None) -> dict[str, str | None]:
+    """The hidden checks alone, on the source notebook's code with some solution cells replaced,
+    with their public seeds or (as when grading) seeded with `secret` too.
     Returns test cell grade id -> the check's failure message (None when it passed)."""
     namespace = _run_solution_cells(assignment, answers)
     results = {}
-    for test_id, check in checks_module(assignment).TESTS.items():
-        args = {name: namespace[name] for name in inspect.signature(check).parameters}
-        try:
-            check(**args)
-            results[test_id] = None
-        except CheckFailed as failure:
-            results[test_id] = str(failure)
+    seeded = _common.seeded(secret) if secret is not None else contextlib.nullcontext()
+    with seeded:
+        for test_id, check in checks_module(assignment).TESTS.items():
+            args = {name: namespace[name] for name in inspect.signature(check).parameters}
+            try:
+                check(**args)
+                results[test_id] = None
+            except CheckFailed as failure:
+                results[test_id] = str(failure)
     return results
+
+
+def secret_for(impl: Impl) -> int:
+    """A secret of its own for each catalogued implementation, as a grading run would draw one."""
+    return zlib.crc32(f"{impl.cell}/{impl.name}".encode())
 
 
 def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
