@@ -2,8 +2,8 @@
 grades.csv, per-student feedback and a class report.
 
 The work happens in an nbgrader course folder of its own, DIR/course/ (gradebook.db, submitted/,
-autograded/, feedback/), so nbgrader's own commands (`nbgrader export`, `nbgrader formgrader`)
-work on the result afterwards.
+autograded/, feedback/), so nbgrader's own commands (`nbgrader export`, the formgrader)
+work on the result afterwards, wherever the folder is moved.
 """
 from __future__ import annotations
 
@@ -54,21 +54,46 @@ class Row:
         return sum(self.max_scores.values())
 
 
-def _workspace(out: Path, cell_timeout: float) -> Path:
-    """A fresh nbgrader course folder whose config loads the course's settings."""
+def _course_settings() -> str:
+    """The course's nbgrader settings (autograder/nbgrader_config.py) without its docstring,
+    which describes the repository's layout, not a grading run's."""
+    import ast
+    text = course.COURSE_ROOT.joinpath("nbgrader_config.py").read_text()
+    tree = ast.parse(text)
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
+        text = "\n".join(text.splitlines()[first.end_lineno:]).lstrip("\n")
+    return text
+
+
+def _workspace(out: Path, cell_timeout: float, names: list[str]) -> Path:
+    """A fresh nbgrader course folder, in nbgrader's standard layout (source/, release/,
+    submitted/, autograded/, feedback/, gradebook.db), that holds no absolute path: its
+    nbgrader_config.py is the course's settings written out, then this run's, with every path
+    derived from the file's own location (traitlets gives a config file its `__file__`). So the
+    folder can be moved or archived as the record of a grading run, and still opens in nbgrader
+    (`nbgrader export`, the formgrader through `jupyter lab` there)."""
     root = out / "course"
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
+    (root / "logs").mkdir()
+    for name in names:  # the sources this run graded against, as nbgrader expects them
+        shutil.copytree(course.SOLUTIONS / name, root / "source" / name)
     (root / "nbgrader_config.py").write_text(
-        "# The grading run's nbgrader course: the course's settings, with this folder as root.\n"
-        f"load_subconfig({str(course.COURSE_ROOT / 'nbgrader_config.py')!r})\n"
-        "c = get_config()\n"
-        f"c.CourseDirectory.root = {str(root)!r}\n"
-        f"c.CourseDirectory.source_directory = {str(course.SOLUTIONS)!r}\n"
+        "# The nbgrader course of a grading run (`python -m autograder grade`): the course's\n"
+        "# settings (autograder/nbgrader_config.py, copied), then this run's. Every path is\n"
+        "# relative to this file, so the folder can be moved and still opens in nbgrader.\n\n"
+        + _course_settings() +
+        "\n\n# --- This grading run ----------------------------------------------------------\n"
+        "import os as _os\n\n"
+        "_here = _os.path.dirname(_os.path.abspath(__file__))\n"
+        "c.CourseDirectory.root = _here\n"
+        "c.CourseDirectory.source_directory = 'source'\n"
         "c.CourseDirectory.release_directory = 'release'\n"
         "# Several graders share this gradebook: wait for the lock instead of failing.\n"
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db') + '?timeout=120'!r}\n"
+        "c.CourseDirectory.db_url = ('sqlite:///' + _os.path.join(_here, 'gradebook.db')\n"
+        "                            + '?timeout=120')\n"
         f"c.ResilientExecute.timeout = {int(cell_timeout)}\n"
         "# Speed, not grading: a graded kernel has nothing to save, so it is stopped at once; a\n"
         "# kernel's client is ready when its kernel is (kernels are forked, see forkkernel.py);\n"
@@ -323,7 +348,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         if not registered():
             log("warning: kernels start the slow way (the kernel provisioner autograder-fork is "
                 "not installed: run `pip install -e .` in the repository)")
-    root = _workspace(out, cell_timeout)
+    root = _workspace(out, cell_timeout, names)
     with Pool(str(root), course.environment(), workers, notebook_timeout,
               preload=course.kernel_imports(names) + sandbox.trusted_imports()
               + ["autograder.forkkernel"],
@@ -348,6 +373,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         pool.stop()  # the workers wind down while the results are written
 
         all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
+    try:
+        (root / "kernels").rmdir()  # the kernels' sockets: nothing is left of them
+    except OSError:
+        pass
     end = time.monotonic()
     log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in {end - started:.1f} s "
         f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "

@@ -33,7 +33,8 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
     os.environ.update(env)
     os.chdir(course_root)
     # nbgrader's, SQLAlchemy's and the kernels' own chatter goes to a log, not the terminal.
-    log = os.open(os.path.join(course_root, f"worker-{os.getpid()}.log"),
+    os.makedirs(os.path.join(course_root, "logs"), exist_ok=True)
+    log = os.open(os.path.join(course_root, "logs", f"worker-{os.getpid()}.log"),
                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
