@@ -21,6 +21,10 @@ def main(argv=None) -> int:
                    help="grade only this assignment (repeatable); default: all")
     g.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="parallel graders (default: the number of cores)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+                        "tcp://10.0.0.5:8786) instead of on this machine; --workers is then "
+                        "ignored (each Dask worker grades with one process per thread)")
     g.add_argument("--timeout", type=float, default=600,
                    help="seconds one notebook may take as a whole (default: 600)")
     g.add_argument("--cell-timeout", type=float, default=60,
@@ -38,10 +42,14 @@ def main(argv=None) -> int:
     course.skip_slow_optional_imports()
     if args.command == "grade":
         from .grade import SandboxUnavailable, grade
+        errors = (FileNotFoundError, ValueError, SandboxUnavailable)
+        if args.scheduler:  # and the cluster cannot be reached, or a worker cannot grade
+            from .distributed import CourseVersionMismatch, WorkerNotReady
+            errors += (CourseVersionMismatch, WorkerNotReady, OSError, TimeoutError)
         try:
             grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
-                  args.cell_timeout, sandboxed=not args.no_sandbox)
-        except (FileNotFoundError, ValueError, SandboxUnavailable) as err:
+                  args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler)
+        except errors as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
     elif args.command == "generate":

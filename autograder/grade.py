@@ -104,18 +104,31 @@ def _workspace(out: Path, cell_timeout: float, names: list[str]) -> Path:
     return root
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    return (f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s")
+
+
 def _progress(root: Path, total: int, log):
-    """Log one line per finished job, and keep nbgrader's own log of it in course/logs/."""
+    """Log one line per finished job, with the count and an estimate of the time left (from the
+    mean pace since the first job was handed out), and keep nbgrader's own log of it in
+    course/logs/."""
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
     done = [0]
+    start = time.monotonic()
 
     def report(o: Outcome):
         done[0] += 1
         (logs / f"{o.job.student}.{o.job.assignment}.log").write_text(
             o.log + ("\n" + o.error if o.error else ""))
         mark = "ok" if o.success else "FAILED: " + (o.error.strip().splitlines() or [""])[-1][:100]
-        log(f"  [{done[0]}/{total}] {o.job.student}/{o.job.assignment} ({o.seconds:.1f} s) {mark}")
+        left = (time.monotonic() - start) / done[0] * (total - done[0])
+        log(f"  [{done[0]}/{total}] {o.job.student}/{o.job.assignment} ({o.seconds:.1f} s) {mark}"
+            f" | about {_duration(left)} left")
     return report
 
 
@@ -319,10 +332,12 @@ def _sandbox_notes(root: Path, o: Outcome) -> list[str]:
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
           cell_timeout: float = CELL_TIMEOUT, log=print, sandboxed: bool = True,
-          limits: sandbox.Limits | None = None) -> list[Row]:
+          limits: sandbox.Limits | None = None, scheduler: str | None = None) -> list[Row]:
     """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html.
     Every kernel runs in a sandbox (sandbox.py) with `limits`, unless `sandboxed` is False;
-    SandboxUnavailable says why it cannot run here."""
+    SandboxUnavailable says why it cannot run here. With `scheduler` (a Dask scheduler's
+    address), the jobs run on that Dask cluster (distributed.py) instead of `workers` local
+    processes; this process alone writes the results."""
     names = assignments or course.assignments()
     unknown = set(names) - set(course.assignments())
     if unknown:
@@ -335,6 +350,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
 
     from .forkkernel import registered
     if sandboxed:
+        limits = limits or sandbox.Limits(cpu=int(notebook_timeout))
+    if scheduler:  # the workers check that they can sandbox kernels
+        pass
+    elif sandboxed:
         if not registered():
             raise SandboxUnavailable("kernels can only be sandboxed through the kernel "
                                      "provisioner autograder-fork, which is not installed: run "
@@ -342,24 +361,51 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         why = sandbox.check()
         if why:
             raise SandboxUnavailable(sandbox.HOW_TO_ENABLE.format(reason=why))
-        limits = limits or sandbox.Limits(cpu=int(notebook_timeout))
-    else:
+    if not sandboxed:
         log(f"warning: every notebook is {UNSANDBOXED}")
-        if not registered():
+        if not registered() and not scheduler:
             log("warning: kernels start the slow way (the kernel provisioner autograder-fork is "
                 "not installed: run `pip install -e .` in the repository)")
     root = _workspace(out, cell_timeout, names)
+    if scheduler:
+        all_rows, times, where = _grade_on_cluster(scheduler, root, out, Path(submissions), names,
+                                                   notebook_timeout, cell_timeout, sandboxed,
+                                                   limits, log, started)
+    else:
+        all_rows, times = _grade_here(root, out, Path(submissions), names, workers,
+                                      notebook_timeout, sandboxed, limits, log, started)
+        where = f"{workers} worker(s)"
+    try:
+        (root / "kernels").rmdir()  # the kernels' sockets: nothing is left of them
+    except OSError:
+        pass
+    ready, graded = times
+    end = time.monotonic()
+    log(f"Graded {len(all_rows)} notebook(s) with {where} in {end - started:.1f} s "
+        f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "
+        f"results {end - graded:.1f} s).")
+    log(f"Wrote {out / 'grades.csv'}, {out / 'feedback'}/ and {out / 'report.html'}.")
+    return all_rows
+
+
+def _collect(root: Path, submissions: Path, names: list[str], log):
+    from . import collect
+    subs, problems = collect.find(submissions, names)
+    log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
+    subs, linked = _copy_in(root, subs)
+    prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
+                  students=tuple(sorted({s.student for s in subs})))
+    return subs, [*problems, *linked], prepare
+
+
+def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandboxed, limits,
+                log, started):
+    """The jobs on this machine, in a pool of `workers` processes (workers.py)."""
     with Pool(str(root), course.environment(), workers, notebook_timeout,
               preload=course.kernel_imports(names) + sandbox.trusted_imports()
               + ["autograder.forkkernel"],
               limits=limits if sandboxed else None) as pool:
-        from . import collect
-        subs, problems = collect.find(Path(submissions), names)
-        log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-        subs, linked = _copy_in(root, subs)
-        problems = [*problems, *linked]
-        prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
-                      students=tuple(sorted({s.student for s in subs})))
+        subs, problems, prepare = _collect(root, submissions, names, log)
         (prepared,) = pool.run([prepare])
         if not prepared.success:
             raise RuntimeError(f"{prepared.log}\n{prepared.error}")
@@ -371,18 +417,31 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
                             _progress(root, len(subs), log))
         graded = time.monotonic()
         pool.stop()  # the workers wind down while the results are written
-
         all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
-    try:
-        (root / "kernels").rmdir()  # the kernels' sockets: nothing is left of them
-    except OSError:
-        pass
-    end = time.monotonic()
-    log(f"Graded {len(subs)} notebook(s) with {workers} worker(s) in {end - started:.1f} s "
-        f"(setting up {ready - started:.1f} s, grading {graded - ready:.1f} s, "
-        f"results {end - graded:.1f} s).")
-    log(f"Wrote {out / 'grades.csv'}, {out / 'feedback'}/ and {out / 'report.html'}.")
-    return all_rows
+    return all_rows, (ready, graded)
+
+
+def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout, cell_timeout,
+                      sandboxed, limits, log, started):
+    """The jobs on the Dask cluster at `scheduler` (distributed.py); this process sets up its
+    own gradebook (the prepare job, here) and alone writes every result into it."""
+    from dataclasses import asdict
+
+    from . import distributed
+    subs, problems, prepare = _collect(root, submissions, names, log)
+    prepared = jobs.run(jobs.api(str(root)), root, prepare)
+    if not prepared.success:
+        raise RuntimeError(f"{prepared.log}\n{prepared.error}")
+    log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
+    settings = distributed.Settings(float(notebook_timeout), float(cell_timeout),
+                                    asdict(limits) if sandboxed else None)
+    outcomes, ready, writing = distributed.grade(
+        scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log)
+    graded = time.monotonic()
+    all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
+    log(f"Wrote {len(outcomes)} result(s) into the gradebook in {writing:.1f} s "
+        f"({1000 * writing / max(1, len(outcomes)):.0f} ms per notebook, one writer).")
+    return all_rows, (ready, graded), f"the Dask cluster at {scheduler}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,6 +67,17 @@ def read_graded(root: Path, assignment: str, student: str) -> tuple[list[str], b
     return notes, review, integrity.failures(nb)
 
 
+def api(course_root: str):
+    """nbgrader's API (`NbGraderAPI`) on a grading run's course folder, with its settings."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    config.merge(Config({"CourseDirectory": {"root": str(course_root)}}))
+    return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
 def run(api, root: Path, job: Job) -> Outcome:
     """Do one job with nbgrader's API in the grading run's course folder `root`."""
     if job.kind == "prepare":

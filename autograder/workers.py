@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue
 import resource
 import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -28,6 +31,12 @@ from .jobs import Job, Outcome
 def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[str]) -> None:
     """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
     os.setsid()  # its own process group: killing it also kills the kernels it started
+    # The sandbox shows kernels every folder on sys.path: never the course folder (gradebook,
+    # submissions, sources) nor one above it. A Dask worker puts its local directory, where its
+    # course folder is (distributed.py), on sys.path.
+    here = os.path.realpath(course_root) + os.sep
+    sys.path[:] = [p for p in sys.path
+                   if not p or not here.startswith(os.path.realpath(p) + os.sep)]
     # The kernels inherit this address-space limit: a memory bomb gets a MemoryError.
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     os.environ.update(env)
@@ -41,15 +50,8 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
     from . import course, forkkernel
     forkkernel.use(preload)  # the kernels' template imports them while this imports nbgrader
     course.skip_slow_optional_imports()
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
     from . import jobs
-    config = PyFileConfigLoader("nbgrader_config.py", path=course_root).load_config()
-    config.merge(Config({"CourseDirectory": {"root": course_root}}))
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    api = jobs.api(course_root)
     while True:
         job = conn.recv()
         if job is None:
@@ -83,6 +85,8 @@ class Pool:
     limits: sandbox.Limits | None = field(default_factory=sandbox.Limits)  # None: no sandbox
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
     _pool: list = field(default_factory=list)  # the running workers, once entered
+    _lock: object = field(default_factory=threading.Lock)  # run_one: hands out idle workers
+    _idle: object = None
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -126,6 +130,31 @@ class Pool:
             w.proc.join(max(0.0, deadline - time.monotonic()))
             self._kill(w)
 
+    def _verdict(self, w: _Worker, ready) -> tuple[Outcome | None, bool]:
+        """What became of worker `w`'s job, given what `wait` found `ready`: its Outcome (None
+        while it runs), and whether the worker was lost (died, or stopped past the deadline)."""
+        outcome, lost = None, False
+        if w.conn in ready:
+            try:
+                outcome = w.conn.recv()
+            except (EOFError, OSError):
+                pass
+        if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
+            outcome, lost = Outcome(w.job, False, "the grading process died "
+                                    f"(exit code {w.proc.exitcode})", completed=False), True
+        elif outcome is None and time.monotonic() > w.deadline:
+            outcome, lost = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
+                                    "the notebook as a whole ran past the time limit",
+                                    completed=False), True
+        if outcome is not None:
+            outcome.seconds = outcome.seconds or time.monotonic() - w.started
+        return outcome, lost
+
+    def _send(self, w: _Worker, job: Job) -> None:
+        w.job, w.started = job, time.monotonic()
+        w.deadline = w.started + self.job_timeout
+        w.conn.send(job)
+
     def run(self, jobs: list[Job], on_done=None) -> list[Outcome]:
         """Run every job; never raises for a job's sake. Returns one Outcome per job."""
         pending = list(jobs)
@@ -137,30 +166,15 @@ class Pool:
         while pending or any(w.job for w in pool):
             for w in pool:
                 if w.job is None and pending:
-                    w.job, w.started = pending.pop(0), time.monotonic()
-                    w.deadline = w.started + self.job_timeout
-                    w.conn.send(w.job)
+                    self._send(w, pending.pop(0))
             busy = [w for w in pool if w.job]
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=1.0)
             for i, w in enumerate(pool):
                 if w.job is None:
                     continue
-                outcome, lost = None, False
-                if w.conn in ready:
-                    try:
-                        outcome = w.conn.recv()
-                    except (EOFError, OSError):
-                        pass
-                if outcome is None and (not w.proc.is_alive() or w.proc.sentinel in ready):
-                    outcome, lost = Outcome(w.job, False, "the grading process died "
-                                            f"(exit code {w.proc.exitcode})", completed=False), True
-                elif outcome is None and time.monotonic() > w.deadline:
-                    outcome, lost = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
-                                            "the notebook as a whole ran past the time limit",
-                                            completed=False), True
+                outcome, lost = self._verdict(w, ready)
                 if outcome is None:
                     continue
-                outcome.seconds = outcome.seconds or time.monotonic() - w.started
                 outcomes.append(outcome)
                 if on_done:
                     on_done(outcome)
@@ -171,3 +185,32 @@ class Pool:
                         continue
                 w.job = None
         return outcomes
+
+    def run_one(self, job: Job) -> Outcome:
+        """Run one job on a worker of its own; any number of threads may call this at once
+        (each waits for an idle worker). The same limits as `run`: a worker that dies or runs
+        past the deadline is killed with its kernels and replaced. Never raises for the job's
+        sake. Not to be mixed with a `run` in progress."""
+        with self._lock:
+            if self._idle is None:
+                self._idle = queue.SimpleQueue()
+                for i in range(len(self._pool)):
+                    self._idle.put(i)
+        i = self._idle.get()
+        try:
+            w = self._pool[i]
+            if not w.proc.is_alive():
+                w = self._pool[i] = self._start()
+            self._send(w, job)
+            while True:
+                left = max(0.0, min(1.0, w.deadline - time.monotonic()))
+                outcome, lost = self._verdict(w, wait([w.conn, w.proc.sentinel], timeout=left))
+                if outcome is not None:
+                    break
+            w.job = None
+            if lost:
+                self._kill(w)
+                self._pool[i] = self._start()
+            return outcome
+        finally:
+            self._idle.put(i)
