@@ -1,0 +1,259 @@
+"""Grading on a Dask cluster (`python -m autograder grade --scheduler`, autograder/distributed.py):
+a real `dask scheduler` and two `dask worker` processes on 127.0.0.1, each in a folder of its
+own, grade the example class; one worker is killed (SIGKILL) in the middle of that run. The run
+loses nothing, grades nothing twice, and its grades.csv and gradebook are a local run's. A
+worker whose course differs refuses the jobs; a submission that kills two workers is reported by
+name. And (issue 15) a grading run's course folder can be moved and still opens in nbgrader.
+
+One cluster serves the whole file (its workers prepare themselves once); the local run that
+the cluster's results are compared with is the one whose folder is moved at the end."""
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from autograder import course, distributed, examples, sandbox
+
+DASK = Path(sys.executable).parent / "dask"
+PROGRESS = re.compile(r"^  \[(\d+)/(\d+)\] (\S+)/(\S+) \(.*\) (ok|FAILED.*) \| about (.+) left$")
+CLASS = len(examples.STUDENTS) * len(course.assignments())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, base: Path):
+        self.base, self.procs = base, []
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+
+    def start(self, *args, name: str) -> None:
+        folder = self.base / name
+        folder.mkdir()
+        log = open(self.base / f"{name}.log", "w")
+        self.procs.append(subprocess.Popen(
+            [str(DASK), *args, "--no-dashboard"], cwd=folder, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True))
+
+    def client(self):
+        from distributed import Client
+        return Client(self.address, timeout=60)
+
+    def worker_pids(self) -> dict:
+        with self.client() as client:
+            client.wait_for_workers(2, timeout=180)
+            return client.run(os.getpid)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):  # workers (their nannies) first, then the scheduler
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A Dask scheduler and two workers (each with a nanny, one thread, and a local directory
+    of its own), as `dask scheduler` and `dask worker` are run on servers."""
+    c = Cluster(tmp_path_factory.mktemp("dask"))
+    port = c.address.rsplit(":", 1)[1]
+    c.start("scheduler", "--host", "127.0.0.1", "--port", port, name="scheduler")
+    time.sleep(1)
+    for name in ("worker1", "worker2"):
+        c.start("worker", c.address, "--host", "127.0.0.1", "--nthreads", "1", "--name", name,
+                "--local-directory", str(c.base / name), name=name)
+    try:
+        c.worker_pids()
+        yield c
+    finally:
+        c.stop()
+
+
+def _grade(out: Path, *args: str, kill_after: int = 0, cluster: Cluster | None = None):
+    """Run the grading command; with `kill_after`, SIGKILL one Dask worker once that many jobs
+    have finished. Returns the command's output lines and the killed worker's pid."""
+    cmd = [sys.executable, "-m", "autograder", "grade", "--submissions", str(course.EXAMPLES),
+           "--out", str(out), *args]
+    proc = subprocess.Popen(cmd, cwd=course.REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    timer = threading.Timer(1200, proc.kill)
+    timer.start()
+    lines, killed = [], None
+    pids = cluster.worker_pids() if kill_after else {}
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        m = PROGRESS.match(lines[-1])
+        if kill_after and killed is None and m and int(m.group(1)) >= kill_after:
+            killed = sorted(pids.values())[0]
+            os.kill(killed, signal.SIGKILL)
+    proc.wait()
+    timer.cancel()
+    assert proc.returncode == 0, "\n".join(lines)
+    return lines, killed
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "grades"
+    _grade(out, "--workers", "2")
+    return out
+
+
+@pytest.fixture(scope="module")
+def on_cluster(cluster, tmp_path_factory):
+    """The example class graded on the cluster; one of its two workers is killed (SIGKILL) after
+    the third result, while both are grading."""
+    out = tmp_path_factory.mktemp("cluster") / "grades"
+    lines, killed = _grade(out, "--scheduler", cluster.address, kill_after=3, cluster=cluster)
+    return out, lines, killed
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path) as f:
+        return sorted(csv.DictReader(f), key=lambda r: (r["student"], r["assignment"]))
+
+
+def _submissions(course_folder: Path) -> list[tuple]:
+    """(student, assignment, grades recorded) for every submission in a gradebook."""
+    with sqlite3.connect(course_folder / "gradebook.db") as db:
+        return sorted(db.execute(
+            "SELECT s.student_id, a.name, COUNT(g.id) FROM submitted_assignment s "
+            "JOIN assignment a ON a.id = s.assignment_id "
+            "JOIN submitted_notebook n ON n.assignment_id = s.id "
+            "JOIN grade g ON g.notebook_id = n.id GROUP BY s.id").fetchall())
+
+
+def _scores(course_folder: Path) -> list[tuple]:
+    with sqlite3.connect(course_folder / "gradebook.db") as db:
+        return sorted(db.execute(
+            "SELECT s.student_id, a.name, c.name, g.auto_score, g.manual_score, "
+            "g.needs_manual_grade, n.late_submission_penalty "
+            "FROM grade g JOIN submitted_notebook n ON g.notebook_id = n.id "
+            "JOIN submitted_assignment s ON n.assignment_id = s.id "
+            "JOIN assignment a ON s.assignment_id = a.id "
+            "JOIN base_cell c ON g.cell_id = c.id").fetchall())
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_grades_nothing_twice(on_cluster, local,
+                                                                        cluster):
+    out, lines, killed = on_cluster
+    assert killed is not None
+    with pytest.raises(ProcessLookupError):  # it is gone; its nanny started another worker
+        os.kill(killed, 0)
+    done = [PROGRESS.match(line) for line in lines if PROGRESS.match(line)]
+    assert len(done) == CLASS, "\n".join(lines)
+    assert sorted(m.group(3, 4) for m in done) == sorted(
+        (s, a) for s in examples.STUDENTS for a in course.assignments())  # each one once
+    assert all(m.group(5) == "ok" for m in done), "\n".join(lines)
+    assert [int(m.group(1)) for m in done] == list(range(1, CLASS + 1))
+    # One submission per student and assignment in the gradebook, with all its grades.
+    assert _submissions(out / "course") == _submissions(local / "course")
+    assert len(_submissions(out / "course")) == CLASS
+
+
+def test_the_cluster_grades_exactly_as_a_local_run(on_cluster, local):
+    out, lines, _ = on_cluster
+    assert _rows(out / "grades.csv") == _rows(local / "grades.csv")
+    assert _scores(out / "course") == _scores(local / "course")
+    for folder in ("feedback", "course/autograded", "course/submitted", "course/source"):
+        ours = sorted(p.relative_to(out / folder) for p in (out / folder).rglob("*"))
+        assert ours == sorted(p.relative_to(local / folder) for p in (local / folder).rglob("*"))
+    assert any("ms per notebook, one writer" in line for line in lines)
+
+
+def test_the_run_sets_one_retry_after_a_dead_worker(on_cluster, cluster):
+    with cluster.client() as client:
+        assert client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.allowed_failures) == 1
+
+
+def _settings() -> distributed.Settings:
+    """The settings of a run with the command's defaults (the plugin the runs registered)."""
+    return distributed.Settings(600.0, 60.0, asdict(sandbox.Limits(cpu=600)))
+
+
+def test_a_worker_refuses_a_job_of_another_course_version(on_cluster, cluster, tmp_path,
+                                                          monkeypatch):
+    from autograder.jobs import Job
+    with cluster.client() as client:
+        client.wait_for_workers(2, timeout=180)
+        future = client.submit(distributed.grade_job, _settings().name, "0123456789abcdef",
+                               Job("grade", "logits", "alice-correct"), {}, pure=False)
+        with pytest.raises(distributed.CourseVersionMismatch) as err:
+            future.result(timeout=120)
+    message = str(err.value)
+    assert "0123456789abcdef" in message and distributed.course_version() in message
+    assert "update the worker's checkout" in message.lower()
+    # The command checks every worker before it sends a job.
+    monkeypatch.setattr(distributed, "course_version", lambda: "fedcba9876543210")
+    from autograder.grade import grade
+    one = tmp_path / "subs" / "alice-correct" / "logits"
+    shutil.copytree(course.EXAMPLES / "alice-correct" / "logits", one)
+    with pytest.raises(distributed.CourseVersionMismatch, match="fedcba9876543210"):
+        grade(tmp_path / "subs", tmp_path / "out", ["logits"], scheduler=cluster.address,
+              log=lambda *a: None)
+
+
+def test_a_submission_that_kills_two_workers_is_reported_by_name(on_cluster, cluster, tmp_path,
+                                                                 monkeypatch):
+    """Its task makes each worker that runs it exit (as an out-of-memory kill would): Dask
+    retries it once on another worker, then gives up, and its row says so."""
+    real = distributed.grade_job
+
+    def deadly(plugin, version, job, files):
+        if job.student == "mallory":
+            os._exit(1)
+        return real(plugin, version, job, files)
+
+    monkeypatch.setattr(distributed, "TASK", deadly)
+    one = tmp_path / "subs" / "mallory" / "logits"
+    shutil.copytree(course.EXAMPLES / "alice-correct" / "logits", one)
+    from autograder.grade import grade
+    with cluster.client() as client:
+        client.wait_for_workers(2, timeout=180)
+    (row,) = grade(tmp_path / "subs", tmp_path / "out", ["logits"], scheduler=cluster.address,
+                   log=lambda *a: None)
+    assert row.student == "mallory" and row.status == "needs review"
+    assert any("killed 2 Dask workers" in note for note in row.notes), row.notes
+    (csv_row,) = _rows(tmp_path / "out" / "grades.csv")
+    assert "killed 2 Dask workers" in csv_row["notes"]
+
+
+def test_a_grading_runs_course_folder_can_be_moved_and_opened_in_nbgrader(local, tmp_path):
+    """Issue 15: the course folder holds no absolute path, and no worker log in its root."""
+    config = (local / "course" / "nbgrader_config.py").read_text()
+    assert str(course.REPO) not in config and str(local) not in config
+    assert not list((local / "course").glob("worker-*.log"))
+    assert list((local / "course" / "logs").glob("worker-*.log"))
+    archive = tmp_path / "archive"
+    shutil.move(local, archive)  # the folder of the run is gone from where it was graded
+    proc = course.nbgrader("export", "--to", str(tmp_path / "export.csv"),
+                           cwd=archive / "course")
+    assert proc.returncode == 0
+    with open(tmp_path / "export.csv") as f:
+        exported = list(csv.DictReader(f))
+    assert len(exported) == CLASS
+    totals = {(r["student"], r["assignment"]): float(r["total"])
+              for r in _rows(archive / "grades.csv")}
+    assert {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in exported} == totals
