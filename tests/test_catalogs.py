@@ -2,6 +2,7 @@
 loses points on exactly the cells it targets with a message that names the mistake, and each
 alternative correct implementation gets full marks."""
 import inspect
+import re
 
 import pytest
 
@@ -44,6 +45,29 @@ def test_catalogued_bug_loses_points_where_it_should(case):
     assert impl.says.lower() in first.lower(), f"message does not name the mistake:\n{first}"
     assert "expected" in first or "revisit" in first  # it teaches, not just fails
     assert "revisit:" in first
+    names = inspect.signature(checks_module(assignment).TESTS[next(iter(impl.fails))]).parameters
+    for test_id, message in results.items():
+        if message and message.error:  # the student's code raised: numpy's words are not enough
+            assert_teaches(message, list(inspect.signature(
+                checks_module(assignment).TESTS[test_id]).parameters) or list(names))
+
+
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*File \"|^\s*-+>|gufunc", re.M)
+CITATION = re.compile(r"Chapter \d+, '")
+
+
+def assert_teaches(message: str, names: list[str]) -> None:
+    """A failure caused by an exception in the student's code is a teaching message: no
+    traceback, the function that raised named, the exception in one line, the likely mistake
+    when its kind is known, and a place to revisit: a section of the book, or the notebook's
+    contract when the student's code broke it (an attribute it must store)."""
+    assert not TRACEBACK.search(message), message
+    assert any(name in message for name in names), (names, message)
+    assert CITATION.search(message) or "contract" in message, message  # the book or the notebook
+    kind = getattr(message, "kind", None)
+    if kind:
+        assert "likely:" in message, message
+    assert message.strip() != "FloatingPointError", message
 
 
 @pytest.mark.parametrize("case", CORRECT, ids=map(_id, CORRECT))

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 import warnings
 
 import numpy as np
 
 
 class CheckFailed(AssertionError):
-    """A hidden check failed. Its message is written for the student, not for us."""
+    """A hidden check failed. Its message is written for the student, not for us. When the
+    student's code raised, `error` is the exception's type name and `kind` its kind (`HINTS`)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, error: str | None = None, kind: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.message, self.error, self.kind = message, error, kind
 
     def __str__(self) -> str:
         return self.message
@@ -106,12 +108,102 @@ def numpy_warnings_as_errors():
         yield
 
 
-def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "", **kwargs):
-    """Call student code; turn any exception into a failure message that names the call.
+# What an exception raised inside the student's code most likely means, by its kind (`error_kind`).
+# A check may give its own hint for a kind (`call(..., hints={"matmul": ...})`): the mistake that
+# its exercise makes likely, in the exercise's own names.
+HINTS = {
+    "matmul": "a matrix product whose inner sizes differ: A @ B needs the last axis of A as long "
+              "as the second-to-last axis of B. Write each operand's shape next to the product: "
+              "the operands are likely in the wrong order, or one of them needs a transpose (.T).",
+    "broadcast": "arrays whose shapes do not line up element by element. A reduction such as sum "
+                 "or max over an axis drops that axis: keep it with keepdims=True, so that the "
+                 "result broadcasts back against the array it came from (or check the axis).",
+    "floating-point": "numpy's floating-point error (here overflow, division by zero and invalid "
+                      "values count as errors): exp of a large number overflows (above about 709 "
+                      "in float64, 88.7 in float32), log(0) is -inf, and inf/inf or 0/0 is nan. A "
+                      "stable formula exponentiates only numbers <= 0 and never takes the log of "
+                      "a probability that may have rounded to 0.",
+    "axis": "an axis the array does not have: count its dimensions (ndim), and use axis=-1 for "
+            "the last one whatever the number of batch axes.",
+    "reshape": "a reshape to a size that is not the array's: derive the shape from the input "
+               "(x.shape) instead of writing numbers.",
+    "attribute": "an attribute that was never set: check its name against the contract (what "
+                 "__init__ or forward stores, what backward reads).",
+    "name": "a name that is not defined where your code runs: a helper that does not exist, a "
+            "typo, or a variable set only in another cell.",
+    "type": "a value of a type the operation cannot take: check what each function receives and "
+            "returns (a numpy array, a number, a tuple).",
+    "index": "an index past the end of an axis: check which axis you index and its length.",
+}
+
+
+def error_kind(err: BaseException) -> str | None:
+    """The kind of a student's exception, for `HINTS`: from its type name and its message (in
+    the trusted checker a student's exception arrives as exactly these two)."""
+    name, message = _error_name(err), str(err)
+    if name in ("FloatingPointError", "RuntimeWarning"):
+        return "floating-point"
+    if "did not contain a loop" in message:
+        return "type"
+    if message.startswith("matmul:") or " not aligned" in message:
+        return "matmul"
+    if "could not be broadcast" in message:
+        return "broadcast"
+    if name == "AxisError" or "out of bounds for array of dimension" in message:
+        return "axis"
+    if "cannot reshape" in message:
+        return "reshape"
+    return {"AttributeError": "attribute", "NameError": "name", "UnboundLocalError": "name",
+            "TypeError": "type", "UFuncTypeError": "type", "IndexError": "index"}.get(name)
+
+
+def _error_name(err: BaseException) -> str:
+    """The type name the student's code raised (the checker rebuilds an unknown type as a
+    StudentError whose message starts with the original name)."""
+    name = type(err).__name__
+    if name == "StudentError":
+        return str(err).split(":", 1)[0]
+    return name
+
+
+def raised(err: BaseException) -> str:
+    """`Type: first line of the message`, without numpy's gufunc signature: what a student needs
+    of an exception, never a traceback."""
+    name, message = _error_name(err), str(err)
+    if type(err).__name__ == "StudentError" and ":" in message:
+        message = message.split(":", 1)[1]
+    lines = message.strip().splitlines()
+    first = re.sub(r",? with gufunc signature \S+", "", lines[0] if lines else "").strip()
+    return f"{name}: {first}" if first else name
+
+
+def inputs(args, kwargs) -> str:
+    """What a call was given, by shape and dtype: 'an array of shape (5, 4), float64; axis=0'."""
+    def one(x):
+        if isinstance(x, np.ndarray):
+            return f"an array of shape {x.shape}, {x.dtype}"
+        if isinstance(x, (np.generic, int, float, bool, str)) or x is None:
+            return repr(x.item() if isinstance(x, np.generic) else x)
+        if isinstance(x, (list, tuple)):
+            return f"a {type(x).__name__} of {len(x)}"
+        if hasattr(type(x), "measured_call"):  # a student's object, in the kernel (checker.py)
+            return repr(x)
+        if isinstance(x, type):
+            return f"the class {x.__name__}"
+        return "a function" if callable(x) else f"a {type(x).__name__} object"
+    parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
+    return "; ".join(parts) if parts else "no arguments"
+
+
+def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "",
+         hints: dict | None = None, _shown: tuple | None = None, **kwargs):
+    """Call student code; turn any exception into a failure message that says what was called,
+    with what (shapes and dtypes), what was raised (its type and first line), the likely mistake
+    (`hints[kind]`, or the general `HINTS[kind]`) and where to revisit it.
 
     With strict=True, numpy's floating-point warnings (overflow, invalid value, divide by zero)
-    count as failures too: a stable implementation never triggers them. `hint` is added to the
-    message when one does.
+    count as failures too: a stable implementation never triggers them. `hint` is the likely
+    mistake when one does (the same as hints={"floating-point": hint}).
     """
     __tracebackhide__ = True  # noqa: F841
     guard = numpy_warnings_as_errors() if strict else contextlib.nullcontext()
@@ -124,14 +216,23 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "
         fail(f"{what} is not implemented yet.",
              expected="your code in place of `raise NotImplementedError()`",
              got="NotImplementedError", revisit=revisit)
-    except (FloatingPointError, RuntimeWarning) as err:
-        fail(f"{what} triggered a numpy floating-point warning: {err}. "
-             "A numerically stable implementation never overflows or takes log(0)."
-             + (f" {hint}" if hint else ""),
-             expected="finite values and no overflow, divide-by-zero or invalid-value warning",
-             got="a numpy floating-point warning", revisit=revisit)
     except Exception as err:  # the student's code may raise anything
-        fail(f"{what} raised {type(err).__name__}: {err}", revisit=revisit)
+        kind = error_kind(err)
+        mine = dict(hints or {})
+        if hint:
+            mine.setdefault("floating-point", hint)
+        likely = mine.get(kind) or HINTS.get(kind)
+        if kind == "floating-point":
+            problem = (f"{what} triggered a numpy floating-point error ({raised(err)}): a "
+                       "numerically stable implementation never overflows or takes log(0).")
+        else:
+            problem = f"{what} raised {raised(err)}."
+        shown = (args, kwargs) if _shown is None else _shown
+        lines = [problem, f"  inputs:   {inputs(*shown)}"]
+        if likely:
+            lines.append(f"  likely:   {likely}")
+        lines.append(f"  revisit:  {revisit}")
+        raise CheckFailed("\n".join(lines), _error_name(err), kind) from None
 
 
 def strict_call(fn, *args, **kwargs):
@@ -148,16 +249,17 @@ def quiet_call(fn, *args, what: str, revisit: str, **kwargs):
         return call(fn, *args, what=what, revisit=revisit, **kwargs)
 
 
-def measured_call(fn, *args, what: str, revisit: str):
+def measured_call(fn, *args, what: str, revisit: str, hints: dict | None = None):
     """`call`, returning (result, the peak memory in bytes the call allocated). For a student's
     object in the kernel the kernel measures it (tracemalloc, which numpy reports to): only the
     kernel can see it, so a determined student could fake it."""
     __tracebackhide__ = True  # noqa: F841
     remote = getattr(type(fn), "measured_call", None)
     if remote is not None:
-        return call(remote, fn, args, {}, what=what, revisit=revisit)
+        return call(remote, fn, args, {}, what=what, revisit=revisit, hints=hints,
+                    _shown=(args, {}))
     from ..kernel_agent import peak_memory
-    return peak_memory(call, fn, *args, what=what, revisit=revisit)
+    return peak_memory(call, fn, *args, what=what, revisit=revisit, hints=hints)
 
 
 def as_float(x):

@@ -290,7 +290,10 @@ def _oracle_temperature(z, labels, axis=1):
 
 def _fit(fit_temperature, z, labels, what):
     inputs = snapshot(logits=z, labels=labels)
-    T = strict_call(fit_temperature, z, labels, what=what, revisit=TEMPERATURE)
+    T = strict_call(fit_temperature, z, labels, what=what, revisit=TEMPERATURE,
+                    hint="a softmax or a log of probabilities computed from z / T without "
+                    "subtracting each row's maximum: exp of a large scaled logit overflows. Use "
+                    "scipy's log_softmax (or subtract the maximum) for the NLL.")
     expect_unchanged(inputs, what=what, revisit=TEMPERATURE)
     try:
         T = float(np.asarray(T).reshape(()))

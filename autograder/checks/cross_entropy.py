@@ -33,6 +33,11 @@ ENTROPY_KL = "Chapter 5, 'Entropy and KL divergence' (H(t, p) = H(t) + KL(t || p
 FREQUENCIES = ("Chapter 5, 'Maximum likelihood matches the class frequencies' (for a bias-only "
                "model the gradient is softmax(b) - the mean target)")
 
+# The likely mistake when the student's loss raises numpy's floating-point error (_common.call).
+STABLE_HINT = ("exp of a large logit overflowed, or the log of a probability that rounded to 0 "
+               "is -inf: compute the log-probabilities with log_softmax (z - max - "
+               "log(sum(exp(z - max))), each row's own maximum), never log(softmax(z)).")
+
 
 def _onehot_oracle(y, C):
     t = np.zeros((len(y), C))
@@ -229,14 +234,15 @@ def check_cross_entropy_stability(cross_entropy):
         y = np.array(y)
         what = (f"cross_entropy(z, y) for one example z = {describe(z)}, y = {y.tolist()} "
                 "(numpy warnings count as errors)")
-        out = strict_call(cross_entropy, z, y, what=what, revisit=STABLE)
+        out = strict_call(cross_entropy, z, y, what=what, revisit=STABLE, hint=STABLE_HINT)
         _diagnose_loss(out, z, y, expected, what, 1)
         _expect_scalar(out, what, LOSS)
         expect_close(out, expected, what=what, revisit=STABLE, rtol=1e-9, atol=1e-9)
 
     z32 = np.array([[0.0, 500.0, -500.0]], dtype=np.float32)
     what = "cross_entropy(z, y) for float32 logits [[0, 500, -500]] and y = [2]"
-    out = strict_call(cross_entropy, z32, np.array([2]), what=what, revisit=STABLE)
+    out = strict_call(cross_entropy, z32, np.array([2]), what=what, revisit=STABLE,
+                      hint=STABLE_HINT)
     expect_close(out, 1000.0, what=what, revisit=STABLE, rtol=1e-6)
 
 
@@ -289,7 +295,7 @@ def check_ce_module_forward(CrossEntropyLoss):
         module = _loss(CrossEntropyLoss)
         what = (f"CrossEntropyLoss().forward(z, y) for z of shape ({N}, {C}) with logits of size "
                 f"about {scale:g} (numpy warnings count as errors)")
-        out = strict_call(module.forward, z, y, what=what, revisit=STABLE)
+        out = strict_call(module.forward, z, y, what=what, revisit=STABLE, hint=STABLE_HINT)
         expected = _ce_oracle(z, y)
         _diagnose_loss(out, z, y, expected, what, N)
         _expect_scalar(out, what, LOSS)

@@ -16,6 +16,15 @@ ARGMAX = "Chapter 1, 'From logits to a decision: argmax' (over the class axis, t
 TRUNCATION = "Chapter 1, 'Truncation error: why central differences'"
 ROUNDING = "Chapter 1, 'Rounding error: why not a tiny epsilon'"
 
+# The likely mistake when the student's matrix product raises (see _common.call).
+FORWARD_HINTS = {"matmul": "the operands of the product in the wrong order or without the "
+                 "transpose. X is (N, D) and W is (C, D): X @ W.T is (N, D) @ (D, C) -> (N, C); "
+                 "W @ X and X @ W multiply axes of different lengths."}
+BACKWARD_HINTS = {"matmul": "a product of the backward pass in the wrong order or without a "
+                  "transpose. Write the shapes down: grad_logits is (N, C), X is (N, D), W is "
+                  "(C, D); dL/dX = grad_logits @ W is (N, C) @ (C, D) -> (N, D) and dL/dW = "
+                  "grad_logits.T @ X is (C, N) @ (N, D) -> (C, D)."}
+
 
 def _oracle_linear(X, W, b):
     # sum_d X[n, d] * W[c, d] + b[c], written without a matrix product
@@ -35,7 +44,7 @@ def check_linear_forward(Linear):
         inputs = snapshot(X=X, W=W, b=b)
         layer = _layer(Linear, W, b)
         what = f"Linear.forward(X) with X of shape {X.shape}, W {W.shape}, b {b.shape}"
-        out = call(layer.forward, X, what=what, revisit=FORWARD)
+        out = call(layer.forward, X, what=what, revisit=FORWARD, hints=FORWARD_HINTS)
         expect_shape(out, (N, C), what=what, revisit=FORWARD)
         expected = _oracle_linear(X, W, b)
         if np.allclose(out, expected - b, rtol=1e-7):
@@ -44,14 +53,14 @@ def check_linear_forward(Linear):
         expect_close(out, expected, what=what, revisit=FORWARD)
         expect_unchanged(inputs, what=what, revisit=FORWARD)
         rows = np.concatenate([call(layer.forward, X[i:i + 1], what=f"{what} on one row",
-                                    revisit=FORWARD) for i in range(N)])
+                                    revisit=FORWARD, hints=FORWARD_HINTS) for i in range(N)])
         expect_close(rows, out, what="Linear.forward on the rows one at a time (compared "
                      "with the whole batch)", revisit=FORWARD)
 
     X, W, b = (g.normal(size=(4, 3)).astype(np.float32), g.normal(size=(2, 3)).astype(np.float32),
                g.normal(size=2).astype(np.float32))
     out = call(_layer(Linear, W, b).forward, X, what="Linear.forward on float32 arrays",
-               revisit=FORWARD)
+               revisit=FORWARD, hints=FORWARD_HINTS)
     expect_dtype(out, np.float32, what="Linear.forward on float32 arrays (keep the input's dtype)",
                  revisit=FORWARD)
     expect_close(out, _oracle_linear(X.astype(float), W.astype(float), b.astype(float)),
@@ -70,7 +79,8 @@ def check_linear_backward(Linear):
     # not fail this check by itself (test-linear-forward judges it); backward is still called.
     forward_problem = None
     try:
-        out = quiet_call(layer.forward, X, what="Linear.forward(X)", revisit=FORWARD)
+        out = quiet_call(layer.forward, X, what="Linear.forward(X)", revisit=FORWARD,
+                         hints=FORWARD_HINTS)
         if as_float(out) is None or np.shape(out) != (N, C) or \
                 not np.allclose(as_float(out), _oracle_linear(X, W, b)):
             forward_problem = "Linear.forward(X) returned wrong logits"
@@ -95,7 +105,7 @@ def _check_backward_after_forward(layer, X, W, b, G):
     (N, D), C = X.shape, W.shape[0]
     upstream = snapshot(grad_logits=G)
     what = "Linear.backward(grad_logits)"
-    grad_X = call(layer.backward, G, what=what, revisit=BACKWARD)
+    grad_X = call(layer.backward, G, what=what, revisit=BACKWARD, hints=BACKWARD_HINTS)
     expect_unchanged(upstream, what=what, revisit=BACKWARD)
 
     # The loss L = sum(G * logits) has dL/dlogits = G, so its gradients are what backward returns.
@@ -137,7 +147,8 @@ def _check_backward_after_forward(layer, X, W, b, G):
         quiet_call(layer.forward, X2, what="a second Linear.forward(X)", revisit=FORWARD)
     except CheckFailed:
         pass  # test-linear-forward judges forward; backward uses whatever it stored
-    grad_X2 = call(layer.backward, G2, what="a second Linear.backward", revisit=BACKWARD)
+    grad_X2 = call(layer.backward, G2, what="a second Linear.backward", revisit=BACKWARD,
+                   hints=BACKWARD_HINTS)
     expect_close(grad_X2, G2 @ W, what="grad_X after a second forward/backward on a new batch",
                  revisit=BACKWARD, rtol=1e-9)
     expect_close(layer.grad_W, G2.T @ X2, what="self.grad_W after a second forward/backward on a "

@@ -16,6 +16,17 @@ from ._common import (describe, expect_close, expect_shape, expect_unchanged, fa
                       public_rng, rng, snapshot, strict_call)
 
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
+F1_HINT = ("0/0 for a class that is never present nor predicted (TP + FP + FN = 0): the F1 of "
+           "such a class is defined as 0, so divide only where the denominator is positive "
+           "(np.where with a safe denominator, or np.divide(..., where=...)).")
+PREDICT_HINTS = {
+    "broadcast": "the thresholds lined up with the wrong axis. z is (N, C) and there is one "
+                 "threshold per class, shape (C,): compared as they are, they line up with the "
+                 "last axis, the classes; reshaped to a column (C, 1) they would line up with "
+                 "the rows.",
+    "floating-point": "a sigmoid computed as 1 / (1 + exp(-z)) overflows for very negative z: "
+                      "use scipy's expit, or compare z with the log-odds of each threshold.",
+}
 METRICS = "Chapter 6, 'Measuring a set of predictions': Hamming loss, subset accuracy, per-class F1"
 THRESHOLDS = "Chapter 6, 'One threshold per class, tuned on validation data'"
 TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (gradient (S - Y) / (N C)), "
@@ -71,7 +82,8 @@ def check_predict_multilabel(predict_multilabel):
         inputs = (snapshot(z=z, thresholds=thresholds) if isinstance(thresholds, np.ndarray)
                   else snapshot(z=z))
         expected = z > np.log(t / (1 - t))
-        out = strict_call(predict_multilabel, z, thresholds, what=what, revisit=PREDICT)
+        out = strict_call(predict_multilabel, z, thresholds, what=what, revisit=PREDICT,
+                          hints=PREDICT_HINTS)
         expect_unchanged(inputs, what=what, revisit=PREDICT)
         z = inputs["z"][1]
         out = _as_bool_array(out, what=what, revisit=PREDICT)
@@ -99,7 +111,8 @@ def check_predict_multilabel(predict_multilabel):
     # sigmoid(0) = 0.5 exactly: a label is predicted only when the probability EXCEEDS t.
     z = np.array([[0.0, 0.0, 1e-3], [-1e-3, 0.0, 0.0]])
     what = "predict_multilabel(z, 0.5) with logits 0 (probability exactly 0.5)"
-    out = strict_call(predict_multilabel, z, 0.5, what=what, revisit=PREDICT)
+    out = strict_call(predict_multilabel, z, 0.5, what=what, revisit=PREDICT,
+                      hints=PREDICT_HINTS)
     expected = z > 0
     if not np.array_equal(out, expected):
         fail(f"{what}: a label is predicted only when sigmoid(z) is strictly greater than the "
@@ -111,13 +124,15 @@ def check_predict_multilabel(predict_multilabel):
     t = np.array([0.5, 0.5, 0.999, 0.001])
     what = "predict_multilabel(z, thresholds) with logits of size 50 to 1e4"
     out = strict_call(predict_multilabel, z, t, what=what, revisit=PREDICT + " (use scipy's expit, "
-                      "which never overflows, or compare z with the log-odds of t)")
+                      "which never overflows, or compare z with the log-odds of t)",
+                      hints=PREDICT_HINTS)
     expect_close(np.asarray(out, dtype=float), (z > np.log(t / (1 - t))).astype(float), what=what,
                  revisit=PREDICT, rtol=0, atol=0)
 
     z32 = g.normal(size=(3, 2)).astype(np.float32)
     what = "predict_multilabel(z, 0.4) with float32 logits"
-    out = strict_call(predict_multilabel, z32, 0.4, what=what, revisit=PREDICT)
+    out = strict_call(predict_multilabel, z32, 0.4, what=what, revisit=PREDICT,
+                      hints=PREDICT_HINTS)
     expect_close(np.asarray(out, dtype=float), (z32.astype(float) > np.log(0.4 / 0.6)).astype(float),
                  what=what, revisit=PREDICT, rtol=0, atol=0)
 
@@ -196,8 +211,8 @@ def check_f1_per_class(f1_per_class):
         C = Y_true.shape[1]
         inputs = snapshot(Y_true=Y_true, Y_pred=Y_pred)
         what = f"f1_per_class(Y_true, Y_pred) for {kind} labels of shape {Y_true.shape}"
-        got = strict_call(f1_per_class, Y_true, Y_pred, what=what,
-                revisit=METRICS + " (compute 2TP / (2TP + FP + FN) without dividing by 0)")
+        got = strict_call(f1_per_class, Y_true, Y_pred, what=what, hint=F1_HINT,
+                          revisit=METRICS + " (compute 2TP / (2TP + FP + FN) without dividing by 0)")
         expected = np.array([metrics.f1_score(Y_true[:, k], Y_pred[:, k], zero_division=0)
                              for k in range(C)])
         expect_shape(got, (C,), what=what + " (one F1 per class, i.e. per column)", revisit=METRICS)
@@ -254,7 +269,8 @@ def check_tune_thresholds(tune_thresholds):
     inputs = snapshot(probs=probs, Y=Y, grid=grid)
     what = (f"tune_thresholds(probs, Y, grid) with probs of shape {probs.shape} and "
             f"grid = {grid[0]:.2f}, {grid[1]:.2f}, ..., {grid[-1]:.2f}")
-    got = strict_call(tune_thresholds, probs, Y, grid, what=what, revisit=THRESHOLDS)
+    got = strict_call(tune_thresholds, probs, Y, grid, what=what, revisit=THRESHOLDS,
+                      hint=F1_HINT)
     expect_shape(got, (C,), what=what + " (one threshold per class)", revisit=THRESHOLDS)
     got_arr = np.asarray(got, dtype=float)
     if not np.allclose(got_arr, expected):
@@ -293,7 +309,8 @@ def check_tune_thresholds(tune_thresholds):
     y1 = (g.random((50, 1)) < p1).astype(int)
     grid1 = [0.25, 0.5, 0.75]
     what = "tune_thresholds(probs, Y, grid) with one class, integer Y and grid = [0.25, 0.5, 0.75]"
-    got = strict_call(tune_thresholds, p1, y1, grid1, what=what, revisit=THRESHOLDS)
+    got = strict_call(tune_thresholds, p1, y1, grid1, what=what, revisit=THRESHOLDS,
+                      hint=F1_HINT)
     expected = np.asarray(grid1)[np.argmax(_f1_table(p1, y1, grid1), axis=0)]
     expect_close(got, expected, what=what, revisit=THRESHOLDS)
 

@@ -32,6 +32,23 @@ TEMPERATURE = "Chapter 4, 'Temperature'"
 
 MB = 1024 * 1024
 
+# The likely mistakes when the student's code raises (see _common.call).
+SOFTMAX_HINTS = {
+    "broadcast": "a maximum or a sum taken without keepdims=True. np.max(z, axis=axis) drops "
+                 "that axis, so z - max no longer lines up slice by slice; with keepdims=True the "
+                 "maximum stays an axis of length one and broadcasts back over its slice "
+                 "(Chapter 4, 'Shift invariance and the log-sum-exp trick').",
+    "floating-point": "exp of a large logit overflowed (exp(710) is inf in float64), or one "
+                      "maximum for the whole array left a slice whose exps all underflow to 0, "
+                      "and 0/0 is nan. Subtract each slice's own maximum (keepdims=True) before "
+                      "exponentiating: the result does not change, and the largest exp is 1.",
+}
+BACKWARD_HINTS = {
+    "broadcast": "np.sum(grad_output * s, axis=-1) without keepdims=True: one number per row "
+                 "that no longer lines up with the rows of s. Keep the class axis with "
+                 "keepdims=True, so that the inner product of each row broadcasts over its row.",
+}
+
 
 
 
@@ -56,7 +73,7 @@ def _check_integer_logits(fn, name, oracle):
     for zi in SMALL_INTEGERS + [np.array([[1, 2, 3], [0, 0, 0], [-2, 5, 1]])]:
         before = snapshot(z=zi)
         what = f"{name}(z) for the {zi.dtype} array z = {zi.tolist()}"
-        out = quiet_call(fn, zi, what=what, revisit=INTEGERS)
+        out = quiet_call(fn, zi, hints=SOFTMAX_HINTS, what=what, revisit=INTEGERS)
         expected = oracle(zi.astype(np.float64), axis=-1)
         if not matches(out, expected, rtol=1e-7, atol=1e-12) and \
                 matches(out, oracle(_wrapped_shift(zi), axis=-1), rtol=1e-3, atol=1e-6):
@@ -116,7 +133,7 @@ def check_softmax_values(softmax):
             what, kwargs, ax = f"softmax(z) with z of shape {shape}", {}, -1
         else:
             what, kwargs, ax = f"softmax(z, axis={axis}) with z of shape {shape}", {"axis": axis}, axis
-        out = call(softmax, z, what=what, revisit=DEFINITION, **kwargs)
+        out = call(softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=DEFINITION, **kwargs)
         _diagnose_normalisation(out, z, ax, what, AXIS)
         expect_shape(out, shape, what=what + " (the softmax keeps the shape of z)", revisit=DEFINITION)
         expect_close(out, special.softmax(z, axis=ax), what=what, revisit=DEFINITION)
@@ -126,7 +143,7 @@ def check_softmax_values(softmax):
     # Float32 in, float32 out.
     z32 = g.normal(scale=3.0, size=(4, 5)).astype(np.float32)
     what = "softmax(z) with a float32 array z"
-    out = call(softmax, z32, what=what, revisit=DEFINITION)
+    out = call(softmax, z32, hints=SOFTMAX_HINTS, what=what, revisit=DEFINITION)
     expect_dtype(out, np.float32, what=what + " (keep float32: do not convert to float64)",
                  revisit=DEFINITION)
     expect_close(out, special.softmax(z32.astype(np.float64), axis=-1), what=what,
@@ -137,8 +154,10 @@ def check_softmax_values(softmax):
 
     # A batch gives the same answer as its rows one at a time.
     Z = g.normal(scale=2.0, size=(5, 4))
-    batch = call(softmax, Z, what="softmax(Z) on a batch of shape (5, 4)", revisit=DEFINITION)
-    rows = np.stack([np.asarray(call(softmax, Z[i], what="softmax(z) on one row",
+    batch = call(softmax, Z, hints=SOFTMAX_HINTS,
+                 what="softmax(Z) on a batch of shape (5, 4)", revisit=DEFINITION)
+    rows = np.stack([np.asarray(call(softmax, Z[i], hints=SOFTMAX_HINTS,
+                                     what="softmax(z) on one row",
                                      revisit=DEFINITION), dtype=float) for i in range(len(Z))])
     expect_close(batch, rows, what="softmax(Z) on a batch compared with softmax of each row on its "
                  "own (each row must be normalised independently of the others)", revisit=AXIS)
@@ -150,7 +169,7 @@ def check_softmax_stability(softmax):
     __tracebackhide__ = True  # noqa: F841
     z = np.array([1000.0, 999.0, 998.0])
     what = "softmax(z) for z = [1000, 999, 998]"
-    out = quiet_call(softmax, z, what=what, revisit=SHIFT)
+    out = quiet_call(softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expected = special.softmax(z)
     arr = as_float(out)
     if arr is not None and arr.shape == z.shape and not np.all(np.isfinite(arr)):
@@ -160,7 +179,7 @@ def check_softmax_stability(softmax):
 
     Z = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]])
     what = "softmax(Z) for Z = [[1000, 999, 998], [-1000, -1001, -1002]]"
-    out = quiet_call(softmax, Z, what=what, revisit=SHIFT)
+    out = quiet_call(softmax, Z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expected = special.softmax(Z, axis=-1)
     arr = as_float(out)
     if arr is not None and arr.shape == Z.shape and np.allclose(arr[0], expected[0]) \
@@ -177,20 +196,22 @@ def check_softmax_stability(softmax):
         z = g.normal(scale=scale, size=shape)
         what = (f"softmax(z, axis={axis}) with z of shape {shape} and logits of size about "
                 f"{scale:g} (numpy warnings count as errors)")
-        out = strict_call(softmax, z, axis=axis, what=what, revisit=SHIFT)
+        out = strict_call(softmax, z, axis=axis, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
         expect_close(out, special.softmax(z, axis=axis), what=what, revisit=SHIFT)
 
     z = np.full(4, 1e4)
-    out = strict_call(softmax, z, what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
+    out = strict_call(softmax, z, hints=SOFTMAX_HINTS,
+                      what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
     expect_close(out, np.full(4, 0.25), what="softmax(z) for four equal logits of 1e4", revisit=SHIFT)
     z = np.array([-1e4, 1e4, 0.0])
-    out = strict_call(softmax, z, what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
+    out = strict_call(softmax, z, hints=SOFTMAX_HINTS,
+                      what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
     expect_close(out, [0.0, 1.0, 0.0], what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
 
     # float32's exp overflows past about 88.7.
     z32 = np.array([[100.0, 90.0, 80.0], [-300.0, -250.0, 120.0]], dtype=np.float32)
     what = "softmax(z) with float32 logits of about 100 (float32's exp overflows above 88.7)"
-    out = strict_call(softmax, z32, what=what, revisit=SHIFT)
+    out = strict_call(softmax, z32, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expect_close(out, special.softmax(z32.astype(np.float64), axis=-1), what=what, revisit=SHIFT,
                  rtol=1e-5, atol=1e-7)
 
@@ -212,7 +233,7 @@ def check_log_softmax_values(log_softmax):
         else:
             what, kwargs, ax = (f"log_softmax(z, axis={axis}) with z of shape {shape}",
                                 {"axis": axis}, axis)
-        out = call(log_softmax, z, what=what, revisit=LOG_SOFTMAX, **kwargs)
+        out = call(log_softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=LOG_SOFTMAX, **kwargs)
         expected = special.log_softmax(z, axis=ax)
         if not matches(out, expected) and matches(out, special.softmax(z, axis=ax)):
             fail(f"{what} returned the probabilities softmax(z), not their logarithms.",
@@ -232,7 +253,7 @@ def check_log_softmax_values(log_softmax):
 
     z32 = g.normal(scale=3.0, size=(3, 4)).astype(np.float32)
     what = "log_softmax(z) with a float32 array z"
-    out = call(log_softmax, z32, what=what, revisit=LOG_SOFTMAX)
+    out = call(log_softmax, z32, hints=SOFTMAX_HINTS, what=what, revisit=LOG_SOFTMAX)
     expect_dtype(out, np.float32, what=what + " (keep float32)", revisit=LOG_SOFTMAX)
     expect_close(out, special.log_softmax(z32.astype(float), axis=-1), what=what,
                  revisit=LOG_SOFTMAX, rtol=1e-5, atol=1e-5)
@@ -245,7 +266,7 @@ def check_log_softmax_stability(log_softmax):
     __tracebackhide__ = True  # noqa: F841
     z = np.array([0.0, 1000.0])
     what = "log_softmax(z) for z = [0, 1000]"
-    out = quiet_call(log_softmax, z, what=what, revisit=LOG_SOFTMAX)
+    out = quiet_call(log_softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=LOG_SOFTMAX)
     arr = as_float(out)
     if arr is not None and arr.shape == z.shape and np.isneginf(arr[0]) and np.isfinite(arr[1]):
         fail(f"{what} contains -inf: that is log(softmax(z)), where softmax rounded e^-1000 to 0. "
@@ -257,7 +278,8 @@ def check_log_softmax_stability(log_softmax):
              "exponentiating, and add it back outside the log.",
              expected=describe(np.array([-1000.0, 0.0])), got=describe(np.asarray(out)),
              revisit=SHIFT)
-    out = strict_call(log_softmax, z, what=what + " (numpy warnings count as errors)",
+    out = strict_call(log_softmax, z, hints=SOFTMAX_HINTS,
+                      what=what + " (numpy warnings count as errors)",
                        revisit=LOG_SOFTMAX)
     expect_close(out, [-1000.0, 0.0], what=what, revisit=LOG_SOFTMAX)
 
@@ -266,18 +288,19 @@ def check_log_softmax_stability(log_softmax):
         z = g.normal(scale=scale, size=shape)
         what = (f"log_softmax(z, axis={axis}) with z of shape {shape} and logits of size about "
                 f"{scale:g} (numpy warnings count as errors)")
-        out = strict_call(log_softmax, z, axis=axis, what=what, revisit=LOG_SOFTMAX)
+        out = strict_call(log_softmax, z, axis=axis, hints=SOFTMAX_HINTS,
+                          what=what, revisit=LOG_SOFTMAX)
         expect_close(out, special.log_softmax(z, axis=axis), what=what, revisit=LOG_SOFTMAX,
                      rtol=1e-9, atol=1e-9)
 
     Z = np.array([[1000.0, 0.0], [-1000.0, -1001.0]])
     what = "log_softmax(Z) for Z = [[1000, 0], [-1000, -1001]] (rows far apart)"
-    out = strict_call(log_softmax, Z, what=what, revisit=SHIFT)
+    out = strict_call(log_softmax, Z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expect_close(out, special.log_softmax(Z, axis=-1), what=what, revisit=SHIFT)
 
     z32 = np.array([0.0, 500.0, -500.0], dtype=np.float32)
     what = "log_softmax(z) for float32 z = [0, 500, -500]"
-    out = strict_call(log_softmax, z32, what=what, revisit=LOG_SOFTMAX)
+    out = strict_call(log_softmax, z32, hints=SOFTMAX_HINTS, what=what, revisit=LOG_SOFTMAX)
     expect_close(out, [-500.0, 0.0, -1000.0], what=what, revisit=LOG_SOFTMAX, rtol=1e-6)
 
 
@@ -299,7 +322,7 @@ def check_softmax_jacobian(softmax_jacobian):
         z = g.normal(scale=2.0, size=C)
         before = snapshot(z=z)
         what = f"softmax_jacobian(z) for z of shape ({C},)"
-        J = call(softmax_jacobian, z, what=what, revisit=JACOBIAN)
+        J = call(softmax_jacobian, z, hints=SOFTMAX_HINTS, what=what, revisit=JACOBIAN)
         s = special.softmax(z)
         closed = np.diag(s) - np.outer(s, s)
         if C > 1 and matches(J, s * (1 - s)):
@@ -322,12 +345,12 @@ def check_softmax_jacobian(softmax_jacobian):
 
     z = np.array([1000.0, 0.0, -1000.0])
     what = "softmax_jacobian(z) for z = [1000, 0, -1000] (numpy warnings count as errors)"
-    J = strict_call(softmax_jacobian, z, what=what, revisit=SHIFT)
+    J = strict_call(softmax_jacobian, z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expect_close(J, np.zeros((3, 3)), what=what, revisit=SHIFT)
 
     zi = np.array([1, 2, 3])
     what = "softmax_jacobian(z) for the integer array z = [1, 2, 3]"
-    J = call(softmax_jacobian, zi, what=what, revisit=JACOBIAN)
+    J = call(softmax_jacobian, zi, hints=SOFTMAX_HINTS, what=what, revisit=JACOBIAN)
     s = special.softmax(zi.astype(float))
     expect_close(J, np.diag(s) - np.outer(s, s), what=what, revisit=JACOBIAN)
 
@@ -362,7 +385,8 @@ def check_softmax_forward(Softmax):
         before = snapshot(z=z)
         layer = _make(Softmax)
         what = f"Softmax().forward(z) with z of shape {shape} and logits of size about {scale:g}"
-        out = strict_call(layer.forward, z, what=what + " (numpy warnings count as errors)",
+        out = strict_call(layer.forward, z, hints=SOFTMAX_HINTS,
+                          what=what + " (numpy warnings count as errors)",
                            revisit=SHIFT)
         expected = special.softmax(z, axis=-1)
         _diagnose_normalisation(out, z, z.ndim - 1, what, AXIS + " (the layer normalises over "
@@ -376,7 +400,8 @@ def check_softmax_forward(Softmax):
     z1, z2 = g.normal(size=(3, 4)), g.normal(scale=3.0, size=(2, 5))
     for i, z in enumerate((z1, z2)):
         batch = "a first batch" if i == 0 else "a second batch"
-        call(layer.forward, z, what=f"Softmax().forward(z) on {batch}", revisit=DEFINITION)
+        call(layer.forward, z, hints=SOFTMAX_HINTS,
+             what=f"Softmax().forward(z) on {batch}", revisit=DEFINITION)
         what = f"Softmax().s after forward(z) on {batch} of shape {z.shape}"
         stored = call(_stored, layer, what=what, revisit=CONTRACT)
         expected = special.softmax(z, axis=-1)
@@ -409,7 +434,7 @@ def check_softmax_backward(Softmax):
              revisit=CONTRACT)
         what = (f"Softmax.backward(grad_output) for grad_output of shape {shape}, with self.s "
                 "set to the probabilities softmax(z)")
-        grad = call(layer.backward, G_passed, what=what, revisit=BACKWARD)
+        grad = call(layer.backward, G_passed, hints=BACKWARD_HINTS, what=what, revisit=BACKWARD)
         expected = _oracle_vjp(s, G)
         if matches(grad, s * (1 - s)):
             fail(f"{what} ignores grad_output: it returns s * (1 - s), the diagonal of the "
@@ -443,10 +468,12 @@ def check_softmax_backward(Softmax):
     G1, G2 = g.normal(size=(3, 4)), g.normal(size=(2, 5))
     call(_store, layer, special.softmax(z1, axis=-1), what="setting Softmax().s",
          revisit=CONTRACT)
-    call(layer.backward, G1, what="Softmax.backward on a first batch", revisit=BACKWARD)
+    call(layer.backward, G1, hints=BACKWARD_HINTS,
+         what="Softmax.backward on a first batch", revisit=BACKWARD)
     s2 = special.softmax(z2, axis=-1)
     call(_store, layer, s2.copy(), what="setting Softmax().s", revisit=CONTRACT)
-    grad = call(layer.backward, G2, what="Softmax.backward after self.s changed",
+    grad = call(layer.backward, G2, hints=BACKWARD_HINTS,
+                what="Softmax.backward after self.s changed",
                 revisit=BACKWARD)
     expect_close(grad, _oracle_vjp(s2, G2),
                  what="Softmax.backward after self.s was replaced by the probabilities of a new "
@@ -468,7 +495,7 @@ def check_softmax_backward_memory(Softmax):
     what = f"Softmax.backward(grad_output) on a batch of shape ({N}, {C})"
     call(_store, layer, s.copy(), what="setting Softmax().s to the probabilities",
          revisit=CONTRACT)
-    grad, peak = measured_call(layer.backward, G, what=what, revisit=VJP)
+    grad, peak = measured_call(layer.backward, G, hints=BACKWARD_HINTS, what=what, revisit=VJP)
     if not matches(grad, expected, rtol=1e-6, atol=1e-12):
         fail(f"{what} does not return the vector-Jacobian product yet, so its memory use is not "
              "judged. Make the backward test (test-softmax-backward) pass first.",

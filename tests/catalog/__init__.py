@@ -33,6 +33,19 @@ def correct(cell, name, code):
     return Impl(cell, name, code)
 
 
+class Message(str):
+    """A failure message; `error` is the type name of the exception the student's code raised
+    when that is why the check failed (None otherwise), `kind` its kind (_common.HINTS)."""
+    error: str | None = None
+    kind: str | None = None
+
+
+def _message(failure: CheckFailed) -> Message:
+    message = Message(str(failure))
+    message.error, message.kind = getattr(failure, "error", None), getattr(failure, "kind", None)
+    return message
+
+
 def checks_module(assignment: str):
     return importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
 
@@ -45,7 +58,7 @@ def run_checks(assignment: str, answers: dict[str, str] | None = None,
                secret: int | None = None) -> dict[str, str | None]:
     """The hidden checks alone, on the source notebook's code with some solution cells replaced,
     with their public seeds or (as when grading) seeded with `secret` too.
-    Returns test cell grade id -> the check's failure message (None when it passed)."""
+    Returns test cell grade id -> the check's failure `Message` (None when it passed)."""
     namespace = _run_solution_cells(assignment, answers)
     results = {}
     seeded = _common.seeded(secret) if secret is not None else contextlib.nullcontext()
@@ -56,7 +69,7 @@ def run_checks(assignment: str, answers: dict[str, str] | None = None,
                 check(**args)
                 results[test_id] = None
             except CheckFailed as failure:
-                results[test_id] = str(failure)
+                results[test_id] = _message(failure)
     return results
 
 

@@ -121,7 +121,7 @@ def bce_with_logits(z, y):
         module(backward='''s = expit(self.z)
         grad_s = (s - self.y) / (s * (1 - s))
         return grad_s * s * (1 - s) / self.z.size'''),
-        "test-bce-module-backward", "floating-point"),
+        "test-bce-module-backward", "divide by s (1 - s)"),
     bug("bce-module", "keeps the logits of the first batch",
         module(forward='''if not hasattr(self, "z"):
             self.z, self.y = np.asarray(z), np.asarray(y)

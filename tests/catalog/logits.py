@@ -29,7 +29,9 @@ BUGS = [
         "test-linear-forward", "without the bias"),
     # forward raises after storing X: backward is graded apart and keeps its points
     bug("linear", "forward uses W instead of W.T", linear(forward="X @ self.W + self.b"),
-        "test-linear-forward", "raised ValueError"),
+        "test-linear-forward", "without the transpose"),
+    bug("linear", "forward multiplies in the wrong order (W @ X)",
+        linear(forward="self.W @ X + self.b"), "test-linear-forward", "wrong order"),
     bug("linear", "forward casts float32 to float64",
         linear(forward="np.asarray(X, dtype=float) @ np.asarray(self.W, dtype=float).T + self.b"),
         "test-linear-forward", "dtype"),
@@ -224,7 +226,7 @@ BUGS += [
         return {forward}''', '''        Z = X @ self.W + self.b  # W not transposed: a shape error
         self.X = X
         return Z''').format(backward=GOOD_BACKWARD),
-        {"test-linear-forward", "test-linear-backward"}, "raised ValueError"),
+        {"test-linear-forward", "test-linear-backward"}, "transpose"),
 ]
 
 # --- questions and the experiment ---
