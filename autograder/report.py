@@ -46,8 +46,8 @@ h3{font-size:1.1rem;margin:1.4rem 0 .5rem}
 a{color:var(--link)}
 .lede{font-size:1.1rem;margin:.2rem 0}
 .muted,figcaption,caption{color:var(--muted)}
-nav{margin:.8rem 0;font-size:.95rem}
-nav a{margin-right:.9rem;white-space:nowrap}
+nav{margin:.8rem 0;font-size:.95rem;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
+nav a{white-space:nowrap}
 .table-wrap{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 caption{text-align:left;padding:.2rem 0;font-size:.9rem}
@@ -108,14 +108,18 @@ def pyplot():
     return plt
 
 
-def _svg(fig, alt: str) -> str:
-    """The figure as inline SVG that takes the page's colours, labelled with `alt`."""
+def _svg(fig, alt: str, prefix: str) -> str:
+    """The figure as inline SVG that takes the page's colours, labelled with `alt`; its ids
+    start with `prefix`, so that several figures in one page never share one."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = (svg.replace(_INK, "currentColor").replace(_BAR, "var(--bar)")
            .replace(_GRID, "var(--line)"))
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', svg)
+    svg = re.sub(r'(url\(#|href="#)([^")]+)', rf'\1{prefix}\2', svg)
     svg = re.sub(r'<svg ', f'<svg role="img" aria-label="{html.escape(alt)}" ', svg, count=1)
     return svg
 
@@ -139,7 +143,7 @@ def _histogram(assignment: str, rows) -> str:
     alt = (f"Histogram of the points in {assignment} (out of {top:g}) of {len(rows)} "
            f"student(s): " + "; ".join(f"{n} with {s:g} point(s)"
                                        for s, n in sorted(counts.items())) + ".")
-    svg = _svg(fig, alt)
+    svg = _svg(fig, alt, _slug(assignment) + "-")
     plt.close(fig)
     return svg
 
