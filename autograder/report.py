@@ -72,7 +72,7 @@ table.cells tr{display:grid;grid-template-columns:minmax(0,1fr) auto;column-gap:
 margin-bottom:.35rem}
 table.cells td.cell{grid-column:1/-1;white-space:normal;overflow-wrap:anywhere;padding-bottom:0}
 table.cells td.bar{width:auto}}
-td code{white-space:nowrap}
+td code,table.overview td{white-space:nowrap}
 details.todo{margin:.8rem 0}
 details.todo h4{margin:.8rem 0 .2rem;font-size:.95rem}
 .track{background:var(--track);height:.9rem;border-radius:2px}
@@ -310,9 +310,9 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
                      "is in the source notebook). Until then they count in no total below.</p>")
 
     if rows:
-        parts.append("<h2 id='overview'>Assignments</h2><div class='table-wrap'><table>"
-                     "<caption>Points from the autograder; a written answer still to grade by "
-                     "hand counts for nothing yet</caption><thead><tr><th>assignment</th>"
+        parts.append("<h2 id='overview'>Assignments</h2><p class='muted'>Points from the "
+                     "autograder; a written answer still to grade by hand counts for nothing "
+                     "yet.</p><div class='table-wrap'><table class='overview'><thead><tr><th>assignment</th>"
                      "<th class='num'>notebooks</th><th class='num'>median</th>"
                      "<th class='num'>full marks so far</th><th>lost most often</th></tr></thead><tbody>")
         for a in assignments:
@@ -340,9 +340,10 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
                          "</div>")
             parts += _failures_html(a, groups.get(a, {}), len(rs), link, esc)
 
-        parts.append("<h2 id='grades'>All grades</h2><div class='table-wrap'>"
-                     "<table class='grades'><caption>Points from the autograder per student "
-                     "and assignment; each links to the student's feedback page.</caption>"
+        parts.append("<h2 id='grades'>All grades</h2><p class='muted'>Points from the "
+                     "autograder per student and assignment; each links to the student's "
+                     "feedback page.</p><div class='table-wrap'>"
+                     "<table class='grades'>"
                      "<thead><tr><th>student</th>"
                      + "".join(f"<th class='num'>{esc(a)}</th>" for a in assignments)
                      + "<th class='num'>total</th></tr></thead><tbody>")
@@ -402,7 +403,7 @@ def _failures_html(assignment: str, cells: dict, n_rows: int, link, esc) -> list
     for cell, messages in real:
         n = len({s for _, ss in messages for s in ss})
         parts.append(f"<section class='failure'><h4><code>{esc(cell or 'a cell')}</code>: "
-                     f"{n} of {n_rows} student(s)</h4>")
+                     f"a mistake of {n} of {n_rows} student(s)</h4>")
         shown, folded = messages[:MESSAGES_SHOWN], messages[MESSAGES_SHOWN:]
         parts += [_message(m, ss, assignment, link, esc) for m, ss in shown]
         if folded:

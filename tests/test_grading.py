@@ -60,6 +60,9 @@ def test_feedback_shows_messages_but_never_hidden_test_code(graded):
 def test_report_and_nbgrader_export_work(graded):
     report = (graded / "report.html").read_text()
     assert "<svg" in report and "Class report" in report
+    for student in examples.STUDENTS:  # every grade links its feedback page, relatively
+        for assignment in ASSIGNMENTS:
+            assert f"href='feedback/{student}/{assignment}/{assignment}.html'" in report
     proc = course.nbgrader("export", "--to", str(graded / "export.csv"), cwd=graded / "course")
     assert proc.returncode == 0
     assert (graded / "export.csv").read_text().count("\n") == 1 + len(examples.STUDENTS) * len(ASSIGNMENTS)
