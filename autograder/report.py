@@ -72,7 +72,8 @@ table.cells tr{display:grid;grid-template-columns:minmax(0,1fr) auto;column-gap:
 margin-bottom:.35rem}
 table.cells td.cell{grid-column:1/-1;white-space:normal;overflow-wrap:anywhere;padding-bottom:0}
 table.cells td.bar{width:auto}}
-td code,table.overview td{white-space:nowrap}
+td code,table.overview td,td.student{white-space:nowrap}
+ul.notes{margin:.2rem 0 0;padding-left:1.2rem}
 details.todo{margin:.8rem 0}
 details.todo h4{margin:.8rem 0 .2rem;font-size:.95rem}
 .track{background:var(--track);height:.9rem;border-radius:2px}
@@ -293,12 +294,14 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
         parts.append("<div class='table-wrap'><table><thead><tr><th>student</th>"
                      "<th>assignment</th><th>why</th></tr></thead><tbody>")
         for r in flagged:
-            parts.append(f"<tr class='flag'><td>{esc(r.student)}</td><td>"
+            notes = "".join(f"<li>{esc(n)}</li>" for n in r.notes)
+            parts.append(f"<tr class='flag'><td class='student'>{esc(r.student)}</td><td>"
                          f"{link(r.student, r.assignment, esc(r.assignment))}</td>"
-                         f"<td>{esc(r.status)}: {esc('; '.join(r.notes))}</td></tr>")
+                         f"<td>{esc(r.status)}{':' if notes else ''}<ul class='notes'>{notes}"
+                         "</ul></td></tr>")
         for p in problems:
-            parts.append(f"<tr class='flag'><td>{esc(p.student)}</td><td>{esc(p.assignment)}"
-                         f"</td><td>not graded: {esc(p.problem)}</td></tr>")
+            parts.append(f"<tr class='flag'><td class='student'>{esc(p.student)}</td>"
+                         f"<td>{esc(p.assignment)}</td><td>not graded: {esc(p.problem)}</td></tr>")
         parts.append("</tbody></table></div>")
     else:
         parts.append("<p>Nothing flagged: every notebook was graded normally.</p>")
@@ -312,9 +315,10 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
     if rows:
         parts.append("<h2 id='overview'>Assignments</h2><p class='muted'>Points from the "
                      "autograder; a written answer still to grade by hand counts for nothing "
-                     "yet.</p><div class='table-wrap'><table class='overview'><thead><tr><th>assignment</th>"
-                     "<th class='num'>notebooks</th><th class='num'>median</th>"
-                     "<th class='num'>full marks so far</th><th>lost most often</th></tr></thead><tbody>")
+                     "yet.</p><div class='table-wrap'><table class='overview'><thead><tr>"
+                     "<th>assignment</th><th class='num'>notebooks</th><th class='num'>median</th>"
+                     "<th class='num'>full marks so far</th><th>lost most often</th></tr>"
+                     "</thead><tbody>")
         for a in assignments:
             rs = by_assignment[a]
             auto_max = max(r.max_total for r in rs)
