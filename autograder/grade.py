@@ -375,10 +375,6 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         all_rows, times = _grade_here(root, out, Path(submissions), names, workers,
                                       notebook_timeout, sandboxed, limits, log, started)
         where = f"{workers} worker(s)"
-    try:
-        (root / "kernels").rmdir()  # the kernels' sockets: nothing is left of them
-    except OSError:
-        pass
     ready, graded = times
     end = time.monotonic()
     log(f"Graded {len(all_rows)} notebook(s) with {where} in {end - started:.1f} s "
