@@ -297,8 +297,8 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
             notes = "".join(f"<li>{esc(n)}</li>" for n in r.notes)
             parts.append(f"<tr class='flag'><td class='student'>{esc(r.student)}</td><td>"
                          f"{link(r.student, r.assignment, esc(r.assignment))}</td>"
-                         f"<td>{esc(r.status)}{':' if notes else ''}<ul class='notes'>{notes}"
-                         "</ul></td></tr>")
+                         f"<td>{_status(r.status)}{':' if notes else ''}<ul class='notes'>"
+                         f"{notes}</ul></td></tr>")
         for p in problems:
             parts.append(f"<tr class='flag'><td class='student'>{esc(p.student)}</td>"
                          f"<td>{esc(p.assignment)}</td><td>not graded: {esc(p.problem)}</td></tr>")
@@ -424,6 +424,12 @@ def _failures_html(assignment: str, cells: dict, n_rows: int, link, esc) -> list
                                + _message(m, ss, assignment, link, esc) for c, m, ss in todo)
                      + "</details>")
     return parts
+
+
+def _status(status: str) -> str:
+    if status == "graded":
+        return "graded, with notes"
+    return f"<strong>{html.escape(status)}</strong>"
 
 
 def _auto_max(row) -> float:
