@@ -72,7 +72,7 @@ table.cells tr{display:grid;grid-template-columns:minmax(0,1fr) auto;column-gap:
 margin-bottom:.35rem}
 table.cells td.cell{grid-column:1/-1;white-space:normal;overflow-wrap:anywhere;padding-bottom:0}
 table.cells td.bar{width:auto}}
-td code,table.overview td,td.student{white-space:nowrap}
+td code,table.overview td,td.student,table.grades th{white-space:nowrap}
 ul.notes{margin:.2rem 0 0;padding-left:1.2rem}
 details.todo{margin:.8rem 0}
 details.todo h4{margin:.8rem 0 .2rem;font-size:.95rem}
@@ -346,7 +346,8 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
 
         parts.append("<h2 id='grades'>All grades</h2><p class='muted'>Points from the "
                      "autograder per student and assignment; each links to the student's "
-                     "feedback page.</p><div class='table-wrap'>"
+                     "feedback page. <em>+1 by hand</em>: a written answer still to grade in "
+                     "the formgrader.</p><div class='table-wrap'>"
                      "<table class='grades'>"
                      "<thead><tr><th>student</th>"
                      + "".join(f"<th class='num'>{esc(a)}</th>" for a in assignments)
@@ -368,7 +369,8 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
                 if r.status != "graded":
                     marks.append(f"<span class='mark'>⚑ {esc(r.status)}</span>")
                 if r.pending:
-                    marks.append(f"+{len(r.pending)} written answer(s) to grade")
+                    marks.append(f"<span title='{len(r.pending)} written answer(s) still to "
+                                 f"grade by hand'>+{len(r.pending)} by hand</span>")
                 if not sandboxed:
                     marks.append("(no sandbox)")
                 text = f"{_points(r.total)} / {_points(_auto_max(r))}"
