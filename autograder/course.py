@@ -1,6 +1,7 @@
 """Where things are, and how to run nbgrader's own commands on them."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,9 +81,30 @@ def nbgrader(*args: str, cwd: Path = COURSE_ROOT, check: bool = True) -> subproc
     return proc
 
 
+def kernel_metadata() -> dict:
+    """The notebook metadata that the course's kernel reports: the python3 kernelspec and the
+    `language_info` of this Python's ipykernel (its version included). JupyterLab writes both
+    into a notebook it opens and compares them as JSON, so a notebook that carries anything else
+    (nbgrader's bare {"name": "python"}, another Python's version) is marked unsaved before any
+    edit. A student whose Python differs from the course's sees that mark, and nothing else."""
+    from ipykernel.ipkernel import IPythonKernel
+    return {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                           "name": "python3"},
+            "language_info": json.loads(json.dumps(IPythonKernel.language_info))}
+
+
+def stamp_kernel_metadata(path: Path) -> None:
+    """Give the notebook at `path` the kernel's metadata (`kernel_metadata`), keeping the rest."""
+    import nbformat
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.update(kernel_metadata())
+    nbformat.write(nb, str(path))
+
+
 def generate_student_versions(names: list[str] | None = None, release_dir: Path = EXERCISES) -> None:
     """`nbgrader generate_assignment` for each assignment, writing the student versions to
-    release_dir/<assignment>/<assignment>.ipynb (by default the committed ones in exercises/)."""
+    release_dir/<assignment>/<assignment>.ipynb (by default the committed ones in exercises/),
+    with the kernel's metadata, so that JupyterLab opens them unmodified."""
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         # A throw-away gradebook: generating the student versions must not touch any real one.
@@ -90,3 +112,4 @@ def generate_student_versions(names: list[str] | None = None, release_dir: Path 
             nbgrader("generate_assignment", name, "--force",
                      f"--CourseDirectory.release_directory={release_dir}",
                      f"--CourseDirectory.db_url=sqlite:///{tmp}/gradebook.db")
+            stamp_kernel_metadata(release_dir / name / f"{name}.ipynb")

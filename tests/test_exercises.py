@@ -1,11 +1,13 @@
 """The exercises: sources run clean, student versions are what nbgrader generates from them, and
 an untouched student version tells the student what to do rather than dumping tracebacks."""
 import filecmp
+import re
 
 import pytest
 from nbclient import NotebookClient
 
 from autograder import course, examples, notebooks
+from tests.catalog import catalog
 
 ASSIGNMENTS = course.assignments()
 
@@ -38,6 +40,34 @@ def test_student_versions_equal_a_fresh_generation(tmp_path):
         fresh = tmp_path / assignment / f"{assignment}.ipynb"
         assert filecmp.cmp(fresh, course.student_notebook(assignment), shallow=False), (
             f"exercises/{assignment} is stale or edited by hand: run `make student`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebooks_carry_the_kernels_metadata(assignment):
+    """JupyterLab writes the kernel's kernelspec and language_info into a notebook it opens and
+    compares them as JSON: a notebook that carries exactly those opens unmodified (not marked
+    unsaved before any edit). The examples are filled from the student versions and inherit it."""
+    expected = course.kernel_metadata()
+    for path in (course.source_notebook(assignment), course.student_notebook(assignment)):
+        metadata = notebooks.read(path).metadata
+        assert {key: metadata.get(key) for key in expected} == expected, path
+
+
+def test_kernel_metadata_is_what_the_python3_kernel_reports():
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import start_new_kernel
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.kernel_info()
+        reply = client.get_shell_msg(timeout=60)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    expected = course.kernel_metadata()
+    assert reply["content"]["language_info"] == expected["language_info"]
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert {"name": "python3", "display_name": spec.display_name, "language": spec.language} == \
+        expected["kernelspec"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -74,3 +104,28 @@ def test_student_version_with_the_reference_pasted_in_passes_nbgrader_validate(a
     nb = course.EXAMPLES / "alice-correct" / assignment / f"{assignment}.ipynb"
     proc = course.nbgrader("validate", str(nb), cwd=course.REPO, check=False)
     assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout + proc.stderr
+
+
+# Catalogued bugs that raise inside the student's code, run in the student version as a student
+# would (one run per dict: bugs in different solution cells): the test cell shows an assertion
+# whose message names the idea, not numpy's error and traceback.
+RAISING = [
+    ("logits", {"forward multiplies in the wrong order (W @ X)": ("test-linear-forward", "wrong order")}),
+]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("assignment, bugs", RAISING, ids=[f"{a}:{i}" for i, (a, _) in enumerate(RAISING)])
+def test_a_bug_that_raises_shows_a_teaching_message_in_the_test_cell(assignment, bugs):
+    impls = {impl.name: impl for impl in catalog(assignment).BUGS}
+    answers = {impls[name].cell: impls[name].code for name in bugs}
+    nb = notebooks.fill(notebooks.read(course.student_notebook(assignment)), answers)
+    failed = errors(execute(nb, allow_errors=True))
+    for name, (cell, idea) in bugs.items():
+        output = failed[cell]
+        shown = ANSI.sub("", "\n".join(output.traceback))
+        assert output.ename == "AssertionError", (name, output.ename, output.evalue)
+        assert idea in output.evalue, (name, output.evalue)
+        assert "gufunc" not in shown and "site-packages" not in shown, (name, shown)
+        if " raised " in output.evalue:
+            assert re.search(r"Chapter \d+, '", output.evalue), (name, output.evalue)
