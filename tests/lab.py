@@ -1,0 +1,250 @@
+"""Helpers of the JupyterLab tests (tests/test_lab_student.py, tests/test_walkthroughs.py): the
+README's commands, a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
+venv in an isolated home, and headless Chromium with the network off.
+
+Everything runs on 127.0.0.1 in temporary folders: HOME, JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR,
+JUPYTER_RUNTIME_DIR and IPYTHONDIR point into the test's own home, so that nothing of the machine's
+own Jupyter set-up (its config, its extensions, its exchange) takes part. JupyterLab's own
+extensions (nbgrader's among them) come from the venv, as a student's `pip install` puts them.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from autograder import course
+
+README = (course.REPO / "README.md").read_text()
+BIN = Path(sys.executable).parent
+SCREENSHOTS = course.REPO / "_build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Every URL that is neither on 127.0.0.1 nor a local file (matched inside Playwright).
+OFF_MACHINE = re.compile(r"^(?!http://127\.0\.0\.1[:/]|file:|data:|blob:|about:)"
+                         r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+COURSE_ID = "logits-to-probabilities"
+TIMEOUT_MS = 30_000
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def readme_section(title: str) -> str:
+    """The text of the README's `## title` section, up to the next `##` heading."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    assert match, f"the README has no section '## {title}'"
+    return match.group(1)
+
+
+def readme_command(cmd: str, section: str | None = None) -> list[str]:
+    """`cmd`, split like a shell would, after checking that the README (or one of its sections)
+    says exactly that: a test that runs it fails as soon as the README changes the command."""
+    text = readme_section(section) if section else README
+    assert cmd in text, f"the README{f' section {section!r}' if section else ''} no longer " \
+                        f"says `{cmd}`"
+    return shlex.split(cmd)
+
+
+def readme_code_blocks(section: str) -> list[str]:
+    """Every line of the ```bash blocks of a README section (what a reader copies and runs)."""
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", readme_section(section), re.S):
+        lines += [ln.strip() for ln in block.splitlines() if ln.strip()]
+    return lines
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def isolated_env(home: Path, *, repo_importable: bool = True, **extra) -> dict:
+    """This venv's tools first on PATH, and a home of its own (no machine-wide Jupyter config
+    of the user's). Without repo_importable, kernels cannot import the course's `autograder`
+    package, as on a student's machine."""
+    env = course.environment()
+    if not repo_importable:
+        env.pop("PYTHONPATH", None)
+    for name in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTER_PLATFORM_DIRS", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+               JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+               JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+               IPYTHONDIR=str(home / ".ipython"), MPLBACKEND="Agg",
+               PIP_DISABLE_PIP_VERSION_CHECK="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], cwd: Path, env: dict, *, check: bool = True,
+        timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run one command as a reader would type it: `nbgrader`, `jupyter`, `pip` and `python` are
+    this venv's (the venv is active)."""
+    if args[0] in ("nbgrader", "jupyter", "pip"):
+        args = [str(BIN / args[0]), *args[1:]]
+    elif args[0] == "python":
+        args = [sys.executable, *args[1:]]
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, \
+            f"{shlex.join(args)} (in {cwd}) exited {proc.returncode}\n" \
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def write_nbgrader_config(home: Path, exchange: Path, **settings) -> Path:
+    """A user's ~/.jupyter/nbgrader_config.py: where the exchange is (nbgrader's default is
+    /usr/local/share/nbgrader/exchange), plus `Section.trait=value` settings."""
+    path = home / ".jupyter" / "nbgrader_config.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["c = get_config()  # noqa: F821", f"c.Exchange.root = {str(exchange)!r}"]
+    lines += [f"c.{key} = {value!r}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def course_copy(root: Path) -> Path:
+    """The course root, the sources it points at and the student versions, in `root` (a
+    throw-away checkout as far as nbgrader's commands are concerned); an exchange beside them."""
+    shutil.copytree(course.COURSE_ROOT, root / "autograder",
+                    ignore=shutil.ignore_patterns("gradebook.db", "__pycache__", "submitted",
+                                                  "autograded", "feedback", "release", "logs"))
+    (root / "solutions").symlink_to(course.SOLUTIONS)
+    shutil.copytree(course.EXERCISES, root / "exercises")
+    (root / "exchange").mkdir()
+    (root / "exchange").chmod(0o777)
+    return root
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """The real `jupyter lab` of this venv, started in `cwd` (its file browser's root), on
+    127.0.0.1, with a token, no browser of its own, and nothing that calls home."""
+
+    def __init__(self, cwd: Path, env: dict, log: Path):
+        self.cwd, self.env, self.log = cwd, env, log
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        # `jupyter lab`, plus what a test needs: a known port and token, no browser window of
+        # its own, and root allowed (CI containers run as root).
+        return [str(BIN / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}", "--ServerApp.allow_root=True"]
+
+    def __enter__(self) -> "JupyterLab":
+        # The user's JupyterLab settings: never ask about (or fetch) Jupyter's news.
+        settings = Path(self.env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings" / \
+            "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text('{"fetchNews": "false", "checkForUpdates": false}\n')
+        self.logfile = open(self.log, "w")
+        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env,
+                                     stdout=self.logfile, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited {self.proc.returncode}:\n"
+                                   + self.log.read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}api/status?token={self.token}",
+                                            timeout=5) as resp:
+                    if resp.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("jupyter lab did not answer in 120 s:\n" + self.log.read_text()[-3000:])
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the server and the kernels it started
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.logfile.close()
+
+    def lab_url(self, path: str = "") -> str:
+        return f"{self.url}lab{'/tree/' + path if path else ''}?token={self.token}"
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+@contextlib.contextmanager
+def chromium():
+    """Headless Debian Chromium through Playwright; fails (never skips) when it is missing."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Debian's Chromium is not installed at {CHROMIUM}: run `make browser`",
+                    pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Browser:
+    """One browser profile with the network off (every request that leaves 127.0.0.1 or the
+    local files is aborted and recorded) and screenshots saved under _build/screenshots/<dir>/."""
+
+    def __init__(self, browser, shots: str):
+        self.offsite: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                           service_workers="block")
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.context.route(OFF_MACHINE, self._network_off)
+        self.dir = SCREENSHOTS / shots
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def _network_off(self, route):
+        self.offsite.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    def new_page(self):
+        page = self.context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}"))
+        return page
+
+    def shot(self, page, name: str, full_page: bool = False) -> Path:
+        """Save a screenshot of this step, numbered in the order the steps happen."""
+        self.count += 1
+        path = self.dir / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def close(self):
+        self.context.close()

@@ -1,0 +1,335 @@
+"""A student, in JupyterLab 4 with nbgrader's extension, driven in headless Chromium.
+
+Every command is the README's ("For students", and the instructors' way of trying an exercise
+outside the repository), run as written in a temporary home: the install line (against this
+venv, with no package index: it must be satisfied by exactly the versions the tests use), the
+copy of a downloaded notebook, `jupyter lab`, `nbgrader validate`. Then, in the browser:
+
+1. the student types a classic bug (`W @ X` in `Linear.forward`) into the solution cell through
+   the editor, runs the cell and its test, and reads a message that names the mistake;
+2. fixes it; the test passes;
+3. clicks the notebook toolbar's *Validate* and reads "Success";
+4. with an nbgrader exchange in a temporary folder (the student's ~/.jupyter/nbgrader_config.py),
+   fetches, validates and submits from the *Assignments* tab.
+
+One JupyterLab server for the module; a screenshot of each step in _build/screenshots/student/.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import shutil
+
+import nbformat
+import pytest
+
+from autograder import course, notebooks
+from tests import lab
+
+pytestmark = pytest.mark.browser
+
+ASSIGNMENT = "logits"
+STUDENTS = "For students"
+INSTRUCTORS = "For instructors"
+BUGGY_FORWARD = "return self.W @ X + self.b"   # the classic: W (C, D) times X (N, D)
+# The README's way of trying an exercise outside the repository (instructors' section).
+TRY_COPY = f"mkdir -p ~/try && cp exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb ~/try/"
+
+
+def tracked_digest() -> str:
+    return hashlib.sha256(course.student_notebook(ASSIGNMENT).read_bytes()).hexdigest()
+
+
+WRITTEN = ("Subtracting two nearly equal float32 losses loses the digits: the difference "
+           "f(x + eps) - f(x - eps) carries an error of about u |f| with u = 6e-8, divided by "
+           "2 eps = 2e-6, so about 0.03 |f|. Check gradients in float64.")
+
+
+def answers() -> dict[str, str]:
+    return notebooks.solution_cells(notebooks.read(course.source_notebook(ASSIGNMENT)))
+
+
+def complete(nb, skip=()):
+    """A notebook with every answer written in (the reference code, a written answer), but the
+    cells named in skip."""
+    nb = notebooks.fill(nb, {k: v for k, v in answers().items() if k not in skip})
+    for c in nb.cells:
+        if notebooks.is_written(c) and notebooks.grade_id(c) not in skip:
+            c.source = WRITTEN
+    return nb
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    """The student's machine: a home, the README's install line run in it, the exercise copied
+    out of the repository with the README's command, an exchange holding the released
+    assignment, and `jupyter lab` started where the notebook is."""
+    tmp = tmp_path_factory.mktemp("student")
+    home = tmp / "home"
+    env = lab.isolated_env(home, repo_importable=False)
+    state = {"tmp": tmp, "home": home, "env": env, "tracked": tracked_digest()}
+
+    # The instructor's side: a course and an exchange in the temporary folder.
+    root = lab.course_copy(tmp / "checkout")
+    ienv = lab.isolated_env(tmp / "instructor")
+    lab.write_nbgrader_config(tmp / "instructor", root / "exchange")
+    lab.run(lab.readme_command(f"nbgrader release_assignment {ASSIGNMENT}", INSTRUCTORS),
+            root / "autograder", ienv)
+    # The student's nbgrader knows where the exchange is (on a hub: the system's default).
+    lab.write_nbgrader_config(home, root / "exchange")
+
+    # The README's way of trying an exercise outside the repository (run in the checkout).
+    lab.readme_command(TRY_COPY, INSTRUCTORS)
+    lab.run(["bash", "-c", TRY_COPY], course.REPO, env)
+    work = home / "try"
+    path = work / f"{ASSIGNMENT}.ipynb"
+    # Everything but the linear layer is done already (not what these tests are about).
+    nbformat.write(complete(notebooks.read(path), skip=["linear"]), str(path))
+    state.update(work=work, path=path)
+
+    state["lab"] = lab.JupyterLab(work, env, tmp / "jupyter-lab.log")
+    with state["lab"], lab.chromium() as chromium:
+        state["browser"] = lab.Browser(chromium, "student")
+        page = state["browser"].new_page()
+        state["page"] = page
+        yield state
+        state["browser"].close()
+        assert not state["browser"].offsite, \
+            f"JupyterLab tried to reach the network: {state['browser'].offsite}"
+
+
+# --------------------------------------------------------------------------- notebook helpers
+
+
+def cell(page, index: int):
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
+
+
+def cell_index(path, grade_id: str) -> int:
+    nb = notebooks.read(path)
+    return next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == grade_id)
+
+
+def run_cell(page, index: int) -> str:
+    """Select a code cell, run it with Shift+Enter, wait for its execution count; its output."""
+    c = cell(page, index)
+    c.locator(".jp-InputPrompt").click()
+    before = c.locator(".jp-InputPrompt").inner_text()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        """([el, before]) => /\\[\\d+\\]/.test(el.innerText) && el.innerText !== before""",
+        arg=[c.locator(".jp-InputPrompt").element_handle(), before])
+    outputs = c.locator(".jp-OutputArea-output")
+    return "\n".join(outputs.nth(i).inner_text() for i in range(outputs.count()))
+
+
+def type_into(page, index: int, code: str):
+    """Replace a cell's code through its editor, as a student types (or pastes) it."""
+    editor = cell(page, index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Escape")  # command mode
+
+
+def open_notebook(state, name: str):
+    page = state["page"]
+    page.goto(state["lab"].lab_url(name))
+    cell(page, 0).wait_for()
+    # The kernel has started and is idle (the status bar says so).
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+    return page
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_the_install_line_is_what_the_tests_use(student):
+    """The README's student install line pins the versions of requirements.txt, installs
+    nbgrader (the Validate button, `nbgrader validate`), and is satisfied by this venv without
+    any download (PIP_NO_INDEX: a version that differs fails instead of installing)."""
+    section = lab.readme_section(STUDENTS)
+    lines = [ln for ln in lab.readme_code_blocks(STUDENTS) if ln.startswith("pip install ")]
+    assert len(lines) == 1, f"one pip install line in 'For students', got {lines}"
+    args = lab.readme_command(lines[0], STUDENTS)
+    pins = dict(a.split("==") for a in args[2:])
+    assert {"jupyterlab", "nbgrader", "numpy", "scipy", "matplotlib", "scikit-learn"} <= set(pins)
+    required = dict(ln.split("==") for ln in (course.REPO / "requirements.txt").read_text()
+                    .splitlines() if "==" in ln and not ln.startswith("#"))
+    required = {k.lower(): v for k, v in required.items()}
+    for name, version in pins.items():
+        assert required.get(name.lower()) == version, \
+            f"README pins {name}=={version}, requirements.txt {required.get(name.lower())}"
+    env = dict(student["env"], PIP_NO_INDEX="1", PIP_DRY_RUN="1")
+    proc = lab.run(args, student["home"], env)
+    assert "Would install" not in proc.stdout, proc.stdout
+    assert "jupyter lab" in section and "nbgrader" in section
+
+
+def test_jupyter_lab_opens_the_notebook_with_validate_on_its_toolbar(student):
+    assert "```bash\n   jupyter lab\n   ```" in lab.readme_section(STUDENTS)
+    page = open_notebook(student, f"{ASSIGNMENT}.ipynb")
+    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    assert toolbar.get_by_text("Validate", exact=True).is_visible()
+    assert page.locator("#jp-main-menu-bar, .lm-MenuBar").get_by_text("Nbgrader").count()
+    student["browser"].shot(page, "notebook-open")
+
+
+def test_a_typed_bug_gets_a_message_that_names_it(student):
+    page = student["page"]
+    path = student["path"]
+    run_cell(page, cell_index(path, "imports"))
+    buggy = answers()["linear"].replace("return X @ self.W.T + self.b", BUGGY_FORWARD)
+    assert buggy != answers()["linear"]
+    index = cell_index(path, "linear")
+    type_into(page, index, buggy)
+    assert run_cell(page, index) == ""
+    shown = run_cell(page, cell_index(path, "test-linear-forward"))
+    cell(page, cell_index(path, "test-linear-forward")).scroll_into_view_if_needed()
+    student["browser"].shot(page, "bug-message")
+    student["bug_message"] = shown
+    assert shown, "the test of a W @ X forward printed nothing"
+    # A message that names the mistake: what the layer computes, with the shapes involved,
+    # and where to read about it; not numpy's own words about gufunc signatures.
+    assert "gufunc" not in shown and "signature" not in shown, \
+        f"the student sees numpy's raw error (issue 15, item 4):\n{shown}"
+    assert re.search(r"X\s*@\s*W\.T|X W\^T|X\s*W\s*\^?\s*T", shown), \
+        f"the message does not say the logits are X @ W.T + b:\n{shown}"
+    assert "Chapter 1" in shown, f"the message does not say what to revisit:\n{shown}"
+
+
+def test_the_fix_passes_its_test(student):
+    page, path = student["page"], student["path"]
+    index = cell_index(path, "linear")
+    type_into(page, index, answers()["linear"])
+    assert run_cell(page, index) == ""
+    assert run_cell(page, cell_index(path, "test-linear-forward")) == ""
+    assert run_cell(page, cell_index(path, "test-linear-backward")) == ""
+    student["browser"].shot(page, "bug-fixed")
+
+
+def validation_dialog(page) -> str:
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=120_000)
+    page.wait_for_function(
+        "() => /Success|failed|FAILED|changed/.test("
+        "document.querySelector('.jp-Dialog').innerText)", timeout=120_000)
+    return dialog.inner_text()
+
+
+def test_validate_on_the_toolbar_says_success(student):
+    page, path = student["page"], student["path"]
+    section = lab.readme_section(STUDENTS)
+    assert re.search(r"\*Validate\*[^.]*toolbar", section), \
+        "the README does not say that a downloaded notebook's Validate is on its toolbar"
+    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    toolbar.get_by_text("Validate", exact=True).click()
+    text = validation_dialog(page)
+    student["browser"].shot(page, "toolbar-validate")
+    assert "Success! Your notebook passes all the tests." in text, text
+    page.locator(".jp-Dialog").get_by_role("button").last.click()
+    page.locator(".jp-Dialog").wait_for(state="detached")
+    # Validate saved the notebook first (the lab extension does, before it validates): the file
+    # holds the code typed in the browser. That is why a notebook opened inside a checkout
+    # would be rewritten; the README has students and maintainers work on a copy.
+    saved = notebooks.read(path)
+    linear = next(c for c in saved.cells if notebooks.grade_id(c) == "linear")
+    assert linear.source.strip() == answers()["linear"].strip()
+    assert tracked_digest() == student["tracked"], "the tracked exercises/ notebook changed"
+
+
+def test_nbgrader_validate_exits_0_and_says_how_it_went(student):
+    """`nbgrader validate` (README) exits 0 whether or not the tests pass; its first line says
+    which, as the README tells students to read it."""
+    cmd = f"nbgrader validate {ASSIGNMENT}.ipynb"
+    args = lab.readme_command(cmd, STUDENTS)
+    section = lab.readme_section(STUDENTS)
+    passed = lab.run(args, student["work"], student["env"])
+    assert passed.stdout.startswith("Success! Your notebook passes all the tests."), passed.stdout
+    assert "Success! Your notebook passes all the tests." in section
+    # The same notebook with the bug back in: still exit status 0, and the failure is named.
+    broken = student["tmp"] / "broken"
+    broken.mkdir()
+    nb = notebooks.read(student["path"])
+    for c in nb.cells:
+        if notebooks.grade_id(c) == "linear":
+            c.source = answers()["linear"].replace("return X @ self.W.T + self.b", BUGGY_FORWARD)
+    nbformat.write(nb, str(broken / f"{ASSIGNMENT}.ipynb"))
+    failed = lab.run(args, broken, student["env"])
+    assert failed.returncode == 0
+    first = failed.stdout.splitlines()[0]
+    assert re.match(r"VALIDATION FAILED ON 1 CELL\(S\)!", first), failed.stdout[:2000]
+    assert "# Tests for Linear.forward" in failed.stdout, failed.stdout[:3000]
+    assert "VALIDATION FAILED ON" in section and "exit" in section
+    assert "The following cell failed:" in failed.stdout
+
+
+# --------------------------------------------------------------------------- the exchange
+
+
+def assignments_tab(state):
+    page = state["page"]
+    if "/lab" not in page.url:  # run on its own
+        page.goto(state["lab"].lab_url())
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    panel = page.locator("#nbgrader-assignment-list, .nbgrader-AssignmentList, "
+                         "[id*=assignment_list], [id*=assignment-list]").first
+    panel.wait_for()
+    return page
+
+
+def test_fetch_validate_and_submit_from_the_assignments_tab(student):
+    page = student["page"]
+    try:
+        fetch_validate_submit(student, page)
+    except Exception:
+        student["browser"].shot(page, "assignments-FAILED")
+        raise
+
+
+def fetch_validate_submit(student, page):
+    section = lab.readme_section(STUDENTS)
+    assert "Assignment List" in section and "*Fetch*" in section and "*Submit*" in section
+    assignments_tab(student)
+    released = page.locator("#released_assignments_list")
+    released.get_by_text(ASSIGNMENT, exact=True).wait_for()
+    student["browser"].shot(page, "assignments-released")
+    released.get_by_role("button", name="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list")
+    expand = fetched.locator("a.assignment-notebooks-link", has_text=ASSIGNMENT)
+    expand.wait_for()
+    path = student["work"] / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.exists(), sorted(student["work"].rglob("*"))
+    # The student's work, done in the fetched notebook (typing was tested above).
+    nbformat.write(complete(notebooks.read(path)), str(path))
+    expand.click()  # shows the assignment's notebooks, each with its Validate
+    notebooks_of = page.locator(f"#nbgrader-{lab.COURSE_ID}-{ASSIGNMENT}")
+    notebooks_of.get_by_role("button", name="Validate").click()
+    text = validation_dialog(page)
+    student["browser"].shot(page, "assignments-validate")
+    assert "Success! Your notebook passes all the tests." in text, text
+    page.locator(".jp-Dialog").get_by_role("button").last.click()
+    fetched.get_by_role("button", name="Submit").click()
+    submitted = page.locator("#submitted_assignments_list")
+    submitted.get_by_text(ASSIGNMENT, exact=True).first.wait_for()
+    student["browser"].shot(page, "assignments-submitted")
+    inbound = student["tmp"] / "checkout" / "exchange" / lab.COURSE_ID / "inbound"
+    assert list(inbound.glob(f"*+{ASSIGNMENT}+*/{ASSIGNMENT}.ipynb")), \
+        sorted(p.name for p in inbound.iterdir())
+
+
+def test_the_tracked_exercise_is_untouched(student):
+    assert tracked_digest() == student["tracked"], \
+        f"{course.student_notebook(ASSIGNMENT)} changed while a student worked on a copy"
+
+
+def test_every_command_of_the_section_is_run_here():
+    assert lab.readme_code_blocks(STUDENTS) == [
+        lab.readme_code_blocks(STUDENTS)[0],  # the pip install line (its test reads it)
+        "jupyter lab",
+        f"nbgrader validate {ASSIGNMENT}.ipynb",
+    ] and lab.readme_code_blocks(STUDENTS)[0].startswith("pip install ")
