@@ -113,6 +113,8 @@ RAISING = [
     ("logits", {"forward multiplies in the wrong order (W @ X)": ("test-linear-forward", "wrong order")}),
     ("sigmoid", {"naive 1 / (1 + exp(-z)) overflows at z = -1000":
                  ("test-sigmoid-stable", "exp only sees numbers <= 0")}),
+    ("binary-loss", {"through probabilities: log(expit(z)) is log 0 at large |z|":
+                     ("test-bce-stable", "never take the log of a rounded 0")}),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
