@@ -232,10 +232,16 @@ def test_formgrader_shows_the_submission_and_grades_by_hand(walk):
             row = frame.locator("tr", has_text=FIRST).first
             row.wait_for()
             browser.shot(page, "formgrader-assignments")
-            # Manage Students: the student's score.
+            cells = [t.strip() for t in row.locator("td").all_inner_texts()]
+            assert FIRST in cells and "1" in cells, f"{FIRST} with 1 submission: {cells}"
+            # Manage Students: the student's score from the autograder, out of all the points.
             frame.get_by_role("link", name="Manage Students").click()
-            frame.locator("tr", has_text=student).first.wait_for()
+            srow = frame.locator("tr", has_text=student).first
+            srow.wait_for()
             browser.shot(page, "formgrader-students")
+            total = sum(float(notebooks.nbgrader_meta(c).get("points") or 0) for c in
+                        notebooks.read(course.source_notebook(FIRST)).cells)
+            assert f"{full_marks(FIRST):g} / {total:g}" in srow.inner_text(), srow.inner_text()
             # Manual grading: assignment > notebook > submission > the written answer.
             frame.get_by_role("link", name="Manual Grading").click()
             frame.get_by_role("link", name=FIRST, exact=True).click()
