@@ -60,9 +60,10 @@ def test_feedback_shows_messages_but_never_hidden_test_code(graded):
 def test_report_and_nbgrader_export_work(graded):
     report = (graded / "report.html").read_text()
     assert "<svg" in report and "Class report" in report
-    for student in examples.STUDENTS:  # every grade links its feedback page, relatively
+    for student in examples.STUDENTS:  # each grade links its feedback page, relatively
         for assignment in ASSIGNMENTS:
-            assert f"href='feedback/{student}/{assignment}/{assignment}.html'" in report
+            page = f"feedback/{student}/{assignment}/{assignment}.html"
+            assert (f"href='{page}'" in report) == (graded / page).is_file(), page
     proc = course.nbgrader("export", "--to", str(graded / "export.csv"), cwd=graded / "course")
     assert proc.returncode == 0
     assert (graded / "export.csv").read_text().count("\n") == 1 + len(examples.STUDENTS) * len(ASSIGNMENTS)
