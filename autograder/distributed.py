@@ -80,10 +80,12 @@ class Settings:
     notebook_timeout: float
     cell_timeout: float
     limits: dict | None  # sandbox.Limits as a dict; None: no sandbox (--no-sandbox)
+    version: str = ""    # the command's course version
 
     @property
     def name(self) -> str:
-        """The plugin's name: runs with the same settings share the workers' warm pools."""
+        """The plugin's name: runs with the same settings and course version share the workers'
+        warm pools; another version or other settings get a plugin (and a pool) of their own."""
         text = repr(sorted(asdict(self).items()))
         return "autograder-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -130,6 +132,7 @@ class GradingPlugin(WorkerPlugin):
         self.root: Path | None = None
         self.address = ""
         self._ready = threading.Event()
+        self.active = 0  # jobs in progress
         self._locks: dict = {}
         self._locks_lock = threading.Lock()
 
@@ -141,6 +144,10 @@ class GradingPlugin(WorkerPlugin):
 
     async def setup(self, worker):
         self.address = worker.address
+        # Another version's or other settings' plugin with nothing to do goes, with its pool.
+        for name, other in list(worker.plugins.items()):
+            if name != self.name and isinstance(other, GradingPlugin) and not other.active:
+                await worker.plugin_remove(name)
         # Off the worker's event loop: starting the pool and generating the assignments take
         # seconds, during which the worker keeps answering the scheduler.
         await asyncio.to_thread(self._prepare, worker.local_directory, worker.state.nthreads)
@@ -204,19 +211,27 @@ class GradingPlugin(WorkerPlugin):
                 "restart the `dask worker`), or run the command from the workers' version.")
         with self._locks_lock:  # two runs may send the same submission to this worker
             lock = self._locks.setdefault((job.student, job.assignment), threading.Lock())
-        with lock:
-            folders = {kind: self.root / kind / job.student / job.assignment
-                       for kind in ("submitted", "autograded", "feedback")}
+            self.active += 1
+        try:
+            with lock:
+                return self._grade(job, files)
+        finally:
+            with self._locks_lock:
+                self.active -= 1
+
+    def _grade(self, job: Job, files: dict[str, bytes]) -> dict:
+        folders = {kind: self.root / kind / job.student / job.assignment
+                   for kind in ("submitted", "autograded", "feedback")}
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        write_folder(folders["submitted"], files)
+        try:
+            outcome = self.pool.run_one(job)
+            return {"outcome": outcome, "autograded": read_folder(folders["autograded"]),
+                    "feedback": read_folder(folders["feedback"]), "worker": self.address}
+        finally:  # the worker keeps nothing of a submission once its result is returned
             for folder in folders.values():
                 shutil.rmtree(folder, ignore_errors=True)
-            write_folder(folders["submitted"], files)
-            try:
-                outcome = self.pool.run_one(job)
-                return {"outcome": outcome, "autograded": read_folder(folders["autograded"]),
-                        "feedback": read_folder(folders["feedback"]), "worker": self.address}
-            finally:
-                for folder in folders.values():
-                    shutil.rmtree(folder, ignore_errors=True)
 
 
 def grade_job(plugin: str, version: str, job: Job, files: dict[str, bytes]) -> dict:
@@ -297,7 +312,7 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
     submission, when the workers were ready (time.monotonic()), and the seconds spent writing
     results. `progress()` returns the function called with each Outcome, once grading starts."""
     from distributed import Client, as_completed
-    version = course_version()
+    version = settings.version or course_version()
     api = jobs.api(str(root))
     # What `record` needs, imported now rather than at the first result.
     import nbformat  # noqa: F401

@@ -430,7 +430,8 @@ def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout
         raise RuntimeError(f"{prepared.log}\n{prepared.error}")
     log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
     settings = distributed.Settings(float(notebook_timeout), float(cell_timeout),
-                                    asdict(limits) if sandboxed else None)
+                                    asdict(limits) if sandboxed else None,
+                                    distributed.course_version())
     outcomes, ready, writing = distributed.grade(
         scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log)
     graded = time.monotonic()

@@ -190,7 +190,8 @@ def test_the_run_sets_one_retry_after_a_dead_worker(on_cluster, cluster):
 
 def _settings() -> distributed.Settings:
     """The settings of a run with the command's defaults (the plugin the runs registered)."""
-    return distributed.Settings(600.0, 60.0, asdict(sandbox.Limits(cpu=600)))
+    return distributed.Settings(600.0, 60.0, asdict(sandbox.Limits(cpu=600)),
+                                distributed.course_version())
 
 
 def test_a_worker_refuses_a_job_of_another_course_version(on_cluster, cluster, tmp_path,
