@@ -45,8 +45,9 @@ TIMEOUT_MS = 30_000
 
 
 def readme_section(title: str) -> str:
-    """The text of the README's `## title` section, up to the next `##` heading."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    """The text of the README's `## title` section, up to the next `##` or `###` heading (the
+    instructors' walkthrough ends where "What the grader guards against" begins)."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^###? )", README, re.S | re.M)
     assert match, f"the README has no section '## {title}'"
     return match.group(1)
 

@@ -176,6 +176,10 @@ def test_jupyter_lab_opens_the_notebook_with_validate_on_its_toolbar(student):
     assert toolbar.get_by_text("Validate", exact=True).is_visible()
     assert page.locator("#jp-main-menu-bar, .lm-MenuBar").get_by_text("Nbgrader").count()
     student["browser"].shot(page, "notebook-open")
+    # Opened, its kernel started and idle, nothing edited: not marked unsaved (issue 15, item
+    # 8: the notebook carries the kernel's language_info, so the kernel changes nothing).
+    dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty", has_text=f"{ASSIGNMENT}.ipynb")
+    assert dirty.count() == 0, "a freshly opened notebook is marked unsaved"
 
 
 def test_a_typed_bug_gets_a_message_that_names_it(student):
