@@ -115,6 +115,11 @@ RAISING = [
                  ("test-sigmoid-stable", "exp only sees numbers <= 0")}),
     ("binary-loss", {"through probabilities: log(expit(z)) is log 0 at large |z|":
                      ("test-bce-stable", "never take the log of a rounded 0")}),
+    ("softmax", {"no max shift (exp overflows)": ("test-softmax-stability", "Subtract the largest logit"),
+                 "backward sum without keepdims": ("test-softmax-backward", "keepdims=True")}),
+    ("softmax", {"one maximum for the whole array (global max)":
+                 ("test-softmax-stability", "Subtract the maximum of each row")}),
+    ("softmax", {"max without keepdims": ("test-softmax-values", "keepdims=True")}),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
