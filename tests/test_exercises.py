@@ -120,6 +120,8 @@ RAISING = [
     ("softmax", {"one maximum for the whole array (global max)":
                  ("test-softmax-stability", "Subtract the maximum of each row")}),
     ("softmax", {"max without keepdims": ("test-softmax-values", "keepdims=True")}),
+    ("cross-entropy", {"log of the softmax (inf for large spreads)":
+                       ("test-cross-entropy-stability", "never log(softmax(z))")}),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
