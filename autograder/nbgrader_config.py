@@ -53,3 +53,6 @@ c.LimitOutputSize.max_chars = 20000
 # are cleaned of scripts and event handlers (bleach), JavaScript, SVG and widget outputs dropped.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, SanitizeHTML,
                                     CSSHTMLHeaderPreprocessor]
+# Feedback pages carry their math as MathML (no script, no network: they read offline, as an
+# attachment, and in JupyterLab's untrusted HTML viewer); see autograder/exporters.py.
+c.GenerateFeedback.exporter_class = "autograder.exporters.FeedbackExporter"
