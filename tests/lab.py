@@ -249,3 +249,62 @@ class Browser:
 
     def close(self):
         self.context.close()
+
+
+# --------------------------------------------------------------------------- JupyterLab pages
+
+
+def open_notebook(page, server: JupyterLab, path: str):
+    """Open a notebook in JupyterLab and wait until its kernel has started and is idle."""
+    page.goto(server.lab_url(path))
+    cell(page, 0).wait_for()
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+    return page
+
+
+def cell(page, index: int):
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
+
+
+def run_cell(page, index: int) -> str:
+    """Select a code cell, run it with Shift+Enter, wait for its execution count; its output."""
+    c = cell(page, index)
+    c.locator(".jp-InputPrompt").click()
+    before = c.locator(".jp-InputPrompt").inner_text()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        """([el, before]) => /\\[\\d+\\]/.test(el.innerText) && el.innerText !== before""",
+        arg=[c.locator(".jp-InputPrompt").element_handle(), before])
+    outputs = c.locator(".jp-OutputArea-output")
+    return "\n".join(outputs.nth(i).inner_text() for i in range(outputs.count()))
+
+
+def type_into(page, index: int, code: str):
+    """Replace a cell's code through its editor, as a student types (or pastes) it."""
+    editor = cell(page, index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Escape")  # command mode
+
+
+def validation_dialog(page) -> str:
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=120_000)
+    page.wait_for_function(
+        "() => /Success|failed|FAILED|changed/.test("
+        "document.querySelector('.jp-Dialog').innerText)", timeout=120_000)
+    return dialog.inner_text()
+
+
+def validate_on_toolbar(page, shoot=None) -> str:
+    """Click the notebook toolbar's Validate; the text of Validation Results (then closed)."""
+    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    toolbar.get_by_text("Validate", exact=True).click()
+    text = validation_dialog(page)
+    if shoot:
+        shoot()
+    page.locator(".jp-Dialog").get_by_role("button").last.click()
+    page.locator(".jp-Dialog").wait_for(state="detached")
+    return text

@@ -103,45 +103,13 @@ def student(tmp_path_factory):
 # --------------------------------------------------------------------------- notebook helpers
 
 
-def cell(page, index: int):
-    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
-
-
 def cell_index(path, grade_id: str) -> int:
     nb = notebooks.read(path)
     return next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == grade_id)
 
 
-def run_cell(page, index: int) -> str:
-    """Select a code cell, run it with Shift+Enter, wait for its execution count; its output."""
-    c = cell(page, index)
-    c.locator(".jp-InputPrompt").click()
-    before = c.locator(".jp-InputPrompt").inner_text()
-    page.keyboard.press("Shift+Enter")
-    page.wait_for_function(
-        """([el, before]) => /\\[\\d+\\]/.test(el.innerText) && el.innerText !== before""",
-        arg=[c.locator(".jp-InputPrompt").element_handle(), before])
-    outputs = c.locator(".jp-OutputArea-output")
-    return "\n".join(outputs.nth(i).inner_text() for i in range(outputs.count()))
-
-
-def type_into(page, index: int, code: str):
-    """Replace a cell's code through its editor, as a student types (or pastes) it."""
-    editor = cell(page, index).locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(code)
-    page.keyboard.press("Escape")  # command mode
-
-
 def open_notebook(state, name: str):
-    page = state["page"]
-    page.goto(state["lab"].lab_url(name))
-    cell(page, 0).wait_for()
-    # The kernel has started and is idle (the status bar says so).
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
-    return page
+    return lab.open_notebook(state["page"], state["lab"], name)
 
 
 # --------------------------------------------------------------------------- tests
@@ -185,14 +153,14 @@ def test_jupyter_lab_opens_the_notebook_with_validate_on_its_toolbar(student):
 def test_a_typed_bug_gets_a_message_that_names_it(student):
     page = student["page"]
     path = student["path"]
-    run_cell(page, cell_index(path, "imports"))
+    lab.run_cell(page, cell_index(path, "imports"))
     buggy = answers()["linear"].replace("return X @ self.W.T + self.b", BUGGY_FORWARD)
     assert buggy != answers()["linear"]
     index = cell_index(path, "linear")
-    type_into(page, index, buggy)
-    assert run_cell(page, index) == ""
-    shown = run_cell(page, cell_index(path, "test-linear-forward"))
-    cell(page, cell_index(path, "test-linear-forward")).scroll_into_view_if_needed()
+    lab.type_into(page, index, buggy)
+    assert lab.run_cell(page, index) == ""
+    shown = lab.run_cell(page, cell_index(path, "test-linear-forward"))
+    lab.cell(page, cell_index(path, "test-linear-forward")).scroll_into_view_if_needed()
     student["browser"].shot(page, "bug-message")
     student["bug_message"] = shown
     assert shown, "the test of a W @ X forward printed nothing"
@@ -210,20 +178,11 @@ def test_a_typed_bug_gets_a_message_that_names_it(student):
 def test_the_fix_passes_its_test(student):
     page, path = student["page"], student["path"]
     index = cell_index(path, "linear")
-    type_into(page, index, answers()["linear"])
-    assert run_cell(page, index) == ""
-    assert run_cell(page, cell_index(path, "test-linear-forward")) == ""
-    assert run_cell(page, cell_index(path, "test-linear-backward")) == ""
+    lab.type_into(page, index, answers()["linear"])
+    assert lab.run_cell(page, index) == ""
+    assert lab.run_cell(page, cell_index(path, "test-linear-forward")) == ""
+    assert lab.run_cell(page, cell_index(path, "test-linear-backward")) == ""
     student["browser"].shot(page, "bug-fixed")
-
-
-def validation_dialog(page) -> str:
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=120_000)
-    page.wait_for_function(
-        "() => /Success|failed|FAILED|changed/.test("
-        "document.querySelector('.jp-Dialog').innerText)", timeout=120_000)
-    return dialog.inner_text()
 
 
 def test_validate_on_the_toolbar_says_success(student):
@@ -231,13 +190,8 @@ def test_validate_on_the_toolbar_says_success(student):
     section = lab.readme_section(STUDENTS)
     assert re.search(r"\*Validate\*[^.]*toolbar", section), \
         "the README does not say that a downloaded notebook's Validate is on its toolbar"
-    toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
-    toolbar.get_by_text("Validate", exact=True).click()
-    text = validation_dialog(page)
-    student["browser"].shot(page, "toolbar-validate")
+    text = lab.validate_on_toolbar(page, lambda: student["browser"].shot(page, "toolbar-validate"))
     assert "Success! Your notebook passes all the tests." in text, text
-    page.locator(".jp-Dialog").get_by_role("button").last.click()
-    page.locator(".jp-Dialog").wait_for(state="detached")
     # Validate saved the notebook first (the lab extension does, before it validates): the file
     # holds the code typed in the browser. That is why a notebook opened inside a checkout
     # would be rewritten; the README has students and maintainers work on a copy.
@@ -315,7 +269,7 @@ def fetch_validate_submit(student, page):
     expand.click()  # shows the assignment's notebooks, each with its Validate
     notebooks_of = page.locator(f"#nbgrader-{lab.COURSE_ID}-{ASSIGNMENT}")
     notebooks_of.get_by_role("button", name="Validate").click()
-    text = validation_dialog(page)
+    text = lab.validation_dialog(page)
     student["browser"].shot(page, "assignments-validate")
     assert "Success! Your notebook passes all the tests." in text, text
     page.locator(".jp-Dialog").get_by_role("button").last.click()

@@ -187,7 +187,10 @@ def test_feedback_math_is_typeset_offline(walk):
         typeset = True
     except Exception as exc:
         typeset = f"no typeset math after 20 s ({type(exc).__name__})"
-    walk["browser"].shot(page, "feedback")
+    first_math = page.locator("math, mjx-container, .MathJax, .katex").first
+    if first_math.count():
+        first_math.scroll_into_view_if_needed()
+    walk["browser"].shot(page, "feedback-math")
     raw = page.evaluate(RAW_TEX_JS)
     offsite = list(walk["browser"].offsite)
     page.close()
@@ -272,6 +275,39 @@ def test_export_has_the_hand_graded_points(walk):
         rows = list(csv.DictReader(f))
     assert [(r["student_id"], r["assignment"]) for r in rows] == [(walk["student"], FIRST)], rows
     assert float(rows[0]["score"]) == full_marks(FIRST) + MANUAL_POINTS, rows
+
+
+# --------------------------------------------------------------------------- exercises/
+
+
+def test_validate_in_a_checkout_writes_the_tracked_notebook(walk):
+    """Why the README has maintainers try an exercise on a copy (issue 15, item 8): JupyterLab
+    started at a checkout's root shows exercises/, and the toolbar's Validate saves the notebook
+    before it validates (nbgrader's lab extension calls save). Opened and validated untouched,
+    the file keeps its bytes (it carries the kernel's language_info, so nothing is unsaved);
+    once a cell has run, Validate writes the outputs into the tracked file. No nbgrader config
+    is involved: the checkout's root has none (the course's is in autograder/)."""
+    root = walk["root"]
+    assert not (root / "nbgrader_config.py").exists()
+    rel = f"exercises/{FIRST}/{FIRST}.ipynb"
+    path = root / rel
+    before = path.read_bytes()
+    assert before == course.student_notebook(FIRST).read_bytes()
+    browser = walk["browser"]
+    with lab.JupyterLab(root, walk["env"], walk["tmp"] / "checkout-lab.log") as server:
+        page = browser.new_page()
+        try:
+            lab.open_notebook(page, server, rel)
+            text = lab.validate_on_toolbar(page)
+            assert "NotImplementedError" in text or "failed" in text, text
+            assert path.read_bytes() == before, "opening and validating rewrote the notebook"
+            lab.run_cell(page, 1)  # the imports
+            lab.validate_on_toolbar(page, lambda: browser.shot(page, "checkout-validate"))
+            assert path.read_bytes() != before
+            saved = notebooks.read(path)
+            assert saved.cells[1].execution_count == 1, "Validate did not save the run cell"
+        finally:
+            page.close()
 
 
 # --------------------------------------------------------------------------- feedback
