@@ -59,7 +59,7 @@ def test_catalogued_bug_loses_points_where_it_should(case):
 
 # The assignments whose visible tests call the student's code through `calling` (the notebooks'
 # helper): a catalogued bug fails them with an assert, never with the raw error of its code.
-VISIBLE_TEACH = {"logits", "sigmoid", "binary-loss", "softmax", "cross-entropy"}
+VISIBLE_TEACH = {"logits", "sigmoid", "binary-loss", "softmax", "cross-entropy", "multilabel"}
 
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*File \"|^\s*-+>|gufunc", re.M)

@@ -122,6 +122,7 @@ RAISING = [
     ("softmax", {"max without keepdims": ("test-softmax-values", "keepdims=True")}),
     ("cross-entropy", {"log of the softmax (inf for large spreads)":
                        ("test-cross-entropy-stability", "never log(softmax(z))")}),
+    ("multilabel", {"thresholds lined up with the rows": ("test-multilabel-predict", "not as a column")}),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

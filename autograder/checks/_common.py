@@ -115,9 +115,11 @@ HINTS = {
     "matmul": "a matrix product whose inner sizes differ: A @ B needs the last axis of A as long "
               "as the second-to-last axis of B. Write each operand's shape next to the product: "
               "the operands are likely in the wrong order, or one of them needs a transpose (.T).",
-    "broadcast": "arrays whose shapes do not line up element by element. A reduction such as sum "
-                 "or max over an axis drops that axis: keep it with keepdims=True, so that the "
-                 "result broadcasts back against the array it came from (or check the axis).",
+    "broadcast": "arrays whose shapes do not line up element by element (numpy matches shapes "
+                 "from the last axis). A reduction such as sum or max over an axis drops that "
+                 "axis: keep it with keepdims=True, so that the result broadcasts back against "
+                 "the array it came from. A vector of one value per column lines up with the "
+                 "last axis as it is, not reshaped to a column.",
     "floating-point": "numpy's floating-point error (here overflow, division by zero and invalid "
                       "values count as errors): exp of a large number overflows (above about 709 "
                       "in float64, 88.7 in float32), log(0) is -inf, and inf/inf or 0/0 is nan. A "
