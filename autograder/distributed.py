@@ -119,7 +119,11 @@ def write_folder(folder: Path, files: dict[str, bytes]) -> None:
 
 class GradingPlugin(WorkerPlugin):
     """Prepares a Dask worker for grading, once: a private course folder under the worker's
-    local directory, and a local `workers.Pool` of one grading process per worker thread."""
+    local directory, and a local `workers.Pool` of one grading process per worker thread.
+
+    One plugin per settings and course version (its name). When a plugin of another version or
+    other settings is set up, an idle one stops its pool (it stays registered with the
+    scheduler, so it starts again if a run of its own sends it a job)."""
 
     idempotent = True  # a second run with the same settings keeps the warm pool
 
@@ -131,10 +135,11 @@ class GradingPlugin(WorkerPlugin):
         self.pool = None
         self.root: Path | None = None
         self.address = ""
-        self._ready = threading.Event()
         self.active = 0  # jobs in progress
+        self._where = ("", 1)  # the worker's local directory and threads
+        self._ready = threading.Event()
+        self._lock = threading.Lock()  # the pool's state and `active`
         self._locks: dict = {}
-        self._locks_lock = threading.Lock()
 
     def __getstate__(self):  # what the command sends: the settings only
         return {"settings": self.settings}
@@ -144,55 +149,71 @@ class GradingPlugin(WorkerPlugin):
 
     async def setup(self, worker):
         self.address = worker.address
-        # Another version's or other settings' plugin with nothing to do goes, with its pool.
-        for name, other in list(worker.plugins.items()):
-            if name != self.name and isinstance(other, GradingPlugin) and not other.active:
-                await worker.plugin_remove(name)
+        self._where = (worker.local_directory, worker.state.nthreads)
+        others = [p for p in worker.plugins.values()
+                  if isinstance(p, GradingPlugin) and p is not self]
         # Off the worker's event loop: starting the pool and generating the assignments take
         # seconds, during which the worker keeps answering the scheduler.
-        await asyncio.to_thread(self._prepare, worker.local_directory, worker.state.nthreads)
+        await asyncio.to_thread(self._setup, others)
 
-    def _prepare(self, local_directory: str, threads: int) -> None:
+    def _setup(self, others) -> None:
         try:
+            for other in others:
+                other.suspend()
             self.version = course_version()
-            limits = (None if self.settings.limits is None
-                      else sandbox.Limits(**self.settings.limits))
-            from .forkkernel import registered
-            if limits is not None:
-                if not registered():
-                    raise WorkerNotReady("the kernel provisioner autograder-fork is not installed "
-                                         "on this worker: run `pip install -e .` in its checkout")
-                why = sandbox.check()
-                if why:
-                    raise WorkerNotReady(sandbox.HOW_TO_ENABLE.format(reason=why))
-            import multiprocessing as mp
-            # A worker started by a nanny is a daemonic process, which multiprocessing forbids
-            # to start processes (Dask's setting distributed.worker.daemon=False does the same).
-            # The pool's processes are stopped by teardown, or end on their own when this
-            # process goes (their pipe closes).
-            mp.current_process()._config["daemon"] = False
-            from .grade import _workspace
-            self.root = _workspace(Path(local_directory) / self.name,
-                                   self.settings.cell_timeout, course.assignments())
-            os.environ["PATH"] = course.environment()["PATH"]
-            from .workers import Pool
-            self.pool = Pool(str(self.root), course.environment(), max(1, threads),
-                             self.settings.notebook_timeout,
-                             preload=course.kernel_imports(course.assignments())
-                             + sandbox.trusted_imports() + ["autograder.forkkernel"],
-                             limits=limits).__enter__()
-            (prepared,) = self.pool.run([Job("prepare", assignments=tuple(course.assignments()))])
-            if not prepared.success:
-                raise WorkerNotReady(f"nbgrader could not prepare the course:\n{prepared.error}")
+            if self.version == self.settings.version:  # else every job is refused
+                with self._lock:
+                    self._start()
         except Exception as err:
             self.error = f"{type(err).__name__}: {err}"
         finally:
             self._ready.set()
 
+    def _start(self) -> None:
+        """The course folder and the pool (with self._lock held)."""
+        local_directory, threads = self._where
+        limits = (None if self.settings.limits is None
+                  else sandbox.Limits(**self.settings.limits))
+        from .forkkernel import registered
+        if limits is not None:
+            if not registered():
+                raise WorkerNotReady("the kernel provisioner autograder-fork is not installed "
+                                     "on this worker: run `pip install -e .` in its checkout")
+            why = sandbox.check()
+            if why:
+                raise WorkerNotReady(sandbox.HOW_TO_ENABLE.format(reason=why))
+        import multiprocessing as mp
+        # A worker started by a nanny is a daemonic process, which multiprocessing forbids to
+        # start processes (Dask's setting distributed.worker.daemon=False does the same). The
+        # pool's processes are stopped by teardown, or end on their own when this process goes
+        # (their pipe closes).
+        mp.current_process()._config["daemon"] = False
+        from .grade import _workspace
+        self.root = _workspace(Path(local_directory) / self.name, self.settings.cell_timeout,
+                               course.assignments())
+        os.environ["PATH"] = course.environment()["PATH"]
+        from .workers import Pool
+        self.pool = Pool(str(self.root), course.environment(), max(1, threads),
+                         self.settings.notebook_timeout,
+                         preload=course.kernel_imports(course.assignments())
+                         + sandbox.trusted_imports() + ["autograder.forkkernel"],
+                         limits=limits).__enter__()
+        (prepared,) = self.pool.run([Job("prepare", assignments=tuple(course.assignments()))])
+        if not prepared.success:
+            raise WorkerNotReady(f"nbgrader could not prepare the course:\n{prepared.error}")
+
+    def suspend(self) -> None:
+        """Stop the pool if no job is in progress (it starts again at the next job)."""
+        with self._lock:
+            if self.pool is not None and not self.active:
+                self.pool.__exit__(None, None, None)
+                self.pool = None
+
     def teardown(self, worker):
-        if self.pool is not None:
-            self.pool.__exit__(None, None, None)
-            self.pool = None
+        with self._lock:
+            if self.pool is not None:
+                self.pool.__exit__(None, None, None)
+                self.pool = None
 
     def state(self) -> dict:
         self._ready.wait()
@@ -209,14 +230,16 @@ class GradingPlugin(WorkerPlugin):
                 f"has {version}: the checks, settings or notebooks differ between the two "
                 "checkouts. Update the worker's checkout to the command's (git pull, then "
                 "restart the `dask worker`), or run the command from the workers' version.")
-        with self._locks_lock:  # two runs may send the same submission to this worker
+        with self._lock:
+            if self.pool is None:  # suspended by another run's plugin: start again
+                self._start()
             lock = self._locks.setdefault((job.student, job.assignment), threading.Lock())
             self.active += 1
         try:
-            with lock:
+            with lock:  # two runs may send the same submission to this worker
                 return self._grade(job, files)
         finally:
-            with self._locks_lock:
+            with self._lock:
                 self.active -= 1
 
     def _grade(self, job: Job, files: dict[str, bytes]) -> dict:
@@ -306,11 +329,12 @@ def _lost(job: Job, err: BaseException) -> Outcome:
 
 
 def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=print,
-          timeout: float = 60) -> tuple[list[Outcome], float, float]:
+          timeout: float = 60) -> tuple[list[Outcome], float, list]:
     """Grade the submissions copied into `root` (the command's course folder, prepared: its
     gradebook knows the assignments) on the Dask cluster at `scheduler`. Returns one Outcome per
     submission, when the workers were ready (time.monotonic()), and the seconds spent writing
-    results. `progress()` returns the function called with each Outcome, once grading starts."""
+    results (wall time, and this thread's CPU time). `progress()` returns the function called
+    with each Outcome, once grading starts."""
     from distributed import Client, as_completed
     version = settings.version or course_version()
     api = jobs.api(str(root))
@@ -344,7 +368,7 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
         todo = list(subs)
         futures: dict = {}
         outcomes: list[Outcome] = []
-        writing = 0.0
+        writing = [0.0, 0.0]  # wall and CPU seconds of this thread, writing results
 
         def submit(s):
             job = Job("grade", s.assignment, s.student)
@@ -366,9 +390,10 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
                         raise err
                     outcome = _lost(job, err)
                 else:
-                    t = time.monotonic()
+                    wall, cpu = time.monotonic(), time.thread_time()
                     outcome = record(root, api, result)
-                    writing += time.monotonic() - t
+                    writing[0] += time.monotonic() - wall
+                    writing[1] += time.thread_time() - cpu
                 future.release()  # its result leaves the worker: a worker lost now costs nothing
                 outcomes.append(outcome)
                 on_done(outcome)

@@ -436,8 +436,10 @@ def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout
         scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log)
     graded = time.monotonic()
     all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
-    log(f"Wrote {len(outcomes)} result(s) into the gradebook in {writing:.1f} s "
-        f"({1000 * writing / max(1, len(outcomes)):.0f} ms per notebook, one writer).")
+    n = max(1, len(outcomes))
+    log(f"Wrote {len(outcomes)} result(s) into the gradebook in {writing[0]:.1f} s "
+        f"({1000 * writing[0] / n:.0f} ms per notebook, {1000 * writing[1] / n:.0f} ms of CPU; "
+        "one writer).")
     return all_rows, (ready, graded), f"the Dask cluster at {scheduler}"
 
 

@@ -94,9 +94,11 @@ def run(subs: Path, out: Path, assignment: str, *args: str) -> dict:
     found = {k: float(v) for k, v in
              re.findall(r"(setting up|grading|results) ([\d.]+) s\b", proc.stdout)}
     found["wall"] = wall
-    writer = re.search(r"in ([\d.]+) s \((\d+) ms per notebook, one writer\)", proc.stdout)
+    writer = re.search(r"in ([\d.]+) s \((\d+) ms per notebook, (\d+) ms of CPU; one writer\)",
+                       proc.stdout)
     if writer:
         found["writer"] = float(writer.group(1))
+        found["writer cpu"] = float(writer.group(3)) / 1000
     ready = re.search(r"ready in ([\d.]+) s", proc.stdout)
     if ready:
         found["ready"] = float(ready.group(1))
@@ -143,9 +145,10 @@ def main() -> None:
     whole = mean("dask", "wall") / mean("local", "wall")
     print(f"Dask / local, per notebook while grading: {grading:.3f} ({100 * (grading - 1):+.1f} %)"
           f"; whole run: {whole:.3f} ({100 * (whole - 1):+.1f} %)")
-    writer = mean("dask", "writer") / n
+    writer, cpu = mean("dask", "writer") / n, mean("dask", "writer cpu")
     print(f"single writer (results into the command's course folder and gradebook): "
-          f"{1000 * writer:.0f} ms per notebook, {1 / writer:.0f} notebooks per second at most")
+          f"{1000 * writer:.0f} ms per notebook ({1000 * cpu:.0f} ms of CPU), so at most "
+          f"{1 / cpu:.0f} notebooks per second on a free core")
 
 
 if __name__ == "__main__":
