@@ -123,6 +123,7 @@ RAISING = [
     ("cross-entropy", {"log of the softmax (inf for large spreads)":
                        ("test-cross-entropy-stability", "never log(softmax(z))")}),
     ("multilabel", {"thresholds lined up with the rows": ("test-multilabel-predict", "not as a column")}),
+    ("calibration", {"softmax without the max-shift": ("test-temperature-robust", "stable log_softmax")}),
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
