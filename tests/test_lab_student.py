@@ -206,14 +206,17 @@ def test_nbgrader_validate_exits_0_and_says_how_it_went(student):
     which, as the README tells students to read it."""
     cmd = f"nbgrader validate {ASSIGNMENT}.ipynb"
     args = lab.readme_command(cmd, STUDENTS)
-    section = lab.readme_section(STUDENTS)
-    passed = lab.run(args, student["work"], student["env"])
+    section = " ".join(lab.readme_section(STUDENTS).split())  # the text, as it reads
+    # A finished notebook, and the same with the bug back in, each in a folder of its own.
+    finished, broken = student["tmp"] / "finished", student["tmp"] / "broken"
+    nb = complete(notebooks.read(course.student_notebook(ASSIGNMENT)))
+    finished.mkdir()
+    nbformat.write(nb, str(finished / f"{ASSIGNMENT}.ipynb"))
+    passed = lab.run(args, finished, student["env"])
     assert passed.stdout.startswith("Success! Your notebook passes all the tests."), passed.stdout
     assert "Success! Your notebook passes all the tests." in section
-    # The same notebook with the bug back in: still exit status 0, and the failure is named.
-    broken = student["tmp"] / "broken"
+    # With the bug: still exit status 0, and the failing cell is shown with its message.
     broken.mkdir()
-    nb = notebooks.read(student["path"])
     for c in nb.cells:
         if notebooks.grade_id(c) == "linear":
             c.source = answers()["linear"].replace("return X @ self.W.T + self.b", BUGGY_FORWARD)
@@ -225,6 +228,11 @@ def test_nbgrader_validate_exits_0_and_says_how_it_went(student):
     assert "# Tests for Linear.forward" in failed.stdout, failed.stdout[:3000]
     assert "VALIDATION FAILED ON" in section and "exit" in section
     assert "The following cell failed:" in failed.stdout
+    # A name that matches no notebook: exit status 0 and not a word (the README warns).
+    empty = student["tmp"] / "empty"
+    empty.mkdir()
+    nothing = lab.run(args, empty, student["env"])
+    assert nothing.stdout == "" and "says nothing at all" in section, nothing.stdout
 
 
 # --------------------------------------------------------------------------- the exchange
