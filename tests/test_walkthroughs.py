@@ -167,6 +167,7 @@ def test_report_opens_in_the_browser(walk):
     href = link.first.get_attribute("href")
     assert (walk["out"] / href).resolve().exists(), href
     assert not walk["browser"].offsite, f"report.html asked the network: {walk['browser'].offsite}"
+    assert not walk["browser"].errors, walk["browser"].errors
     page.close()
 
 
@@ -265,6 +266,10 @@ def test_formgrader_shows_the_submission_and_grades_by_hand(walk):
                 course.source_notebook(FIRST)).cells if notebooks.is_written(c))
             written = frame.locator(f"input.score[id='{written_id}']")
             written.wait_for()
+            assert frame.get_by_text("Student's answer").count() >= 1
+            # The rubric is where the README says: the source notebook in the course folder.
+            source = notebooks.read(walk["out"] / "course" / "source" / FIRST / f"{FIRST}.ipynb")
+            assert any(notebooks.is_written(c) and "Rubric" in c.source for c in source.cells)
             written.scroll_into_view_if_needed()
             browser.shot(page, "formgrader-manual-grading")
             written.fill(str(MANUAL_POINTS))
