@@ -17,10 +17,7 @@ One JupyterLab server for the module; a screenshot of each step in _build/screen
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import shlex
-import shutil
 
 import nbformat
 import pytest
