@@ -391,7 +391,11 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
                     outcome = _lost(job, err)
                 else:
                     wall, cpu = time.monotonic(), time.thread_time()
-                    outcome = record(root, api, result)
+                    try:
+                        outcome = record(root, api, result)
+                    except Exception as err:  # e.g. a file name refused: say so, keep going
+                        outcome = Outcome(job, False, f"its result could not be recorded "
+                                          f"({type(err).__name__}: {err})", completed=False)
                     writing[0] += time.monotonic() - wall
                     writing[1] += time.thread_time() - cpu
                 future.release()  # its result leaves the worker: a worker lost now costs nothing
