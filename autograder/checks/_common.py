@@ -264,6 +264,29 @@ def measured_call(fn, *args, what: str, revisit: str, hints: dict | None = None)
     return peak_memory(call, fn, *args, what=what, revisit=revisit, hints=hints)
 
 
+def answer(fn, name: str, *, revisit: str, numbers: bool = True, count: int | None = None,
+           strict: bool = False):
+    """What a question's answer function `name()` returns (it takes no argument), through `call`.
+    With numbers=False, the value as it came back. Otherwise as float64 finite numbers: an array
+    of any shape, or with `count`, a flat array of that many (a tuple of numbers); anything else
+    fails with a message that says what the question wants."""
+    __tracebackhide__ = True  # noqa: F841
+    name = name.removesuffix("()")
+    out = call(fn, what=f"{name}()", revisit=revisit, strict=strict)
+    if not numbers:
+        return out
+    values = as_float(out)
+    if count is not None and values is not None:
+        values = values.reshape(-1)
+    if values is None or not np.all(np.isfinite(values)) or \
+            count is not None and values.shape != (count,):
+        wanted = f"a tuple of {count} numbers" if count is not None else "a finite number"
+        fail(f"{name}() should return {wanted}.",
+             expected=f"{count} numbers" if count is not None else "a number",
+             got=describe(out), revisit=revisit)
+    return values
+
+
 def as_float(x):
     """x as a float64 array, or None when it is not numbers."""
     try:

@@ -10,7 +10,7 @@ never the reference solution.
 import numpy as np
 from scipy import special
 
-from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
+from ._common import (CheckFailed, answer, as_float, call, central_difference, describe, expect_close,
                       expect_shape, expect_unchanged, fail, matches, quiet_call, rng, snapshot,
                       strict_call)
 
@@ -413,17 +413,6 @@ def check_label_smoothing(CrossEntropyLoss):
 # Questions: a number that needs the chapter's idea
 # --------------------------------------------------------------------------------------------
 
-def _answer(fn, name, revisit):
-    """The number (or vector) returned by the answer function `name`()."""
-    __tracebackhide__ = True  # noqa: F841
-    out = call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
-    value = as_float(out)
-    if value is None or not np.all(np.isfinite(value)):
-        fail(f"{name}() should return a finite number.", expected="a number",
-             got=describe(out), revisit=revisit)
-    return value
-
-
 def _judge(value, expected, name, wrong, revisit, atol):
     """Right within atol; otherwise name the misconception behind a known wrong answer."""
     __tracebackhide__ = True  # noqa: F841
@@ -445,7 +434,7 @@ def check_question_floor(answer_double_softmax_floor):
     """The smallest loss of a ten-class model whose probabilities are fed to the loss."""
     __tracebackhide__ = True  # noqa: F841
     name = "answer_double_softmax_floor"
-    value = _answer(answer_double_softmax_floor, name, LOGITS_IN)
+    value = answer(answer_double_softmax_floor, name, revisit=LOGITS_IN)
     C = 10
     wrong = [
         (np.log(C), "that is log 10, the loss of a uniform prediction (all logits equal). With "
@@ -470,7 +459,7 @@ def check_question_smoothing_gradient(answer_smoothing_gradient):
     """dL/dz for one example (N = 1) with PyTorch's label smoothing."""
     __tracebackhide__ = True  # noqa: F841
     name = "answer_smoothing_gradient"
-    value = _answer(answer_smoothing_gradient, name, SMOOTHING)
+    value = answer(answer_smoothing_gradient, name, revisit=SMOOTHING)
     eps, C = 0.2, 4
     p = special.softmax(_Z_Q2)
     onehot = np.eye(C)[0]
@@ -499,7 +488,7 @@ def check_question_kl(answer_kl_gap):
     """KL(t || p): how much of the cross-entropy a better bias could remove."""
     __tracebackhide__ = True  # noqa: F841
     name = "answer_kl_gap"
-    value = _answer(answer_kl_gap, name, ENTROPY_KL)
+    value = answer(answer_kl_gap, name, revisit=ENTROPY_KL)
     t, p = _T_Q3, _P_Q3
     kl = float(np.sum(t * np.log(t / p)))
     wrong = [
@@ -583,7 +572,7 @@ def check_question_experiment(answer_smoothed_rare_probability):
     """The probability the smoothed bias-only model gives the rarest class of y_survey."""
     __tracebackhide__ = True  # noqa: F841
     name = "answer_smoothed_rare_probability"
-    value = _answer(answer_smoothed_rare_probability, name, FREQUENCIES)
+    value = answer(answer_smoothed_rare_probability, name, revisit=FREQUENCIES)
     f, eps, C = 0.05, 0.2, 4
     wrong = [
         (f, "that is the rarest class's frequency, what the model learns WITHOUT smoothing. With "

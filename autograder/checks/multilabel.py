@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from ._common import (describe, expect_close, expect_shape, expect_unchanged, fail, quiet_call,
+from ._common import (answer, describe, expect_close, expect_shape, expect_unchanged, fail, quiet_call,
                       public_rng, rng, snapshot, strict_call)
 
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
@@ -450,25 +450,11 @@ def check_train_quality(train_multilabel):
 # ---------------------------------------------------------------------------------------------
 # questions: each answer is a function that returns numbers
 
-def _answer(fn, name, count, revisit):
-    """Call an answer function; its result as `count` floats."""
-    __tracebackhide__ = True  # noqa: F841
-    out = strict_call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
-    try:
-        values = np.asarray(out, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        values = None
-    if values is None or values.shape != (count,) or not np.all(np.isfinite(values)):
-        fail(f"{name}() should return a tuple of {count} numbers.", expected=f"{count} numbers",
-             got=describe(out), revisit=revisit)
-    return values
-
-
 def check_question_outputs(answer_outputs):
     """C = 6 labels, at most two per photo: 6 sigmoids; a softmax over the sets that can occur needs
     1 + 6 + 15 = 22 outputs (the empty set, the single species, the unordered pairs)."""
     __tracebackhide__ = True  # noqa: F841
-    n_sigmoids, n_softmax = _answer(answer_outputs, "answer_outputs", 2, OUTPUTS)
+    n_sigmoids, n_softmax = answer(answer_outputs, "answer_outputs", revisit=OUTPUTS, count=2, strict=True)
     expected = "(6, 22)"
     got = f"({n_sigmoids:g}, {n_softmax:g})"
     if n_sigmoids != 6:
@@ -511,7 +497,7 @@ def check_question_f1_averages(answer_f1_averages):
     """Micro-F1 pools the counts (18/23); macro-F1 averages the per-class F1 ((10/12 + 8/9 + 0)/3)."""
     __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
-    micro, macro = _answer(answer_f1_averages, "answer_f1_averages", 2, AVERAGES)
+    micro, macro = answer(answer_f1_averages, "answer_f1_averages", revisit=AVERAGES, count=2, strict=True)
     yt, yp = QUESTION_B_TRUE, QUESTION_B_PRED
     right_micro = metrics.f1_score(yt, yp, average="micro")
     right_macro = metrics.f1_score(yt, yp, average="macro")
@@ -554,7 +540,7 @@ def check_question_f1_averages(answer_f1_averages):
 def check_question_pos_weight(answer_pos_weight):
     """pos_weight p = 4: the weighted odds are p times the plain ones; (a) 1/(1+p), (b) p/(1+p)."""
     __tracebackhide__ = True  # noqa: F841
-    a, b = _answer(answer_pos_weight, "answer_pos_weight", 2, POS_WEIGHT)
+    a, b = answer(answer_pos_weight, "answer_pos_weight", revisit=POS_WEIGHT, count=2, strict=True)
     p = 4.0
     right_a, right_b = 1 / (1 + p), p / (1 + p)
     expected = f"({right_a:.4g}, {right_b:.4g})"

@@ -10,9 +10,9 @@ own central differences; never the reference solution.
 import numpy as np
 from scipy import special
 
-from ._common import (as_float, call, measured_call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, matches, quiet_call,
-                      rng, snapshot, strict_call)
+from ._common import (answer, as_float, call, measured_call, central_difference, describe,
+                      expect_close, expect_dtype, expect_shape, expect_unchanged, fail, matches,
+                      quiet_call, rng, snapshot, strict_call)
 
 DEFINITION = "Chapter 4, 'From C logits to a distribution' (exponentiate, divide by the sum over `axis`)"
 SHIFT = ("Chapter 4, 'Shift invariance and the log-sum-exp trick' (subtract each slice's own "
@@ -514,19 +514,13 @@ def check_softmax_backward_memory(Softmax):
 # Questions and the experiment
 # --------------------------------------------------------------------------------------------
 
-def _answer(fn, name, revisit):
-    """What the student's answer function returns."""
-    __tracebackhide__ = True  # noqa: F841
-    return call(fn, what=f"{name.removesuffix('()')}()", revisit=revisit)
-
-
-def _number(answer, name, revisit):
+def _number(given, name, revisit):
     """The answer as one finite float, or a failure that says what the question wants."""
     __tracebackhide__ = True  # noqa: F841
-    value = as_float(answer)
+    value = as_float(given)
     if value is None or value.ndim != 0 or not np.isfinite(value):
         fail(f"{name} should return one finite number.", expected="a number such as 12.5 or 3e9",
-             got=describe(answer), revisit=revisit)
+             got=describe(given), revisit=revisit)
     return float(value)
 
 
@@ -543,7 +537,8 @@ def check_question_jacobian_memory(answer_jacobian_bytes):
     N, C = JACOBIAN_N, JACOBIAN_C
     revisit = "Chapter 4, 'Why backward never builds the Jacobian'"
     name = "answer_jacobian_bytes()"
-    value = _number(_answer(answer_jacobian_bytes, name, revisit), name, revisit)
+    value = _number(answer(answer_jacobian_bytes, name, revisit=revisit, numbers=False), name,
+                    revisit)
     right = 8 * N * C**2
     expected = f"{right:.4g} bytes"
     wrong = [
@@ -573,7 +568,7 @@ def check_question_naive_limit(answer_naive_limit):
     __tracebackhide__ = True  # noqa: F841
     revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
     name = "answer_naive_limit()"
-    value = _number(_answer(answer_naive_limit, name, revisit), name, revisit)
+    value = _number(answer(answer_naive_limit, name, revisit=revisit, numbers=False), name, revisit)
     right = float(np.log(np.finfo(np.float64).max))
     expected = f"about {right:.2f}"
     if abs(value - right) <= 0.02:
@@ -605,13 +600,13 @@ def check_question_invariance(answer_invariant):
     """The changes of the logits that leave the softmax unchanged: a, c, e (shifts)."""
     __tracebackhide__ = True  # noqa: F841
     revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
-    answer = _answer(answer_invariant, "answer_invariant()", revisit)
-    text = str(answer).lower()
+    given = answer(answer_invariant, "answer_invariant()", revisit=revisit, numbers=False)
+    text = str(given).lower()
     chosen = [ch for ch in text if ch not in " ,;"]
     expected = "a string of the letters of every change that leaves the softmax unchanged"
     if not chosen or any(ch not in INVARIANCE_CHOICES for ch in chosen):
         fail("answer_invariant() should return a string made of the letters a to e, for "
-             f"example 'bd'; it returned {answer!r}.", expected=expected, got=repr(answer),
+             f"example 'bd'; it returned {given!r}.", expected=expected, got=repr(given),
              revisit=revisit)
     chosen = set(chosen)
     if chosen == INVARIANT:
@@ -619,17 +614,17 @@ def check_question_invariance(answer_invariant):
     if "b" in chosen:
         fail("(b) changes the softmax: multiplying every logit by 2 is a temperature T = 1/2. "
              "The order of the classes stays, but the probabilities become more peaked.",
-             expected=expected, got=repr(answer), revisit=TEMPERATURE)
+             expected=expected, got=repr(given), revisit=TEMPERATURE)
     if "d" in chosen:
         fail("(d) changes the softmax: adding 1 to one logit only changes its differences with "
              "the others, and the probabilities depend on exactly those differences.",
-             expected=expected, got=repr(answer), revisit=revisit)
+             expected=expected, got=repr(given), revisit=revisit)
     absent = sorted(INVARIANT - chosen)
     missing = ", ".join(f"({ch})" for ch in absent)
     verb = "leaves" if len(absent) == 1 else "leave"
     fail(f"{missing} also {verb} the softmax unchanged: adding or subtracting the same number to "
          "every logit is a shift, whatever the number (5, the largest logit, or the mean).",
-         expected=expected, got=repr(answer), revisit=revisit)
+         expected=expected, got=repr(given), revisit=revisit)
 
 
 EXPERIMENT_LOGITS = np.array([3.0, 1.0, 0.2, -1.0])
