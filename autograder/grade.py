@@ -351,9 +351,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     from .forkkernel import registered
     if sandboxed:
         limits = limits or sandbox.Limits(cpu=int(notebook_timeout))
-    if scheduler:  # the workers check that they can sandbox kernels
-        pass
-    elif sandboxed:
+    if sandboxed and not scheduler:  # on a cluster, each worker checks that it can
         if not registered():
             raise SandboxUnavailable("kernels can only be sandboxed through the kernel "
                                      "provisioner autograder-fork, which is not installed: run "

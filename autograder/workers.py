@@ -6,7 +6,8 @@ own process group, with the kernels it starts: they are forked from a warm templ
 sandbox of its own (sandbox.py) with those limits, its sockets in a folder under
 course/kernels/. The supervisor hands out one job (jobs.py) at a time and kills a worker, with
 its kernels, when a job runs past its deadline or the worker dies; the job is then reported as
-not completed and a fresh worker takes the next one. The gradebook
+not completed and a fresh worker takes the next one. `run` hands out a list of jobs; `run_one`
+lets several threads (a Dask worker's, distributed.py) share one pool. The gradebook
 is one SQLite file opened with a long busy timeout, so concurrent writers wait for each other
 instead of failing.
 """

@@ -74,15 +74,15 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A Dask scheduler and two workers (each with a nanny, one thread, and a local directory
-    of its own), as `dask scheduler` and `dask worker` are run on servers."""
+    """A Dask scheduler and two workers (each with a nanny and a local directory of its own; one
+    thread, and two), as `dask scheduler` and `dask worker` are run on servers."""
     c = Cluster(tmp_path_factory.mktemp("dask"))
     port = c.address.rsplit(":", 1)[1]
     c.start("scheduler", "--host", "127.0.0.1", "--port", port, name="scheduler")
     time.sleep(1)
-    for name in ("worker1", "worker2"):
-        c.start("worker", c.address, "--host", "127.0.0.1", "--nthreads", "1", "--name", name,
-                "--local-directory", str(c.base / name), name=name)
+    for name, threads in (("worker1", "1"), ("worker2", "2")):  # 2: two jobs at once share
+        c.start("worker", c.address, "--host", "127.0.0.1", "--nthreads", threads,  # its pool
+                "--name", name, "--local-directory", str(c.base / name), name=name)
     try:
         c.worker_pids()
         yield c
