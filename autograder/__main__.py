@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     g.add_argument("--no-sandbox", action="store_true",
                    help="run the students' code WITHOUT the sandbox (no namespaces, no limits), "
                         "where it cannot be built; grades.csv and report.html say so on every row")
+    g.add_argument("--replace", action="store_true",
+                   help="grade into an --out whose gradebook holds scores entered by hand, "
+                        "deleting them (without it, the command refuses)")
 
     gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
     gen.add_argument("assignments", nargs="*", help="default: all")
@@ -41,14 +44,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     course.skip_slow_optional_imports()
     if args.command == "grade":
-        from .grade import SandboxUnavailable, grade
-        errors = (FileNotFoundError, ValueError, SandboxUnavailable)
+        from .grade import HandGradesKept, SandboxUnavailable, grade
+        errors = (FileNotFoundError, ValueError, SandboxUnavailable, HandGradesKept)
         if args.scheduler:  # and the cluster cannot be reached, or a worker cannot grade
             from .distributed import CourseVersionMismatch, WorkerNotReady
             errors += (CourseVersionMismatch, WorkerNotReady, OSError, TimeoutError)
         try:
             grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
-                  args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler)
+                  args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler,
+                  replace=args.replace)
         except errors as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -30,6 +30,25 @@ CELL_TIMEOUT = 60       # seconds for one cell
 UNSANDBOXED = "graded WITHOUT the sandbox (--no-sandbox): its code could reach the whole run"
 
 
+class HandGradesKept(RuntimeError):
+    """The output folder holds an earlier run's hand grades (the message says what to do)."""
+
+
+def _hand_grades(db: Path) -> int:
+    """How many scores and comments were entered by hand in the gradebook `db` (0 if none)."""
+    if not db.is_file():
+        return 0
+    import sqlite3
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return sum(con.execute(query).fetchone()[0] for query in (
+                "SELECT count(*) FROM grade WHERE manual_score IS NOT NULL",
+                "SELECT count(*) FROM comment WHERE manual_comment IS NOT NULL "
+                "AND manual_comment != ''"))
+    except sqlite3.Error:  # not a gradebook of ours: nothing nbgrader graded by hand
+        return 0
+
+
 class SandboxUnavailable(RuntimeError):
     """Kernels cannot be sandboxed on this machine (the message says how to enable it)."""
 
@@ -332,12 +351,14 @@ def _sandbox_notes(root: Path, o: Outcome) -> list[str]:
 def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
           cell_timeout: float = CELL_TIMEOUT, log=print, sandboxed: bool = True,
-          limits: sandbox.Limits | None = None, scheduler: str | None = None) -> list[Row]:
+          limits: sandbox.Limits | None = None, scheduler: str | None = None,
+          replace: bool = False) -> list[Row]:
     """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html.
     Every kernel runs in a sandbox (sandbox.py) with `limits`, unless `sandboxed` is False;
     SandboxUnavailable says why it cannot run here. With `scheduler` (a Dask scheduler's
     address), the jobs run on that Dask cluster (distributed.py) instead of `workers` local
-    processes; this process alone writes the results."""
+    processes; this process alone writes the results. An earlier run's folder in `out` whose
+    gradebook holds scores entered by hand is only replaced with `replace` (HandGradesKept)."""
     names = assignments or course.assignments()
     unknown = set(names) - set(course.assignments())
     if unknown:
@@ -345,6 +366,13 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     workers = workers or os.cpu_count() or 1
     os.environ["PATH"] = course.environment()["PATH"]  # nbgrader runs `alembic` from this venv
     out = Path(out).resolve()
+    hand = _hand_grades(out / "course" / "gradebook.db")
+    if hand and not replace:
+        raise HandGradesKept(
+            f"{out / 'course' / 'gradebook.db'} holds {hand} score(s) or comment(s) entered by "
+            "hand in the formgrader, which a new run into this folder would delete. Export them "
+            f"first (cd {out / 'course'} && nbgrader export), then grade into another --out, or "
+            "pass --replace to delete them.")
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 

@@ -82,3 +82,28 @@ def test_grading_works_without_the_virtual_environment_on_path(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(tmp_path / "out" / "grades.csv") as f:
         assert float(next(csv.DictReader(f))["total"]) == full_marks("logits")
+
+
+def test_a_new_run_never_deletes_hand_grades_silently(graded, tmp_path):
+    """Scores entered in the formgrader live only in the run's gradebook: a second run into the
+    same --out refuses (exit 2, saying what to do) and leaves them, unless --replace."""
+    import shutil
+
+    from nbgrader.api import Gradebook
+    out = tmp_path / "grades"
+    (out / "course").mkdir(parents=True)
+    db = out / "course" / "gradebook.db"
+    shutil.copy(graded / "course" / "gradebook.db", db)
+    with Gradebook(f"sqlite:///{db}") as gb:
+        grade = next(g for s in gb.assignment_submissions("logits") for n in s.notebooks
+                     for g in n.grades if g.cell_type == "markdown")
+        grade.manual_score = 1.5
+        gb.db.commit()
+    before = db.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(course.EXAMPLES), "--out", str(out), "--assignment", "logits"],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "1 score(s) or comment(s) entered by hand" in proc.stderr, proc.stderr
+    assert "--replace" in proc.stderr and "nbgrader export" in proc.stderr
+    assert db.read_bytes() == before
