@@ -10,6 +10,7 @@ the cluster's results are compared with is the one whose folder is moved at the 
 import csv
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -72,17 +73,47 @@ class Cluster:
                 proc.wait()
 
 
+def readme_cluster_commands() -> tuple[list[str], list[str]]:
+    """The README's `dask scheduler` and `dask worker` commands (section "Grading on a Dask
+    cluster"), as this file runs them: so README and reality cannot drift."""
+    readme = (course.REPO / "README.md").read_text()
+    section = re.search(r"^### Grading on a Dask cluster\n(.*?)(?=^###? )", readme, re.S | re.M)
+    assert section, "the README has no section 'Grading on a Dask cluster'"
+    lines = [line.strip() for line in section.group(1).splitlines()]
+    commands = [next((shlex.split(line) for line in lines
+                      if line.startswith(f".venv/bin/dask {kind} ")), None)
+                for kind in ("scheduler", "worker")]
+    assert all(commands), f"the README no longer gives both dask commands:\n{section.group(1)}"
+    return commands
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A Dask scheduler and two workers (each with a nanny and a local directory of its own; one
-    thread, and two), as `dask scheduler` and `dask worker` are run on servers."""
+    thread, and two), started with the README's commands, on 127.0.0.1 and a free port."""
+    scheduler, worker = readme_cluster_commands()
     c = Cluster(tmp_path_factory.mktemp("dask"))
     port = c.address.rsplit(":", 1)[1]
-    c.start("scheduler", "--host", "127.0.0.1", "--port", port, name="scheduler")
+
+    def local(args, **values):  # the README's example host, port and values -> this machine's
+        out = []
+        for arg in args[1:]:  # after `.venv/bin/dask`
+            if out and out[-1] in values:
+                arg = values[out[-1]]
+            elif arg == "8786":
+                arg = port
+            else:
+                arg = arg.replace("10.0.0.5:8786", f"127.0.0.1:{port}").replace("10.0.0.5",
+                                                                                "127.0.0.1")
+            out.append(arg)
+        return out
+
+    c.start(*local(scheduler), name="scheduler")
     time.sleep(1)
     for name, threads in (("worker1", "1"), ("worker2", "2")):  # 2: two jobs at once share
-        c.start("worker", c.address, "--host", "127.0.0.1", "--nthreads", threads,  # its pool
-                "--name", name, "--local-directory", str(c.base / name), name=name)
+        c.start(*local(worker, **{"--nthreads": threads,  # its pool
+                                  "--local-directory": str(c.base / name)}),
+                "--host", "127.0.0.1", "--name", name, name=name)
     try:
         c.worker_pids()
         yield c
