@@ -24,3 +24,33 @@ def book():
                           capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     return HTML
+
+
+
+# Debian's Chromium, started by the browser tests (tests/test_browser.py, test_report.py and the
+# JupyterLab walkthroughs in lab.py); installed by `make browser`.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole session, through Playwright's sync API.
+
+    One, because a started sync Playwright keeps its asyncio loop marked as running in the main
+    thread until it stops: a second `sync_playwright()` opened while a session-wide one is alive
+    refuses to start ("Sync API inside the asyncio loop"). Fails, never skips, when Chromium is
+    missing."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Debian's Chromium is not installed at {CHROMIUM}: run `make browser` "
+                    "(apt-get install chromium) before the browser tests", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+        except Exception as exc:  # a broken install must fail loudly, not skip
+            pytest.fail(f"could not start {CHROMIUM}: {exc}", pytrace=False)
+        yield browser
+        browser.close()

@@ -9,7 +9,6 @@ extensions (nbgrader's among them) come from the venv, as a student's `pip insta
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
@@ -31,9 +30,6 @@ from autograder import course
 README = (course.REPO / "README.md").read_text()
 BIN = Path(sys.executable).parent
 SCREENSHOTS = course.REPO / "_build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Every URL that is neither on 127.0.0.1 nor a local file (matched inside Playwright).
 OFF_MACHINE = re.compile(r"^(?!http://127\.0\.0\.1[:/]|file:|data:|blob:|about:)"
                          r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -198,21 +194,6 @@ class JupyterLab:
 
 
 # --------------------------------------------------------------------------- the browser
-
-
-@contextlib.contextmanager
-def chromium():
-    """Headless Debian Chromium through Playwright; fails (never skips) when it is missing."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Debian's Chromium is not installed at {CHROMIUM}: run `make browser`",
-                    pytrace=False)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Browser:

@@ -59,7 +59,7 @@ def complete(nb, skip=()):
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory):
+def student(tmp_path_factory, chromium):
     """The student's machine: a home, the README's install line run in it, the exercise copied
     out of the repository with the README's command, an exchange holding the released
     assignment, and `jupyter lab` started where the notebook is."""
@@ -87,7 +87,7 @@ def student(tmp_path_factory):
     state.update(work=work, path=path)
 
     state["lab"] = lab.JupyterLab(work, env, tmp / "jupyter-lab.log")
-    with state["lab"], lab.chromium() as chromium:
+    with state["lab"]:
         state["browser"] = lab.Browser(chromium, "student")
         page = state["browser"].new_page()
         state["page"] = page

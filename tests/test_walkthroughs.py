@@ -39,7 +39,7 @@ def readme(cmd: str, assignment: str = FIRST) -> str:
 
 
 @pytest.fixture(scope="module")
-def walk(tmp_path_factory):
+def walk(tmp_path_factory, chromium):
     tmp = tmp_path_factory.mktemp("walkthrough")
     root = lab.course_copy(tmp / "checkout")
     home, student_home = tmp / "instructor", tmp / "student"
@@ -48,10 +48,9 @@ def walk(tmp_path_factory):
     state = dict(tmp=tmp, root=root, env=lab.isolated_env(home),
                  student_env=lab.isolated_env(student_home, repo_importable=False),
                  student_home=student_home)
-    with lab.chromium() as chromium:
-        state["browser"] = lab.Browser(chromium, "instructor")
-        yield state
-        state["browser"].close()
+    state["browser"] = lab.Browser(chromium, "instructor")
+    yield state
+    state["browser"].close()
 
 
 def sh(state, cmd: str, cwd=None, env=None):
