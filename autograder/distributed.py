@@ -57,6 +57,13 @@ class WorkerNotReady(RuntimeError):
     """A worker could not prepare itself for grading (the message says why)."""
 
 
+def _mismatch(address: str, worker_version: str, command_version: str) -> str:
+    return (f"worker {address} has course version {worker_version}, the grading command has "
+            f"{command_version}: the checks, settings or notebooks differ between the two "
+            "checkouts. Update the worker's checkout to the command's (git pull, then restart "
+            "the `dask worker`), or run the command from the workers' version.")
+
+
 def course_version() -> str:
     """A hash of what decides a grade: the hidden checks (autograder/checks/*.py), the course's
     nbgrader settings, and every assignment's source and released notebooks and files."""
@@ -174,30 +181,21 @@ class GradingPlugin(WorkerPlugin):
         local_directory, threads = self._where
         limits = (None if self.settings.limits is None
                   else sandbox.Limits(**self.settings.limits))
-        from .forkkernel import registered
-        if limits is not None:
-            if not registered():
-                raise WorkerNotReady("the kernel provisioner autograder-fork is not installed "
-                                     "on this worker: run `pip install -e .` in its checkout")
-            why = sandbox.check()
-            if why:
-                raise WorkerNotReady(sandbox.HOW_TO_ENABLE.format(reason=why))
+        from .grade import _workspace, grading_pool, sandbox_unavailable
+        why = sandbox_unavailable() if limits is not None else ""
+        if why:
+            raise WorkerNotReady(why)
         import multiprocessing as mp
         # A worker started by a nanny is a daemonic process, which multiprocessing forbids to
         # start processes (Dask's setting distributed.worker.daemon=False does the same). The
         # pool's processes are stopped by teardown, or end on their own when this process goes
         # (their pipe closes).
         mp.current_process()._config["daemon"] = False
-        from .grade import _workspace
         self.root = _workspace(Path(local_directory) / self.name, self.settings.cell_timeout,
                                course.assignments())
         os.environ["PATH"] = course.environment()["PATH"]
-        from .workers import Pool
-        self.pool = Pool(str(self.root), course.environment(), max(1, threads),
-                         self.settings.notebook_timeout,
-                         preload=course.kernel_imports(course.assignments())
-                         + sandbox.trusted_imports() + ["autograder.forkkernel"],
-                         limits=limits).__enter__()
+        self.pool = grading_pool(self.root, course.assignments(), max(1, threads),
+                                 self.settings.notebook_timeout, limits).__enter__()
         (prepared,) = self.pool.run([Job("prepare", assignments=tuple(course.assignments()))])
         if not prepared.success:
             raise WorkerNotReady(f"nbgrader could not prepare the course:\n{prepared.error}")
@@ -225,11 +223,7 @@ class GradingPlugin(WorkerPlugin):
         if self.error:
             raise WorkerNotReady(f"worker {self.address} cannot grade: {self.error}")
         if version != self.version:
-            raise CourseVersionMismatch(
-                f"worker {self.address} has course version {self.version}, the grading command "
-                f"has {version}: the checks, settings or notebooks differ between the two "
-                "checkouts. Update the worker's checkout to the command's (git pull, then "
-                "restart the `dask worker`), or run the command from the workers' version.")
+            raise CourseVersionMismatch(_mismatch(self.address, self.version, version))
         with self._lock:
             if self.pool is None:  # suspended by another run's plugin: start again
                 self._start()
@@ -353,10 +347,7 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
             if state["error"]:
                 raise WorkerNotReady(f"worker {address} cannot grade: {state['error']}")
             if state["version"] != version:
-                raise CourseVersionMismatch(
-                    f"worker {address} has course version {state['version']}, the grading "
-                    f"command has {version}: update the worker's checkout to the command's "
-                    "(git pull, then restart the `dask worker`)")
+                raise CourseVersionMismatch(_mismatch(address, state["version"], version))
         threads = sum(client.nthreads().values())
         ready = time.monotonic()
         log(f"Dask cluster at {scheduler}: {len(states)} worker(s), {threads} thread(s), "

@@ -53,6 +53,26 @@ class SandboxUnavailable(RuntimeError):
     """Kernels cannot be sandboxed on this machine (the message says how to enable it)."""
 
 
+def sandbox_unavailable() -> str:
+    """Why kernels cannot be sandboxed on this machine, and how to allow it; "" if they can."""
+    from .forkkernel import registered
+    if not registered():
+        return ("kernels can only be sandboxed through the kernel provisioner autograder-fork, "
+                "which is not installed: run `pip install -e .` in the repository "
+                "(or --no-sandbox)")
+    why = sandbox.check()
+    return sandbox.HOW_TO_ENABLE.format(reason=why) if why else ""
+
+
+def grading_pool(root: Path, names: list[str], workers: int, notebook_timeout: float,
+                 limits: sandbox.Limits | None) -> Pool:
+    """The pool of grading processes for the course folder `root` (workers.py), whose kernels'
+    template preloads what the assignments `names` and the trusted checks import."""
+    return Pool(str(root), course.environment(), workers, notebook_timeout,
+                preload=course.kernel_imports(names) + sandbox.trusted_imports()
+                + ["autograder.forkkernel"], limits=limits)
+
+
 @dataclass
 class Row:
     student: str
@@ -380,13 +400,9 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     if sandboxed:
         limits = limits or sandbox.Limits(cpu=int(notebook_timeout))
     if sandboxed and not scheduler:  # on a cluster, each worker checks that it can
-        if not registered():
-            raise SandboxUnavailable("kernels can only be sandboxed through the kernel "
-                                     "provisioner autograder-fork, which is not installed: run "
-                                     "`pip install -e .` in the repository (or --no-sandbox)")
-        why = sandbox.check()
+        why = sandbox_unavailable()
         if why:
-            raise SandboxUnavailable(sandbox.HOW_TO_ENABLE.format(reason=why))
+            raise SandboxUnavailable(why)
     if not sandboxed:
         log(f"warning: every notebook is {UNSANDBOXED}")
         if not registered() and not scheduler:
@@ -423,10 +439,8 @@ def _collect(root: Path, submissions: Path, names: list[str], log):
 def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandboxed, limits,
                 log, started):
     """The jobs on this machine, in a pool of `workers` processes (workers.py)."""
-    with Pool(str(root), course.environment(), workers, notebook_timeout,
-              preload=course.kernel_imports(names) + sandbox.trusted_imports()
-              + ["autograder.forkkernel"],
-              limits=limits if sandboxed else None) as pool:
+    with grading_pool(root, names, workers, notebook_timeout,
+                      limits if sandboxed else None) as pool:
         subs, problems, prepare = _collect(root, submissions, names, log)
         (prepared,) = pool.run([prepare])
         if not prepared.success:
