@@ -80,19 +80,17 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         if name in ("mi", "mo", "mtext") and _LEFTOVER_COMMAND.search(el.text or ""):
             raise MathError(f"unknown command {el.text!r}")
     _space_like_tex(root)
-    semantics = ET.Element(f"{{{MATHML}}}semantics")
-    for child in list(root):
+    # <math><semantics>(the formula, one element)<annotation>TeX</annotation></semantics></math>
+    children = list(root)
+    for child in children:
         root.remove(child)
-        semantics.append(child)
-    if len(semantics) != 1:
-        row = ET.Element(f"{{{MATHML}}}mrow")
-        row.extend(list(semantics))
-        for child in list(semantics):
-            semantics.remove(child)
-        semantics.append(row)
+    semantics = ET.SubElement(root, f"{{{MATHML}}}semantics")
+    if len(children) == 1:
+        semantics.append(children[0])
+    else:
+        ET.SubElement(semantics, f"{{{MATHML}}}mrow").extend(children)
     annotation = ET.SubElement(semantics, f"{{{MATHML}}}annotation", encoding="application/x-tex")
     annotation.text = tex.strip()
-    root.append(semantics)
     root.set("alttext", tex.strip())
     return ET.tostring(root, encoding="unicode", short_empty_elements=False)
 

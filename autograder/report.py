@@ -23,6 +23,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
+from . import jobs
+
 MAX_MESSAGE_LINES = 40
 MAX_MESSAGE_CHARS = 4000
 MESSAGES_SHOWN = 3  # distinct messages shown per cell; the others are folded away
@@ -149,12 +151,16 @@ def _histogram(assignment: str, rows) -> str:
     return svg
 
 
+def _cell_order(rows) -> list[str]:
+    """The graded cells of the rows' notebooks, in the notebook's order."""
+    return list(dict.fromkeys(c for r in rows for c in r.max_scores))
+
+
 def _cell_losses(rows) -> list[tuple[str, int, int, int]]:
     """(cell, students losing points on it, students scored on it, written answers pending),
     in the notebook's order."""
-    cells = list(dict.fromkeys(c for r in rows for c in r.max_scores))
     out = []
-    for c in cells:
+    for c in _cell_order(rows):
         scored = [r for r in rows if c in r.scores]
         lost = sum(r.scores[c] < r.max_scores.get(c, 0) for r in scored)
         pending = sum(c in r.pending for r in rows)
@@ -192,7 +198,7 @@ def _clip(message: str) -> str:
 def _whole_failures(course_root: Path, row) -> list[tuple[str, str]]:
     """(grade id, whole message) of each error in the student's autograded notebook, or the
     first lines that grading kept if the notebook cannot be read."""
-    path = course_root / "autograded" / row.student / row.assignment / f"{row.assignment}.ipynb"
+    path = jobs.autograded(course_root, row.assignment, row.student)
     try:
         if path.is_symlink() or not path.is_file():
             raise OSError("no autograded notebook")
@@ -202,13 +208,17 @@ def _whole_failures(course_root: Path, row) -> list[tuple[str, str]]:
             gid = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id") or ""
             for out in cell.get("outputs", []) or []:
                 if out.get("output_type") == "error":
-                    ename, evalue = str(out.get("ename", "")), str(out.get("evalue", ""))
-                    found.append((gid, f"{ename}: {evalue}" if ename != "CheckFailed" and ename
-                                  else evalue))
+                    found.append((gid, _as_seen(str(out.get("ename", "")),
+                                                str(out.get("evalue", "")))))
         return found
     except (OSError, ValueError, AttributeError, TypeError):
-        return [(gid, f"{ename}: {line}" if ename and ename != "CheckFailed" else line)
-                for gid, ename, line in row.failures]
+        return [(gid, _as_seen(ename, line)) for gid, ename, line in row.failures]
+
+
+def _as_seen(ename: str, text: str) -> str:
+    """A failure as the student saw it: a hidden check's message as it is (it is written for
+    the student), any other error with its type."""
+    return f"{ename}: {text}" if ename and ename != "CheckFailed" else text
 
 
 def failure_groups(course_root: Path, rows) -> dict:
@@ -222,8 +232,7 @@ def failure_groups(course_root: Path, rows) -> dict:
                 students.append(r.student)
     groups = {}
     for assignment, cells in found.items():
-        order = list(dict.fromkeys(c for r in rows if r.assignment == assignment
-                                   for c in r.max_scores))
+        order = _cell_order([r for r in rows if r.assignment == assignment])
         groups[assignment] = {
             cell: sorted(messages.items(), key=lambda kv: (-len(kv[1]), kv[0]))
             for cell, messages in sorted(cells.items(), key=lambda kv: (
