@@ -1,5 +1,5 @@
 """Helpers of the JupyterLab tests (tests/test_lab_student.py, tests/test_walkthroughs.py): the
-README's commands, a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
+README's commands (also read by tests/test_distributed.py), a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
 venv in an isolated home, and headless Chromium with the network off.
 
 Everything runs on 127.0.0.1 in temporary folders: HOME, JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR,
@@ -40,11 +40,12 @@ TIMEOUT_MS = 30_000
 # --------------------------------------------------------------------------- the README
 
 
-def readme_section(title: str) -> str:
-    """The text of the README's `## title` section, up to the next `##` or `###` heading (the
-    instructors' walkthrough ends where "What the grader guards against" begins)."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^###? )", README, re.S | re.M)
-    assert match, f"the README has no section '## {title}'"
+def readme_section(title: str, level: str = "##") -> str:
+    """The text of the README's `## title` section (or `### title`, with level="###"), up to
+    the next `##` or `###` heading (the instructors' walkthrough ends where "What the grader
+    guards against" begins)."""
+    match = re.search(rf"^{level} {re.escape(title)}\n(.*?)(?=^###? )", README, re.S | re.M)
+    assert match, f"the README has no section '{level} {title}'"
     return match.group(1)
 
 

@@ -13,7 +13,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,22 +24,17 @@ from pathlib import Path
 import pytest
 
 from autograder import course, distributed, examples, sandbox
+from tests import lab
 
 DASK = Path(sys.executable).parent / "dask"
 PROGRESS = re.compile(r"^  \[(\d+)/(\d+)\] (\S+)/(\S+) \(.*\) (ok|FAILED.*) \| about (.+) left$")
 CLASS = len(examples.STUDENTS) * len(course.assignments())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
     def __init__(self, base: Path):
         self.base, self.procs = base, []
-        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.address = f"tcp://127.0.0.1:{lab.free_port()}"
 
     def start(self, *args, name: str) -> None:
         folder = self.base / name
@@ -76,14 +70,12 @@ class Cluster:
 def readme_cluster_commands() -> tuple[list[str], list[str]]:
     """The README's `dask scheduler` and `dask worker` commands (section "Grading on a Dask
     cluster"), as this file runs them: so README and reality cannot drift."""
-    readme = (course.REPO / "README.md").read_text()
-    section = re.search(r"^### Grading on a Dask cluster\n(.*?)(?=^###? )", readme, re.S | re.M)
-    assert section, "the README has no section 'Grading on a Dask cluster'"
-    lines = [line.strip() for line in section.group(1).splitlines()]
+    section = lab.readme_section("Grading on a Dask cluster", level="###")
+    lines = [line.strip() for line in section.splitlines()]
     commands = [next((shlex.split(line) for line in lines
                       if line.startswith(f".venv/bin/dask {kind} ")), None)
                 for kind in ("scheduler", "worker")]
-    assert all(commands), f"the README no longer gives both dask commands:\n{section.group(1)}"
+    assert all(commands), f"the README no longer gives both dask commands:\n{section}"
     return commands
 
 
