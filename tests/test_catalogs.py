@@ -47,7 +47,7 @@ def test_catalogued_bug_loses_points_where_it_should(case):
     assert "revisit:" in first
     for test_id, message in results.items():
         if message and message.error:  # the student's code raised: numpy's words are not enough
-            assert_teaches(message, list(inspect.signature(checks_module(assignment).TESTS[test_id]).parameters))
+            assert_teaches(message, _arguments(assignment, test_id))
     # What the student sees in their own kernel: the visible tests call the student's code
     # through the notebooks' `calling` helper, so a bug fails them with an assert (a teaching
     # message when the code raised), never with the raw error of the student's code.
@@ -55,7 +55,12 @@ def test_catalogued_bug_loses_points_where_it_should(case):
         if message and not message.startswith("CheckFailed: "):
             assert message.startswith("AssertionError: "), f"{test_id} shows a raw error: {message}"
             if " raised " in message.splitlines()[0]:
-                assert_teaches(message, list(inspect.signature(checks_module(assignment).TESTS[test_id]).parameters))
+                assert_teaches(message, _arguments(assignment, test_id))
+
+
+def _arguments(assignment: str, test_id: str) -> list[str]:
+    """The names a test cell's hidden check is given: the student's functions and classes."""
+    return list(inspect.signature(checks_module(assignment).TESTS[test_id]).parameters)
 
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*File \"|^\s*-+>|gufunc", re.M)
