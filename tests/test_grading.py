@@ -100,10 +100,17 @@ def test_a_new_run_never_deletes_hand_grades_silently(graded, tmp_path):
         grade.manual_score = 1.5
         gb.db.commit()
     before = db.read_bytes()
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
-                           str(course.EXAMPLES), "--out", str(out), "--assignment", "logits"],
-                          cwd=course.REPO, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "autograder", "grade", "--submissions",
+               str(course.EXAMPLES), "--out", str(out), "--assignment", "logits"]
+    proc = subprocess.run(command, cwd=course.REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "1 score(s) or comment(s) entered by hand" in proc.stderr, proc.stderr
     assert "--replace" in proc.stderr and "nbgrader export" in proc.stderr
     assert db.read_bytes() == before
+    # With --replace the run goes ahead, into a fresh gradebook.
+    proc = subprocess.run(command + ["--replace"], cwd=course.REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with Gradebook(f"sqlite:///{db}") as gb:
+        assert all(g.manual_score is None for s in gb.assignment_submissions("logits")
+                   for n in s.notebooks for g in n.grades)
