@@ -1,6 +1,7 @@
 """Helpers of the JupyterLab tests (tests/test_lab_student.py, tests/test_walkthroughs.py): the
-README's commands (also read by tests/test_distributed.py), a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
-venv in an isolated home, and headless Chromium with the network off.
+README's commands, a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
+venv in an isolated home, and headless Chromium with the network off. The README's sections and
+the offline browser profile serve the other browser and Dask tests too.
 
 Everything runs on 127.0.0.1 in temporary folders: HOME, JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR,
 JUPYTER_RUNTIME_DIR and IPYTHONDIR point into the test's own home, so that nothing of the machine's
@@ -197,6 +198,19 @@ class JupyterLab:
 # --------------------------------------------------------------------------- the browser
 
 
+def offline_context(browser, pattern, record, **options):
+    """A fresh browser profile (empty cache and storage, no service worker) with the network
+    off: every request whose URL matches `pattern` is aborted as if the machine were offline
+    and handed to `record` first. `options` go to Playwright's new_context."""
+    context = browser.new_context(service_workers="block", **options)
+
+    def network_off(route):
+        record(route.request)
+        route.abort("internetdisconnected")
+    context.route(pattern, network_off)
+    return context
+
+
 class Browser:
     """One browser profile with the network off (every request that leaves 127.0.0.1 or the
     local files is aborted and recorded) and screenshots saved under _build/screenshots/<dir>/."""
@@ -204,18 +218,14 @@ class Browser:
     def __init__(self, browser, shots: str):
         self.offsite: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                           service_workers="block")
+        self.context = offline_context(browser, OFF_MACHINE,
+                                       lambda request: self.offsite.append(request.url),
+                                       viewport={"width": 1400, "height": 900})
         self.context.set_default_timeout(TIMEOUT_MS)
-        self.context.route(OFF_MACHINE, self._network_off)
         self.dir = SCREENSHOTS / shots
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.count = 0
-
-    def _network_off(self, route):
-        self.offsite.append(route.request.url)
-        route.abort("internetdisconnected")
 
     def new_page(self):
         page = self.context.new_page()

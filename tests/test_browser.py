@@ -45,6 +45,7 @@ import pytest
 import yaml
 
 from autograder import course
+from tests import lab
 
 pytestmark = pytest.mark.browser
 
@@ -128,16 +129,13 @@ def new_context(chromium, offsite):
     off: every request to a host other than 127.0.0.1 is aborted and recorded in `offsite`."""
     contexts = []
 
-    def network_off(route):
-        offsite.append((route.request.frame.page.url if route.request.frame else "?",
-                        route.request.url))
-        route.abort("internetdisconnected")
+    def record(request):
+        offsite.append((request.frame.page.url if request.frame else "?", request.url))
 
     def make():
-        ctx = chromium.new_context(viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True, service_workers="block")
+        ctx = lab.offline_context(chromium, OFF_MACHINE, record, accept_downloads=True,
+                                  viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(TIMEOUT_MS)
-        ctx.route(OFF_MACHINE, network_off)
         contexts.append(ctx)
         return ctx
 

@@ -25,6 +25,7 @@ import pytest
 
 from autograder import course, exporters, report
 from autograder.grade import Row
+from tests import lab
 
 ASSIGNMENTS = ["sigmoid", "softmax"]  # sigmoid has display math, softmax a Jacobian's worth
 OFF_MACHINE = re.compile(r"^(?!(http://127\.0\.0\.1[:/]|blob:|data:|about:))", re.IGNORECASE)
@@ -282,12 +283,10 @@ def open_page(chromium):
     contexts = []
 
     def make(url, width=1280, scheme="light"):
-        ctx = chromium.new_context(viewport={"width": width, "height": 900},
-                                  color_scheme=scheme, service_workers="block")
-        contexts.append(ctx)
         off = []
-        ctx.route(OFF_MACHINE, lambda route: (off.append(route.request.url),
-                                              route.abort("internetdisconnected")))
+        ctx = lab.offline_context(chromium, OFF_MACHINE, lambda request: off.append(request.url),
+                                  viewport={"width": width, "height": 900}, color_scheme=scheme)
+        contexts.append(ctx)
         page = ctx.new_page()
         page.goto(url)
         return page, off
