@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {grade,generate,examples}`."""
+"""Command line: `python -m autograder {grade,generate,examples,ids,numbers}`."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +41,19 @@ def main(argv=None) -> int:
 
     sub.add_parser("examples", help="regenerate the example submissions in examples/submissions/")
 
+    ids = sub.add_parser("ids", help="print every student's course id (creating the course "
+                         "secret the first time); hand each student theirs")
+    who = ids.add_mutually_exclusive_group(required=True)
+    who.add_argument("--students", nargs="+", metavar="ID", help="nbgrader student ids")
+    who.add_argument("--roster", type=Path, help="a CSV file with a column `id` (nbgrader's "
+                     "`nbgrader db student import` format), or one student id per line")
+
+    num = sub.add_parser("numbers", help="a student's course id, numbers and right answers, per "
+                         "assignment (for office hours and regrade requests)")
+    num.add_argument("student", help="the student's nbgrader id")
+    num.add_argument("--assignment", action="append", dest="assignments", metavar="ID",
+                     help="only this assignment (repeatable); default: all")
+
     args = parser.parse_args(argv)
     course.skip_slow_optional_imports()
     if args.command == "grade":
@@ -49,6 +62,8 @@ def main(argv=None) -> int:
         if args.scheduler:  # and the cluster cannot be reached, or a worker cannot grade
             from .distributed import CourseVersionMismatch, WorkerNotReady
             errors += (CourseVersionMismatch, WorkerNotReady, OSError, TimeoutError)
+        from .variants import NoSecret, SecretChanged
+        errors += (NoSecret, SecretChanged)
         try:
             grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
                   args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler,
@@ -63,6 +78,12 @@ def main(argv=None) -> int:
         from .examples import write_examples
         write_examples()
         print(f"Example submissions written to {course.EXAMPLES}/")
+    elif args.command == "ids":
+        from . import variants
+        return variants.print_ids(args.students or variants.roster(args.roster))
+    elif args.command == "numbers":
+        from . import variants
+        return variants.print_numbers(args.student, args.assignments or course.assignments())
     return 0
 
 

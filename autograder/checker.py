@@ -10,7 +10,8 @@ verdict, which is what nbgrader scores. Nothing the notebook does to numpy, to t
 IPython or to what a cell displays changes what is computed here.
 
 The checks' random inputs come from `_common.rng`, seeded here with a secret the kernel never
-sees, so an answer replayed from another run fails.
+sees, so an answer replayed from another run fails; the questions' numbers (`_common.numbers`) are
+the student's own, from the course id the grader computed (autograder/variants.py).
 """
 from __future__ import annotations
 
@@ -173,10 +174,10 @@ class Checker:
     `settle()` after it; `verdicts` maps grade id -> (passed, message), `notes` holds
     (grade id or None, what happened) for the instructor."""
 
-    def __init__(self, assignment: str, secret: int, timeout: float):
+    def __init__(self, assignment: str, secret: int, timeout: float, numbers: dict | None = None):
         self.checks = importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
         self.module = self.checks.__name__.rsplit(".", 1)[1]
-        self.secret, self.timeout = secret, timeout
+        self.secret, self.timeout, self.numbers = secret, timeout, numbers
         self.verdicts: dict[str, tuple[bool, str]] = {}
         self.notes: list[tuple[str | None, str]] = []
         self._current: str | None = None
@@ -257,7 +258,7 @@ class Checker:
             args = session.decode(msg.get("args"), blobs)
             if not isinstance(args, list):
                 raise wire.ChannelClosed("malformed request")
-            with _common.seeded(self.secret):
+            with _common.seeded(self.secret), _common.variant(self.numbers):
                 check(*args)
             return True, ""
         except _common.CheckFailed as failure:

@@ -323,7 +323,7 @@ def _lost(job: Job, err: BaseException) -> Outcome:
 
 
 def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=print,
-          timeout: float = 60) -> tuple[list[Outcome], float, list]:
+          timeout: float = 60, ids: dict | None = None) -> tuple[list[Outcome], float, list]:
     """Grade the submissions copied into `root` (the command's course folder, prepared: its
     gradebook knows the assignments) on the Dask cluster at `scheduler`. Returns one Outcome per
     submission, when the workers were ready (time.monotonic()), and the seconds spent writing
@@ -362,7 +362,7 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
         writing = [0.0, 0.0]  # wall and CPU seconds of this thread, writing results
 
         def submit(s):
-            job = Job("grade", s.assignment, s.student)
+            job = Job("grade", s.assignment, s.student, course_id=(ids or {}).get(s.student, ""))
             files = read_folder(root / "submitted" / s.student / s.assignment)
             key = f"grade-{s.assignment}-{s.student}-{uuid.uuid4().hex[:8]}"
             future = client.submit(TASK, plugin.name, version, job, files, key=key, pure=False)

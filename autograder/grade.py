@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course, jobs, sandbox
+from . import course, jobs, sandbox, variants
 from .jobs import Job, Outcome
 from .workers import Pool
 
@@ -139,7 +139,9 @@ def _workspace(out: Path, cell_timeout: float, names: list[str]) -> Path:
         "# feedback templates are compiled once per worker, not once per notebook.\n"
         "c.ResilientExecute.shutdown_kernel = 'immediate'\n"
         "c.AsyncKernelManager.client_factory = 'autograder.forkkernel.ReadyClient'\n"
-        "c.GenerateFeedback.exporter_class = 'autograder.exporters.FeedbackExporter'\n")
+        "c.GenerateFeedback.exporter_class = 'autograder.exporters.FeedbackExporter'\n"
+        "# Each student's course id (their numbers), never the secret (variants.py).\n"
+        f"c.ResilientExecute.course_ids = _os.path.join(_here, '{variants.IDS_FILE}')\n")
     return root
 
 
@@ -221,7 +223,7 @@ def _complete(root: Path, o: Outcome) -> Outcome:
     if o.completed:
         return o
     try:
-        o.notes, _, _ = jobs.inspect(root, o.job.assignment, o.job.student)
+        o.notes, _, _ = jobs.inspect(root, o.job.assignment, o.job.student, o.job.course_id)
         more, _, o.failures = jobs.read_graded(root, o.job.assignment, o.job.student)
         o.notes += more
     except Exception as err:  # a notebook nbgrader half-wrote: say so, keep going
@@ -386,6 +388,14 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     workers = workers or os.cpu_count() or 1
     os.environ["PATH"] = course.environment()["PATH"]  # nbgrader runs `alembic` from this venv
     out = Path(out).resolve()
+    secret = variants.read_secret()  # NoSecret: every student's numbers come from it
+    earlier = variants.read_ids(out / "course").get("fingerprint")
+    if earlier and earlier != variants.fingerprint(secret):
+        raise variants.SecretChanged(
+            f"{out} was graded with another course secret (fingerprint {earlier}, now "
+            f"{variants.fingerprint(secret)}): put the original secret file back, or grade into "
+            "another --out")
+    variants.check_unchanged(secret)
     hand = _hand_grades(out / "course" / "gradebook.db")
     if hand and not replace:
         raise HandGradesKept(
@@ -412,10 +422,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     if scheduler:
         all_rows, times, where = _grade_on_cluster(scheduler, root, out, Path(submissions), names,
                                                    notebook_timeout, cell_timeout, sandboxed,
-                                                   limits, log, started)
+                                                   limits, log, started, secret)
     else:
         all_rows, times = _grade_here(root, out, Path(submissions), names, workers,
-                                      notebook_timeout, sandboxed, limits, log, started)
+                                      notebook_timeout, sandboxed, limits, log, started, secret)
         where = f"{workers} worker(s)"
     ready, graded = times
     end = time.monotonic()
@@ -426,22 +436,26 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     return all_rows
 
 
-def _collect(root: Path, submissions: Path, names: list[str], log):
+def _collect(root: Path, submissions: Path, names: list[str], log, secret: bytes):
+    """The submissions, copied into the run's course folder; what could not be graded; the
+    prepare job; and every student's course id (also written to the folder, for the record)."""
     from . import collect
     subs, problems = collect.find(submissions, names)
     log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
     subs, linked = _copy_in(root, subs)
+    students = tuple(sorted({s.student for s in subs}))
     prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
-                  students=tuple(sorted({s.student for s in subs})))
-    return subs, [*problems, *linked], prepare
+                  students=students)
+    variants.write_ids(root, secret, students)
+    return subs, [*problems, *linked], prepare, variants.course_ids(secret, students)
 
 
 def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandboxed, limits,
-                log, started):
+                log, started, secret):
     """The jobs on this machine, in a pool of `workers` processes (workers.py)."""
     with grading_pool(root, names, workers, notebook_timeout,
                       limits if sandboxed else None) as pool:
-        subs, problems, prepare = _collect(root, submissions, names, log)
+        subs, problems, prepare, ids = _collect(root, submissions, names, log, secret)
         (prepared,) = pool.run([prepare])
         if not prepared.success:
             raise RuntimeError(f"{prepared.log}\n{prepared.error}")
@@ -449,7 +463,8 @@ def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandbo
         log(f"Set up the gradebook in {ready - started:.1f} s.")
         # Meanwhile this process only waits: it imports what the results need.
         threading.Thread(target=_import_for_results, daemon=True).start()
-        outcomes = pool.run([Job("grade", s.assignment, s.student) for s in subs],
+        outcomes = pool.run([Job("grade", s.assignment, s.student, course_id=ids[s.student])
+                             for s in subs],
                             _progress(root, len(subs), log))
         graded = time.monotonic()
         pool.stop()  # the workers wind down while the results are written
@@ -458,13 +473,13 @@ def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandbo
 
 
 def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout, cell_timeout,
-                      sandboxed, limits, log, started):
+                      sandboxed, limits, log, started, secret):
     """The jobs on the Dask cluster at `scheduler` (distributed.py); this process sets up its
     own gradebook (the prepare job, here) and alone writes every result into it."""
     from dataclasses import asdict
 
     from . import distributed
-    subs, problems, prepare = _collect(root, submissions, names, log)
+    subs, problems, prepare, ids = _collect(root, submissions, names, log, secret)
     prepared = jobs.run(jobs.api(str(root)), root, prepare)
     if not prepared.success:
         raise RuntimeError(f"{prepared.log}\n{prepared.error}")
@@ -473,7 +488,7 @@ def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout
                                     asdict(limits) if sandboxed else None,
                                     distributed.course_version())
     outcomes, ready, writing = distributed.grade(
-        scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log)
+        scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log, ids=ids)
     graded = time.monotonic()
     all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
     n = max(1, len(outcomes))

@@ -30,6 +30,49 @@ SUSPICIOUS = [
 ]
 
 
+def library_calls(nb, forbidden: dict[str, tuple[str, ...]]) -> list[str]:
+    """Notes on solution cells that use a library function their exercise forbids: `forbidden`
+    maps a solution cell's grade id to full names (`scipy.special.softmax`), which are found
+    however the notebook imported them (`from scipy import special as sp`, `import scipy`)."""
+    import ast
+    aliases: dict[str, str] = {}
+    trees = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        trees[id(cell)] = tree
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
+                        a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    notes = []
+    for cell in nb.cells:
+        gid = notebooks.grade_id(cell)
+        banned = forbidden.get(gid) if notebooks.is_solution(cell) else None
+        if not banned or id(cell) not in trees:
+            continue
+        used = set()
+        for node in ast.walk(trees[id(cell)]):
+            parts = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id in aliases:
+                used.add(".".join([aliases[node.id], *reversed(parts)]))
+        for name in sorted(n for n in banned if any(u == n or u.startswith(n + ".") for u in used)):
+            notes.append(f"hint: cell {gid} calls {name}, which the exercise asks students not to "
+                         "use (its points come from the library, not from the student's code)")
+    return notes
+
+
 def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
     """Notes on a submitted notebook compared with the released one; whether the submission
     must be reviewed (its test cells or their metadata were changed); and whether its feedback

@@ -24,6 +24,7 @@ class Job:
     student: str = ""          # grade: the submission's student
     assignments: tuple = ()    # prepare: every assignment to grade
     students: tuple = ()       # prepare: every student
+    course_id: str = ""        # grade: the student's course id (variants.py), never the notebook's
 
 
 @dataclass
@@ -49,11 +50,21 @@ def autograded(root: Path, assignment: str, student: str) -> Path:
     return root / "autograded" / student / assignment / f"{assignment}.ipynb"
 
 
-def inspect(root: Path, assignment: str, student: str) -> tuple[list[str], bool, bool]:
-    """integrity.before_grading on the submission in the course folder."""
-    from . import integrity, notebooks
-    return integrity.before_grading(notebooks.read(submitted(root, assignment, student)),
-                                    notebooks.read(course.student_notebook(assignment)))
+def inspect(root: Path, assignment: str, student: str,
+            course_id: str = "") -> tuple[list[str], bool, bool]:
+    """integrity.before_grading on the submission in the course folder; whether it calls a
+    library function its exercise forbids (the checks' `FORBIDDEN`); and whether it drew its
+    numbers from another course id than the student's."""
+    import importlib
+
+    from . import integrity, notebooks, variants
+    nb = notebooks.read(submitted(root, assignment, student))
+    notes, review, held = integrity.before_grading(
+        nb, notebooks.read(course.student_notebook(assignment)))
+    checks = importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
+    notes += integrity.library_calls(nb, getattr(checks, "FORBIDDEN", {}))
+    other = variants.mismatch_note(variants.typed_id(nb), course_id) if course_id else None
+    return notes + ([other] if other else []), review, held
 
 
 def read_graded(root: Path, assignment: str, student: str) -> tuple[list[str], bool, list]:
@@ -119,10 +130,12 @@ def _prepare(api, job: Job) -> Outcome:
 
 def _grade(api, root: Path, job: Job) -> Outcome:
     try:
-        notes, review, held = inspect(root, job.assignment, job.student)
+        notes, review, held = inspect(root, job.assignment, job.student, job.course_id)
     except Exception as err:  # whatever it is, it is still graded, and an instructor looks
         notes = [f"could not compare with the released notebook ({err!r:.200})"]
         review = held = True
+    # The checker checks the questions against this student's numbers (variants.py).
+    api.config.ResilientExecute.course_id = job.course_id
     result = api.autograde(job.assignment, job.student, force=True, create=True)
     outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
                       result.get("log") or "", notes=notes, review=review, held=held)

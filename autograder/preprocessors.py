@@ -17,7 +17,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked
 from traitlets import Bool, Integer, Unicode, default
 
-from . import course, kernel_agent, notebooks
+from . import course, kernel_agent, notebooks, variants
 
 KERNEL_DIED = "KernelDied"
 TIMEOUT = "CellTimeoutError"  # nbgrader's name for a cell that ran past its time limit
@@ -57,6 +57,11 @@ class ResilientExecute(Execute):
 
     check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
                            "per notebook); never given to the kernel").tag(config=True)
+    course_id = Unicode("", help="the course id of the student being graded (set per "
+                        "submission by the grading command; empty: from `course_ids`, else "
+                        "from the course secret)").tag(config=True)
+    course_ids = Unicode("", help="a grading run's course-ids.json (student -> course id)"
+                         ).tag(config=True)
     trusted_checks = Bool(help="run the hidden checks in the trusted checker; False runs them "
                           "in the kernel, as plain nbgrader does (for benchmarks only, with "
                           "--no-sandbox: the student's code could then change its own score)"
@@ -68,11 +73,14 @@ class ResilientExecute(Execute):
 
     _dead = False
     _checker = None
+    _cid = ""
 
     async def async_start_new_kernel(self, **kwargs):
         if self._checker is not None:
             env = dict(kwargs.get("env") or os.environ)
             env[kernel_agent.ENV] = self._checker.path
+            if self._cid:  # the student's own numbers, unless the notebook typed an id
+                env[variants.ID_ENV] = self._cid
             kwargs["env"] = env
             install = "--IPKernelApp.exec_lines=" \
                       "__import__('autograder.kernel_agent').kernel_agent.install()"
@@ -193,6 +201,7 @@ class ResilientExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._dead = False
         self._kernel_failed = {}
+        self._cid = self._student_course_id(resources)
         self._checker = self._open_checker(resources)
         try:
             try:
@@ -201,6 +210,7 @@ class ResilientExecute(Execute):
                 pass
             if self._checker is not None:
                 self._apply_verdicts(nb)
+                self._note_numbers(nb)
             return nb, resources
         finally:
             if self._checker is not None:
@@ -215,7 +225,34 @@ class ResilientExecute(Execute):
                                   f"{assignment.replace('-', '_')}.py").exists():
             return None
         secret = int(self.check_secret) if self.check_secret else secrets.randbits(63)
-        return checker.Checker(assignment, secret, timeout=float(self.timeout or 60) + 5)
+        numbers = variants.numbers(assignment, self._cid) if self._cid else None
+        return checker.Checker(assignment, secret, timeout=float(self.timeout or 60) + 5,
+                               numbers=numbers)
+
+    def _student_course_id(self, resources) -> str:
+        """The graded student's course id: never what the notebook says (variants.py)."""
+        student = ((resources or {}).get("nbgrader") or {}).get("student")
+        if self.course_id or not student:
+            return self.course_id
+        if self.course_ids and os.path.isfile(self.course_ids):
+            import json
+            with open(self.course_ids) as f:
+                return json.load(f).get("ids", {}).get(student, "")
+        try:
+            return variants.course_id(variants.read_secret(), student)
+        except variants.NoSecret:
+            return ""
+
+    def _note_numbers(self, nb) -> None:
+        """A notebook that drew its numbers from another course id is told so, in the cell that
+        prints them: its questions were checked against its own student's numbers."""
+        note = variants.mismatch_note(variants.typed_id(nb), self._cid) if self._cid else None
+        if note is None:
+            return
+        where = next((c for c in nb.cells if notebooks.grade_id(c) == variants.NUMBERS_CELL),
+                     None)
+        if where is not None and where.cell_type == "code":
+            where.outputs.append(_note(note[0].upper() + note[1:] + "."))
 
 
 class LimitOutputSize(NbGraderPreprocessor):

@@ -48,7 +48,8 @@ UID_BASE = 1_000_000_000          # as root, a kernel runs as UID_BASE + its kee
 CPU_EXIT = 152                    # a keeper's exit code when its kernel used up its CPU time
 # What a kernel's environment keeps of its worker's (the rest may hold the instructor's secrets).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
-            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+            "LOGITS_COURSE_ID")  # the student's own course id (variants.ID_ENV), set per kernel
 ENV_KEEP_PREFIXES = ("LC_", "JPY_", "AUTOGRADER_")
 
 

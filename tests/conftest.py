@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ sys.path.insert(0, str(REPO))
 os.environ["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
 
-from autograder import course  # noqa: E402  (needs the checkout on sys.path)
+from autograder import course, variants  # noqa: E402  (needs the checkout on sys.path)
+
+# Every grading run of the tests uses a course secret of the test session's own (never the
+# instructor's file in autograder/), which the commands they start inherit.
+_SECRET_DIR = Path(tempfile.mkdtemp(prefix="course-secret-"))
+os.environ[variants.SECRET_ENV] = str(_SECRET_DIR / "course-secret")
+variants.create_secret()
 
 HTML = course.REPO / "_build" / "html"
 

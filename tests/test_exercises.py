@@ -6,10 +6,17 @@ import re
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, examples, notebooks
-from tests.catalog import catalog
+from autograder import course, examples, notebooks, variants
+from tests.catalog import ME, catalog
 
 ASSIGNMENTS = course.assignments()
+
+
+@pytest.fixture(autouse=True)
+def a_students_course_id(monkeypatch):
+    """The notebooks run as a student with a course id (typed, or given by their JupyterHub):
+    their kernels inherit it from this process's environment."""
+    monkeypatch.setenv(variants.ID_ENV, ME)
 
 
 def execute(nb, allow_errors=False):

@@ -1,12 +1,13 @@
 """The grading command on the example submissions: exact points per graded cell, feedback that
 hides the hidden tests, and a class report."""
 import csv
+import os
 import subprocess
 import sys
 
 import pytest
 
-from autograder import course, examples, notebooks
+from autograder import course, examples, notebooks, variants
 
 ASSIGNMENTS = course.assignments()
 
@@ -75,7 +76,8 @@ def test_grading_works_without_the_virtual_environment_on_path(tmp_path):
     one.mkdir(parents=True)
     (one / "logits.ipynb").write_bytes(
         (course.EXAMPLES / "alice-correct" / "logits" / "logits.ipynb").read_bytes())
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           variants.SECRET_ENV: os.environ[variants.SECRET_ENV]}  # the course's secret file
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
                            str(tmp_path / "submissions"), "--out", str(tmp_path / "out")],
                           cwd=course.REPO, env=env, capture_output=True, text=True, timeout=600)

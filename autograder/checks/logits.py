@@ -6,8 +6,8 @@ and the checks' own central differences; never the reference solution.
 import numpy as np
 
 from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, quiet_call, rng,
-                      snapshot)
+                      expect_dtype, expect_shape, expect_unchanged, fail, numbers, quiet_call,
+                      rng, snapshot)
 
 FORWARD = "Chapter 1, 'The linear layer' (logits = X W^T + b for a batch, W of shape (C, D))"
 BACKWARD = "Chapter 1, 'Deriving the three gradients' (the chain rule with an upstream gradient)"
@@ -275,12 +275,19 @@ def _shape_of(value):
         return None
 
 
+def right_shapes(n: dict):
+    """The right answer of `answer_shapes` for a student's numbers."""
+    N, D, C = n["N"], n["D"], n["C"]
+    return C * D + C, (C, D), (N, D)
+
+
 def check_answer_shapes(answer_shapes):
     """The number of parameters of a linear layer and the shapes of its gradients."""
     __tracebackhide__ = True  # noqa: F841
-    N, D, C = 32, 784, 10
+    mine = numbers()
+    N, D, C = mine["N"], mine["D"], mine["C"]
     n_params, shape_W, shape_X = _answers(answer_shapes, "answer_shapes", 3, SHAPES)
-    what = f"answer_shapes() for N = {N}, D = {D}, C = {C}"
+    what = f"answer_shapes() for your N = {N}, D = {D}, C = {C}"
     count = _number(n_params)
     if count is None:
         fail(f"{what}: the number of parameters should be one number.", expected="an integer",
@@ -292,7 +299,8 @@ def check_answer_shapes(answer_shapes):
         fail(f"{what}: the parameters do not depend on the batch size N. They are the entries of "
              "W and b, shared by every example.", expected="a number independent of N",
              got=describe(n_params), revisit=SHAPES)
-    if count != C * D + C:
+    right_count, right_W, right_X = right_shapes(mine)
+    if count != right_count:
         fail(f"{what}: wrong number of parameters. Count the entries of W and of b.",
              expected="the size of W plus the size of b", got=describe(n_params), revisit=SHAPES)
     grad_W = _shape_of(shape_W)
@@ -303,14 +311,14 @@ def check_answer_shapes(answer_shapes):
     if grad_W == (N, C):
         fail(f"{what}: (N, C) is the shape of the logits and of grad_logits, not of grad_W.",
              expected="the shape of W", got=describe(shape_W), revisit=BACKWARD)
-    if grad_W != (C, D):
+    if grad_W != right_W:
         fail(f"{what}: wrong shape of grad_W. A gradient has the shape of the array it belongs "
              "to.", expected="the shape of W", got=describe(shape_W), revisit=BACKWARD)
     grad_X = _shape_of(shape_X)
     if grad_X == (N, C):
         fail(f"{what}: (N, C) is the shape of the logits. grad_X = dL/dX has the shape of X.",
              expected="the shape of X", got=describe(shape_X), revisit=BACKWARD)
-    if grad_X != (N, D):
+    if grad_X != right_X:
         fail(f"{what}: wrong shape of grad_X. A gradient has the shape of the array it belongs "
              "to.", expected="the shape of X", got=describe(shape_X), revisit=BACKWARD)
 
@@ -399,6 +407,12 @@ def check_experiment_step(experiment_step):
              "power of h in the truncation error.", expected="a slope near 2",
              got=describe(slope), revisit=TRUNCATION)
 
+
+# Each question's right answer for a student's numbers (`python -m autograder numbers` prints
+# them; tests/test_variants.py checks that classmates' answers differ).
+ANSWERS = {
+    "test-answer-shapes": right_shapes,
+}
 
 TESTS = {
     "test-linear-forward": check_linear_forward,

@@ -12,8 +12,15 @@ import inspect
 import zlib
 from dataclasses import dataclass
 
-from autograder import course, notebooks
+import os
+
+from autograder import course, notebooks, variants
 from autograder.checks import CheckFailed, _common
+
+# The course ids the catalogs run as: the student whose notebook is checked, and a classmate
+# whose right answers must earn that student nothing (autograder/variants.py).
+ME = "ada-T3STME"
+CLASSMATE = "bob-CL4SS8"
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def run_checks(assignment: str, answers: dict[str, str] | None = None,
     namespace = _run_solution_cells(assignment, answers)
     results = {}
     seeded = _common.seeded(secret) if secret is not None else contextlib.nullcontext()
-    with seeded:
+    with seeded, _common.variant(variants.numbers(assignment, ME)):
         for test_id, check in checks_module(assignment).TESTS.items():
             args = {name: namespace[name] for name in inspect.signature(check).parameters}
             try:
@@ -84,8 +91,10 @@ def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[st
     nb = notebooks.read(course.source_notebook(assignment))
     namespace = _run_solution_cells(assignment, answers)
     results = {}
-    for cell in nb.cells:
-        if notebooks.is_test(cell):
+    with _common.variant(variants.numbers(assignment, ME)):
+        for cell in nb.cells:
+            if not notebooks.is_test(cell):
+                continue
             try:
                 exec(compile(cell.source, f"<{notebooks.grade_id(cell)}>", "exec"), namespace)
                 results[notebooks.grade_id(cell)] = None
@@ -95,7 +104,58 @@ def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[st
 
 
 def _run_solution_cells(assignment: str, answers: dict[str, str] | None) -> dict:
+    """The notebook's code cells but its tests, run as student ME (whose course id reaches the
+    notebook as it does when grading: through the environment, the first cell left empty)."""
     namespace: dict = {}
     code = notebooks.program(notebooks.read(course.source_notebook(assignment)), answers)
-    exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)
+    before = os.environ.get(variants.ID_ENV)
+    os.environ[variants.ID_ENV] = ME
+    try:
+        with contextlib.redirect_stdout(None):  # "Your numbers ..."
+            exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)
+    finally:
+        if before is None:
+            del os.environ[variants.ID_ENV]
+        else:
+            os.environ[variants.ID_ENV] = before
     return namespace
+
+
+def literal(value) -> str:
+    """Python source for a value a question's answer function returns (numpy types as plain)."""
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else \
+            f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(literal(v) for v in sorted(value)) + "}" if value else "set()"
+    return repr(value)
+
+
+def question_entries(assignment: str, book: dict | None = None) -> tuple[list, list]:
+    """Catalog entries every question gets from its check's oracle (`ANSWERS`): a classmate's
+    right answer typed in (must lose the cell's points), this student's right answer typed in
+    (full marks), and, from `book` (test cell -> the value the book computes), the book's
+    number (must lose them). Returns (bugs, correct)."""
+    import inspect
+    checks = checks_module(assignment)
+    bugs, right = [], []
+    for test, oracle in getattr(checks, "ANSWERS", {}).items():
+        name = next(iter(inspect.signature(checks.TESTS[test]).parameters))
+        cell = test.removeprefix("test-")
+        mine = oracle(variants.numbers(assignment, ME))
+        theirs = oracle(variants.numbers(assignment, CLASSMATE))
+        typed = "def {name}():\n    return {value}\n"
+        bugs.append(bug(cell, "a classmate's right answer, typed in",
+                        typed.format(name=name, value=literal(theirs)), test, ""))
+        right.append(correct(cell, "this student's right answer, typed in",
+                             typed.format(name=name, value=literal(mine))))
+        if book and test in book:
+            bugs.append(bug(cell, "the book's number, typed in",
+                            typed.format(name=name, value=literal(book[test])), test, ""))
+    return bugs, right

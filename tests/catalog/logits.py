@@ -1,5 +1,5 @@
 """Buggy and alternative correct implementations for the `logits` exercise."""
-from . import bug, correct
+from . import bug, correct, question_entries
 
 LINEAR = '''
 class Linear:
@@ -230,25 +230,28 @@ BUGS += [
 ]
 
 # --- questions and the experiment ---
+SHAPES = """
+def answer_shapes():
+    N, D, C = NUMBERS["N"], NUMBERS["D"], NUMBERS["C"]
+    return {ret}
+"""
+
 BUGS += [
     bug("answer-shapes", "counts the weights only",
-        "def answer_shapes():\n    return 784 * 10, (10, 784), (32, 784)\n",
-        "test-answer-shapes", "weights only"),
+        SHAPES.format(ret="C * D, (C, D), (N, D)"), "test-answer-shapes", "weights only"),
     bug("answer-shapes", "multiplies the parameters by the batch size",
-        "def answer_shapes():\n    return 32 * (784 * 10 + 10), (10, 784), (32, 784)\n",
-        "test-answer-shapes", "do not depend on the batch size"),
+        SHAPES.format(ret="N * (C * D + C), (C, D), (N, D)"), "test-answer-shapes",
+        "do not depend on the batch size"),
     bug("answer-shapes", "grad_W transposed",
-        "def answer_shapes():\n    return 7850, (784, 10), (32, 784)\n",
-        "test-answer-shapes", "transposed"),
+        SHAPES.format(ret="C * D + C, (D, C), (N, D)"), "test-answer-shapes", "transposed"),
     bug("answer-shapes", "grad_W given the shape of the logits",
-        "def answer_shapes():\n    return 7850, (32, 10), (32, 784)\n",
-        "test-answer-shapes", "shape of the logits"),
+        SHAPES.format(ret="C * D + C, (N, C), (N, D)"), "test-answer-shapes",
+        "shape of the logits"),
     bug("answer-shapes", "dL/dX given the shape of the logits",
-        "def answer_shapes():\n    return 7850, (10, 784), (32, 10)\n",
-        "test-answer-shapes", "shape of the logits"),
+        SHAPES.format(ret="C * D + C, (C, D), (N, C)"), "test-answer-shapes",
+        "shape of the logits"),
     bug("answer-shapes", "two answers instead of three",
-        "def answer_shapes():\n    return 7850, (10, 784)\n",
-        "test-answer-shapes", "3 answers"),
+        SHAPES.format(ret="C * D + C, (C, D)"), "test-answer-shapes", "3 answers"),
 
     bug("answer-differences", "the two errors swapped",
         "def answer_differences():\n    return 1e-3 / 2, 1e-3 ** 2 / 6\n",
@@ -332,10 +335,11 @@ BUGS += [
 
 CORRECT += [
     correct("answer-shapes", "numpy integer and other sequence types",
-            "def answer_shapes():\n    return np.int64(7850), [10, 784], np.array([32, 784])\n"),
+            SHAPES.format(ret="np.int64(C * D + C), [C, D], np.array([N, D])")),
     correct("answer-shapes", "computed from arrays of the right shapes", '''
 def answer_shapes():
-    W, b, X = np.zeros((10, 784)), np.zeros(10), np.zeros((32, 784))
+    W = np.zeros((NUMBERS["C"], NUMBERS["D"]))
+    b, X = np.zeros(NUMBERS["C"]), np.zeros((NUMBERS["N"], NUMBERS["D"]))
     return W.size + b.size, W.shape, X.shape
 '''),
     correct("answer-differences", "predicted by Taylor: eps**2 / 6 and eps / 2",
@@ -366,3 +370,10 @@ def experiment_step(plot=True):
 '''),
     correct("experiment-step", "the reference, closing its figure", EXPERIMENT),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them (the book's layer: N = 32, D = 784, C = 10).
+_bugs, _correct = question_entries("logits", book={
+    "test-answer-shapes": (7850, (10, 784), (32, 784))})
+BUGS += _bugs
+CORRECT += _correct

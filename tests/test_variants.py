@@ -1,0 +1,172 @@
+"""Numbers of their own (autograder/variants.py): every question is a variant per student.
+
+A classmate's right answer earns nothing (in at least 95 % of pairs of students), every variant is
+answerable (its own right answer passes its check), the book's number fails for every student,
+and a student's numbers depend on the course secret, never on anything a notebook says.
+"""
+import inspect
+import itertools
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import course, notebooks, variants
+from autograder.checks import CheckFailed, _common
+from tests.catalog import catalog, checks_module
+
+SECRET = b"a test secret that is long enough for the course ids 0123456789"
+STUDENTS = [f"s{i:03d}" for i in range(40)]
+QUESTIONS = [(a, t) for a in course.assignments()
+             for t in getattr(checks_module(a), "ANSWERS", {})]
+SPREAD = 0.95
+
+
+def _ids(n=len(STUDENTS)):
+    return [variants.course_id(SECRET, s) for s in STUDENTS[:n]]
+
+
+def _passes(assignment, test, mine: str, answer) -> bool:
+    """Whether the check of `test`, for the student of course id `mine`, passes `answer`."""
+    check = checks_module(assignment).TESTS[test]
+    with _common.variant(variants.numbers(assignment, mine)):
+        try:
+            check(lambda: answer)
+        except CheckFailed:
+            return False
+    return True
+
+
+def _id(case):
+    return f"{case[0]}:{case[1]}"
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_every_assignment_has_numbers_and_questions(assignment):
+    assert variants.has_numbers(assignment), f"{assignment} has no `numbers` cell"
+    assert getattr(checks_module(assignment), "ANSWERS", None), f"{assignment}: no ANSWERS"
+
+
+@pytest.mark.parametrize("case", QUESTIONS, ids=map(_id, QUESTIONS))
+def test_a_classmates_right_answer_earns_nothing(case):
+    assignment, test = case
+    oracle = checks_module(assignment).ANSWERS[test]
+    ids = _ids()
+    pairs = list(itertools.combinations(ids, 2))[::3]
+    lost = sum(not _passes(assignment, test, a, oracle(variants.numbers(assignment, b)))
+               for a, b in pairs)
+    wanted = getattr(oracle, "spread", SPREAD)
+    assert lost / len(pairs) >= wanted, (
+        f"{test}: a classmate's right answer passes in {1 - lost / len(pairs):.0%} of "
+        f"{len(pairs)} pairs of students (at most {1 - wanted:.0%} allowed)")
+
+
+@pytest.mark.parametrize("case", QUESTIONS, ids=map(_id, QUESTIONS))
+def test_every_variant_is_answerable(case):
+    """Each student's own right answer passes their check: no variant is degenerate."""
+    assignment, test = case
+    oracle = checks_module(assignment).ANSWERS[test]
+    stuck = [cid for cid in _ids() if not _passes(assignment, test, cid,
+                                                  oracle(variants.numbers(assignment, cid)))]
+    assert not stuck, f"{test}: these students cannot answer right: {stuck[:5]}"
+
+
+@pytest.mark.parametrize("case", QUESTIONS, ids=map(_id, QUESTIONS))
+def test_the_books_number_earns_nothing(case):
+    """The catalog's book's number fails every student's check (no variant is the book's case)."""
+    assignment, test = case
+    book = [impl for impl in catalog(assignment).BUGS
+            if impl.cell == test.removeprefix("test-") and impl.name == "the book's number, typed in"]
+    assert book, f"{test}: the catalog has no entry for the book's number"
+    namespace: dict = {}
+    exec(book[0].code, namespace)
+    value = next(v for k, v in namespace.items() if callable(v))()
+    passed = [cid for cid in _ids(20) if _passes(assignment, test, cid, value)]
+    assert not passed, f"{test}: the book's number passes for {passed}"
+
+
+def test_course_ids_need_the_secret_and_are_stable():
+    cid = variants.course_id(SECRET, "alice")
+    assert cid.startswith("alice-") and len(cid) == len("alice-") + variants.CODE_LENGTH
+    assert cid == variants.course_id(SECRET, "alice")              # regrading: the same id
+    assert cid != variants.course_id(SECRET + b"x", "alice")       # another secret: another id
+    assert variants.student_of(variants.course_id(SECRET, "alice-correct")) == "alice-correct"
+    codes = {variants.course_id(SECRET, s).rsplit("-", 1)[1] for s in STUDENTS}
+    assert len(codes) == len(STUDENTS)
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_the_notebooks_numbers_are_the_graders(assignment):
+    """The numbers a released notebook prints are those the checker uses (one `numbers_of`)."""
+    cid = variants.course_id(SECRET, "alice")
+    nb = notebooks.read(course.student_notebook(assignment))
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                     and notebooks.grade_id(c) in (None, "imports", variants.NUMBERS_CELL))
+    namespace: dict = {}
+    exec(code.replace('COURSE_ID = ""', f'COURSE_ID = "{cid}"'), namespace)
+    assert namespace["NUMBERS"] == variants.numbers(assignment, cid)
+    assert namespace["NUMBERS"] != variants.numbers(assignment, variants.course_id(SECRET, "bob"))
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_the_id_cell_comes_first_and_the_numbers_cell_is_locked(assignment):
+    nb = notebooks.read(course.source_notebook(assignment))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert variants.typed_id(nb) is None and 'COURSE_ID = ""' in code[0].source
+    cell = next(c for c in nb.cells if notebooks.grade_id(c) == variants.NUMBERS_CELL)
+    assert notebooks.nbgrader_meta(cell).get("locked")
+
+
+def test_a_typed_id_is_found_and_a_mismatch_is_named():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('COURSE_ID = "bob-AAAAAA"')])
+    assert variants.typed_id(nb) == "bob-AAAAAA"
+    note = variants.mismatch_note("bob-AAAAAA", "alice-BBBBBB")
+    assert "bob-AAAAAA" in note and "submitted as alice" in note
+    assert variants.mismatch_note(None, "alice-BBBBBB") is None
+    assert variants.mismatch_note("alice-BBBBBB", "alice-BBBBBB") is None
+
+
+def test_the_instructors_commands(tmp_path):
+    """`ids` creates the secret once and prints every course id; `numbers` prints a student's
+    numbers and right answers; a changed secret is refused once a course has graded."""
+    secret_file = tmp_path / "secret"
+    env = {**course.environment(), variants.SECRET_ENV: str(secret_file)}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "autograder", *args],  # noqa: E731
+                                       cwd=course.REPO, env=env, capture_output=True, text=True)
+    first = run("ids", "--students", "alice", "bob")
+    assert first.returncode == 0, first.stderr
+    assert "created the course secret" in first.stdout
+    lines = first.stdout.splitlines()
+    assert "student,course_id" in lines
+    secret = variants.read_secret(secret_file)
+    assert f"alice,{variants.course_id(secret, 'alice')}" in lines
+    again = run("ids", "--students", "alice")
+    assert "created" not in again.stdout and f"alice,{variants.course_id(secret, 'alice')}" in again.stdout
+    shown = run("numbers", "alice", "--assignment", "logits")
+    assert shown.returncode == 0, shown.stderr
+    assert variants.describe(variants.numbers("logits", variants.course_id(secret, "alice"))) \
+        in shown.stdout
+    assert "test-answer-shapes" in shown.stdout
+    variants.check_unchanged(secret, secret_file)           # the first grading records it
+    secret_file.write_text("another secret, long enough to be accepted as one 0123456789\n")
+    with pytest.raises(variants.SecretChanged, match="Put the original secret file back"):
+        variants.check_unchanged(variants.read_secret(secret_file), secret_file)
+
+
+def test_ids_file_of_a_run_holds_no_secret(tmp_path):
+    path = variants.write_ids(tmp_path, SECRET, ["alice", "bob"])
+    record = json.loads(path.read_text())
+    assert record["ids"]["alice"] == variants.course_id(SECRET, "alice")
+    assert SECRET.decode() not in path.read_text()
+    assert record["fingerprint"] == variants.fingerprint(SECRET)
+
+
+def test_a_check_without_numbers_says_so():
+    for assignment, test in QUESTIONS[:1]:
+        check = checks_module(assignment).TESTS[test]
+        name = next(iter(inspect.signature(check).parameters))
+        with pytest.raises(CheckFailed, match="no course id for you"):
+            check(lambda: None)
+        assert name
