@@ -59,7 +59,7 @@ student: venv
 
 ## Regenerate the example submissions in examples/submissions/.
 examples: venv
-	$(BIN)/python -m autograder examples
+	$(BIN)/python -m tests.examples
 
 clean:
 	rm -rf _build

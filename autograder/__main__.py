@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {grade,generate,examples,ids,numbers}`."""
+"""Command line: `python -m autograder {grade,generate,ids,numbers}`."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import course
+from .course import CELL_TIMEOUT, NOTEBOOK_TIMEOUT
 
 
 def main(argv=None) -> int:
@@ -25,10 +26,10 @@ def main(argv=None) -> int:
                    help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. "
                         "tcp://10.0.0.5:8786) instead of on this machine; --workers is then "
                         "ignored (each Dask worker grades with one process per thread)")
-    g.add_argument("--timeout", type=float, default=600,
-                   help="seconds one notebook may take as a whole (default: 600)")
-    g.add_argument("--cell-timeout", type=float, default=60,
-                   help="seconds one cell may run before it is interrupted (default: 60)")
+    g.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT,
+                   help=f"seconds one notebook may take as a whole (default: {NOTEBOOK_TIMEOUT})")
+    g.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
+                   help=f"seconds one cell may run before it is interrupted (default: {CELL_TIMEOUT})")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run the students' code WITHOUT the sandbox (no namespaces, no limits), "
                         "where it cannot be built; grades.csv and report.html say so on every row")
@@ -38,8 +39,6 @@ def main(argv=None) -> int:
 
     gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
     gen.add_argument("assignments", nargs="*", help="default: all")
-
-    sub.add_parser("examples", help="regenerate the example submissions in examples/submissions/")
 
     ids = sub.add_parser("ids", help="print every student's course id (creating the course "
                          "secret the first time); hand each student theirs")
@@ -57,10 +56,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     course.skip_slow_optional_imports()
     if args.command == "grade":
-        from .grade import HandGradesKept, SandboxUnavailable, grade
+        from .isolation.forkkernel import SandboxUnavailable
+        from .run.command import HandGradesKept, grade
         errors = (FileNotFoundError, ValueError, SandboxUnavailable, HandGradesKept)
         if args.scheduler:  # and the cluster cannot be reached, or a worker cannot grade
-            from .distributed import CourseVersionMismatch, WorkerNotReady
+            from .run.cluster import CourseVersionMismatch, WorkerNotReady
             errors += (CourseVersionMismatch, WorkerNotReady, OSError, TimeoutError)
         from .variants import NoSecret, SecretChanged
         errors += (NoSecret, SecretChanged)
@@ -74,10 +74,6 @@ def main(argv=None) -> int:
     elif args.command == "generate":
         course.generate_student_versions(args.assignments or None)
         print(f"Student versions written to {course.EXERCISES}/")
-    elif args.command == "examples":
-        from .examples import write_examples
-        write_examples()
-        print(f"Example submissions written to {course.EXAMPLES}/")
     elif args.command == "ids":
         from . import variants
         return variants.print_ids(args.students or variants.roster(args.roster))

@@ -13,6 +13,11 @@ SOLUTIONS = REPO / "solutions"             # nbgrader sources: the one source of
 EXERCISES = REPO / "exercises"             # student versions, generated from SOLUTIONS
 EXAMPLES = REPO / "examples" / "submissions"
 
+# How long a submission may run when graded (python -m autograder grade, and nbgrader's own
+# autograde with the course's settings); the sandbox's CPU limit per process is the first.
+NOTEBOOK_TIMEOUT = 600  # seconds for one notebook as a whole
+CELL_TIMEOUT = 60       # seconds for one cell
+
 
 def assignments() -> list[str]:
     """Every assignment with a source notebook, in chapter order (the order of _toc.yml)."""
@@ -20,6 +25,21 @@ def assignments() -> list[str]:
     order = {name: i for i, name in enumerate(
         ["logits", "sigmoid", "binary-loss", "softmax", "cross-entropy", "multilabel", "calibration"])}
     return sorted(found, key=lambda a: (order.get(a, len(order)), a))
+
+
+def module_name(assignment: str) -> str:
+    """`binary_loss` for `binary-loss`: the name of an assignment's checks module."""
+    return assignment.replace("-", "_")
+
+
+def has_checks(assignment: str) -> bool:
+    return (COURSE_ROOT / "checks" / f"{module_name(assignment)}.py").is_file()
+
+
+def checks(assignment: str):
+    """The assignment's hidden checks (`autograder.checks.<module_name>`)."""
+    import importlib
+    return importlib.import_module(f"autograder.checks.{module_name(assignment)}")
 
 
 def source_notebook(assignment: str) -> Path:
@@ -46,7 +66,7 @@ def kernel_imports(names: list[str]) -> list[str]:
     for name in names:  # plain JSON: nbformat takes a second to import, before workers start
         nb = json.loads(source_notebook(name).read_text())
         sources += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-        sources.append((COURSE_ROOT / "checks" / f"{name.replace('-', '_')}.py").read_text())
+        sources.append((COURSE_ROOT / "checks" / f"{module_name(name)}.py").read_text())
     sources.append((COURSE_ROOT / "checks" / "_common.py").read_text())
     found = set()
     for source in sources:

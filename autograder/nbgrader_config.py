@@ -13,9 +13,10 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
-from autograder.outputs import BoundOutputs, NameSandboxLimits
-from autograder.preprocessors import (LimitOutputSize, ResilientExecute, RestoreTestCells,
-                                      ShortenTracebacks)
+from autograder.course import CELL_TIMEOUT
+from autograder.pipeline.execute import ResilientExecute
+from autograder.pipeline.outputs import BoundOutputs, LimitOutputSize, NameSandboxLimits
+from autograder.pipeline.preprocessors import RestoreTestCells, ShortenTracebacks
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -30,19 +31,19 @@ c.ClearSolutions.code_stub = {
               "raise NotImplementedError(\"Not implemented yet: replace this line with your code.\")"
 }
 
-# Autograding is nbgrader's pipeline with three of our preprocessors (autograder/preprocessors.py):
+# Autograding is nbgrader's pipeline with three of our preprocessors (autograder/pipeline/):
 # deleted or renamed test cells are put back before nbgrader restores every test cell's source,
 # a kernel that dies costs only the cells from there on, and huge outputs are cut.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       RestoreTestCells, OverwriteCells, CheckCellMetadata]
-# The kernel runs in a sandbox (autograder/sandbox.py); an error a sandbox limit caused names it,
-# and whatever the notebook printed is bounded (autograder/outputs.py).
+# The kernel runs in a sandbox (autograder/isolation/sandbox.py); an error a sandbox limit caused names it,
+# and whatever the notebook printed is bounded (autograder/pipeline/outputs.py).
 c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        NameSandboxLimits, LimitOutputSize, BoundOutputs,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
 # A cell that runs longer than this is interrupted and reported (CellTimeoutError).
-c.ResilientExecute.timeout = 60
+c.ResilientExecute.timeout = CELL_TIMEOUT
 # Long outputs are cut in the graded notebook and its feedback.
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 60
@@ -54,5 +55,5 @@ c.LimitOutputSize.max_chars = 20000
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, SanitizeHTML,
                                     CSSHTMLHeaderPreprocessor]
 # Feedback pages carry their math as MathML (no script, no network: they read offline, as an
-# attachment, and in JupyterLab's untrusted HTML viewer); see autograder/exporters.py.
-c.GenerateFeedback.exporter_class = "autograder.exporters.FeedbackExporter"
+# attachment, and in JupyterLab's untrusted HTML viewer); see autograder/pipeline/exporters.py.
+c.GenerateFeedback.exporter_class = "autograder.pipeline.exporters.FeedbackExporter"

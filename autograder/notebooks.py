@@ -57,17 +57,16 @@ def test_cells(nb) -> dict[str, dict]:
     return {grade_id(c): nbgrader_meta(c) for c in nb.cells if is_test(c)}
 
 
-def program(nb, answers: dict[str, str] | None = None) -> str:
-    """The code a student's notebook runs before its tests: every code cell that is not a test,
-    with the solution cells replaced by `answers` (grade id -> code) or the reference code."""
-    answers = answers or {}
-    parts = []
+def code_trees(nb):
+    """(cell, its syntax tree) for every code cell of `nb` that parses as Python."""
+    import ast
     for cell in nb.cells:
-        if cell.cell_type != "code" or is_test(cell):
+        if cell.cell_type != "code":
             continue
-        parts.append(answers.get(grade_id(cell), reference_code(cell)) if is_solution(cell)
-                     else cell.source)
-    return "\n\n".join(parts)
+        try:
+            yield cell, ast.parse(cell.source)
+        except (SyntaxError, ValueError):  # an IPython magic, a half-typed line
+            continue
 
 
 def fill(student_nb, answers: dict[str, str]):

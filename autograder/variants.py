@@ -140,12 +140,8 @@ def numbers_function(assignment: str):
     nb = notebooks.read(course.source_notebook(assignment))
     wanted = {"drawing", "numbers_of"}
     body: list[ast.stmt] = [ast.Import(names=[ast.alias("hashlib")])]
-    for cell in nb.cells:
-        if cell.cell_type != "code" or notebooks.is_solution(cell) or notebooks.is_test(cell):
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
+    for cell, tree in notebooks.code_trees(nb):
+        if notebooks.is_solution(cell) or notebooks.is_test(cell):
             continue
         body += [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in wanted]
     module = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
@@ -178,14 +174,9 @@ def describe(values: dict) -> str:
 
 
 def typed_id(nb) -> str | None:
-    """The course id typed in a notebook's first cells (`COURSE_ID = "..."`), if any."""
-    for cell in nb.cells[:6]:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    """The course id a notebook typed (its first `COURSE_ID = "..."`), if any."""
+    from . import notebooks
+    for cell, tree in notebooks.code_trees(nb):
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == ID_CELL
                                                     for t in node.targets) \
@@ -232,7 +223,6 @@ def print_ids(students, out=print) -> int:
 
 def print_numbers(student: str, assignments, out=print) -> int:
     """A student's course id, and per assignment their numbers and the right answers."""
-    import importlib
     secret = read_secret()
     cid = course_id(secret, student)
     out(f"{student}: course id {cid}")
@@ -241,7 +231,7 @@ def print_numbers(student: str, assignments, out=print) -> int:
         if values is None:
             continue
         out(f"\n{assignment}: {describe(values)}")
-        checks = importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
+        checks = course.checks(assignment)
         for test, oracle in getattr(checks, "ANSWERS", {}).items():
             out(f"  {test}: {oracle(values)!r}")
     return 0

@@ -96,7 +96,7 @@ class Linear:
         return _Liar()
 ''', 0, False),
     Cheat("asks-out-of-turn", '''
-from autograder.kernel_agent import request_check
+from autograder.trusted.kernel_agent import request_check
 
 class _Right:
     def __init__(self, W, b):

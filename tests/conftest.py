@@ -23,15 +23,52 @@ variants.create_secret()
 HTML = course.REPO / "_build" / "html"
 
 
+_BUILD: dict = {}  # the book's build, started in the background once the tests are collected
+
+
+def _start_book_build() -> None:
+    if "proc" not in _BUILD:
+        jb = Path(sys.executable).parent / "jupyter-book"
+        log = tempfile.TemporaryFile(mode="w+")
+        _BUILD["log"] = log
+        _BUILD["proc"] = subprocess.Popen([str(jb), "build", ".", "-W", "-n", "--keep-going"],
+                                          cwd=course.REPO, stdout=log, stderr=subprocess.STDOUT,
+                                          text=True)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The book takes minutes to build (every chapter executes): when a selected test needs it,
+    it builds in the background from the start, and the tests that need it run last."""
+    needs = [item for item in items if "book" in getattr(item, "fixturenames", ())]
+    if needs:
+        _start_book_build()
+        items[:] = [i for i in items if i not in needs] + needs
+
+
 @pytest.fixture(scope="session")
 def book():
-    """Build the book once per session, warnings as errors; the path of its HTML output."""
-    jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=course.REPO,
-                          capture_output=True, text=True, timeout=1500)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    """The book, built once per session with warnings as errors: the path of its HTML output."""
+    _start_book_build()
+    proc, log = _BUILD["proc"], _BUILD["log"]
+    proc.wait(timeout=1500)
+    log.seek(0)
+    output = log.read()
+    assert proc.returncode == 0, output[-12000:]
     return HTML
 
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """The example class (examples/submissions/: three students, every assignment) graded once
+    per session with the README's command and two workers: the results folder, which the tests
+    that only read a graded class share (never write into it, but beside it)."""
+    out = tmp_path_factory.mktemp("graded-class") / "grades"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(course.EXAMPLES), "--out", str(out), "--workers", "2"],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
 
 
 # Debian's Chromium, started by the browser tests (tests/test_browser.py, test_report.py and the

@@ -549,7 +549,7 @@ def student_reads(html: Path | None = None, assignments: list[str] | None = None
     names = assignments or course.assignments()
     pages = [p for p in pages if p.name not in ("references.md", "references.html")]
     return pages + [course.student_notebook(a) for a in names] + \
-        [course.COURSE_ROOT / "checks" / f"{a.replace('-', '_')}.py" for a in names]
+        [course.COURSE_ROOT / "checks" / f"{course.module_name(a)}.py" for a in names]
 
 
 def read(path: Path) -> list[Read]:

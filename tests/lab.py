@@ -1,6 +1,6 @@
 """Helpers of the JupyterLab tests (tests/test_lab_student.py, tests/test_walkthroughs.py): the
-README's commands, a throw-away nbgrader course with an exchange, the real `jupyter lab` of this
-venv in an isolated home, and headless Chromium with the network off. The README's sections and
+guides' commands (docs/), a throw-away nbgrader course with an exchange, the real `jupyter lab` of
+this venv in an isolated home, and headless Chromium with the network off. The guides' sections and
 the offline browser profile serve the other browser and Dask tests too.
 
 Everything runs on 127.0.0.1 in temporary folders: HOME, JUPYTER_CONFIG_DIR, JUPYTER_DATA_DIR,
@@ -24,11 +24,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from autograder import course
 
-README = (course.REPO / "README.md").read_text()
+# The guides the README links to (docs/*.md), where its commands live, then the README: a
+# section is found by its heading, in the first of them that has it.
+GUIDES = {str(p.relative_to(course.REPO)): p.read_text()
+          for p in [*sorted((course.REPO / "docs").glob("*.md")), course.REPO / "README.md"]}
 BIN = Path(sys.executable).parent
 SCREENSHOTS = course.REPO / "_build" / "screenshots"
 # Every URL that is neither on 127.0.0.1 nor a local file (matched inside Playwright).
@@ -38,31 +40,34 @@ COURSE_ID = "logits-to-probabilities"
 TIMEOUT_MS = 30_000
 
 
-# --------------------------------------------------------------------------- the README
+# --------------------------------------------------------------------------- the guides
 
 
-def readme_section(title: str, level: str = "##") -> str:
-    """The text of the README's `## title` section (or `### title`, with level="###"), up to
-    the next `##` or `###` heading (the instructors' walkthrough ends where "What the grader
-    guards against" begins)."""
-    match = re.search(rf"^{level} {re.escape(title)}\n(.*?)(?=^###? )", README, re.S | re.M)
-    assert match, f"the README has no section '{level} {title}'"
-    return match.group(1)
+def guide_section(title: str) -> str:
+    """The text of the section headed `title` (`#`, `##` or `###`) of the README or of one of the
+    guides in docs/, up to the next heading of that level or above."""
+    for text in GUIDES.values():
+        match = re.search(rf"^(#+) {re.escape(title)}\n", text, re.M)
+        if match:
+            rest = text[match.end():]
+            end = re.search(rf"^#{{1,{len(match.group(1))}}} ", rest, re.M)
+            return rest[:end.start()] if end else rest
+    raise AssertionError(f"neither the README nor docs/ has a section '{title}'")
 
 
 def readme_command(cmd: str, section: str | None = None) -> list[str]:
-    """`cmd`, split like a shell would, after checking that the README (or one of its sections)
-    says exactly that: a test that runs it fails as soon as the README changes the command."""
-    text = readme_section(section) if section else README
-    assert cmd in text, f"the README{f' section {section!r}' if section else ''} no longer " \
-                        f"says `{cmd}`"
+    """`cmd`, split like a shell would, after checking that the guides (or one of their
+    sections) say exactly that: a test that runs it fails as soon as a guide changes it."""
+    text = guide_section(section) if section else "\n".join(GUIDES.values())
+    assert cmd in text, f"the guides{f' (section {section!r})' if section else ''} no longer " \
+                        f"say `{cmd}`"
     return shlex.split(cmd)
 
 
 def readme_code_blocks(section: str) -> list[str]:
-    """Every line of the ```bash blocks of a README section (what a reader copies and runs)."""
+    """Every line of the ```bash blocks of a guide's section (what a reader copies and runs)."""
     lines = []
-    for block in re.findall(r"```bash\n(.*?)```", readme_section(section), re.S):
+    for block in re.findall(r"```bash\n(.*?)```", guide_section(section), re.S):
         lines += [ln.strip() for ln in block.splitlines() if ln.strip()]
     return lines
 

@@ -10,7 +10,6 @@ layer") are prose and are not checked.
 import json
 import re
 
-import pytest
 import yaml
 
 from autograder import course

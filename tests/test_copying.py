@@ -11,7 +11,8 @@ import ast
 import nbformat
 import pytest
 
-from autograder import course, integrity, notebooks
+from autograder import course, notebooks
+from autograder.run import integrity
 from tests import expression_guard as guard
 
 ASSIGNMENTS = course.assignments()

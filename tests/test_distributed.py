@@ -18,12 +18,14 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from autograder import course, distributed, examples, sandbox
+from autograder import course
+from autograder.isolation import sandbox
+from autograder.run import cluster as distributed
+from tests import examples
 from tests import lab
 
 DASK = Path(sys.executable).parent / "dask"
@@ -70,7 +72,7 @@ class Cluster:
 def readme_cluster_commands() -> tuple[list[str], list[str]]:
     """The README's `dask scheduler` and `dask worker` commands (section "Grading on a Dask
     cluster"), as this file runs them: so README and reality cannot drift."""
-    section = lab.readme_section("Grading on a Dask cluster", level="###")
+    section = lab.guide_section("Grading on a Dask cluster")
     lines = [line.strip() for line in section.splitlines()]
     commands = [next((shlex.split(line) for line in lines
                       if line.startswith(f".venv/bin/dask {kind} ")), None)
@@ -137,10 +139,9 @@ def _grade(out: Path, *args: str, kill_after: int = 0, cluster: Cluster | None =
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    out = tmp_path_factory.mktemp("local") / "grades"
-    _grade(out, "--workers", "2")
-    return out
+def local(graded_class):
+    """The same class graded on this machine (the session's shared run)."""
+    return graded_class
 
 
 @pytest.fixture(scope="module")
@@ -213,13 +214,13 @@ def test_the_run_sets_one_retry_after_a_dead_worker(on_cluster, cluster):
 
 def _settings() -> distributed.Settings:
     """The settings of a run with the command's defaults (the plugin the runs registered)."""
-    return distributed.Settings(600.0, 60.0, asdict(sandbox.Limits(cpu=600)),
+    return distributed.Settings(600.0, 60.0, sandbox.Limits(cpu=600).to_json(),
                                 distributed.course_version())
 
 
 def test_a_worker_refuses_a_job_of_another_course_version(on_cluster, cluster, tmp_path,
                                                           monkeypatch):
-    from autograder.jobs import Job
+    from autograder.run.jobs import Job
     with cluster.client() as client:
         client.wait_for_workers(2, timeout=180)
         future = client.submit(distributed.grade_job, _settings().name, "0123456789abcdef",
@@ -231,7 +232,7 @@ def test_a_worker_refuses_a_job_of_another_course_version(on_cluster, cluster, t
     assert "update the worker's checkout" in message.lower()
     # The command checks every worker before it sends a job.
     monkeypatch.setattr(distributed, "course_version", lambda: "fedcba9876543210")
-    from autograder.grade import grade
+    from autograder.run.command import grade
     one = tmp_path / "subs" / "alice-correct" / "logits"
     shutil.copytree(course.EXAMPLES / "alice-correct" / "logits", one)
     with pytest.raises(distributed.CourseVersionMismatch, match="fedcba9876543210"):
@@ -253,7 +254,7 @@ def test_a_submission_that_kills_two_workers_is_reported_by_name(on_cluster, clu
     monkeypatch.setattr(distributed, "TASK", deadly)
     one = tmp_path / "subs" / "mallory" / "logits"
     shutil.copytree(course.EXAMPLES / "alice-correct" / "logits", one)
-    from autograder.grade import grade
+    from autograder.run.command import grade
     with cluster.client() as client:
         client.wait_for_workers(2, timeout=180)
     (row,) = grade(tmp_path / "subs", tmp_path / "out", ["logits"], scheduler=cluster.address,

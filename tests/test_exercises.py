@@ -6,7 +6,8 @@ import re
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, examples, notebooks, variants
+from autograder import course, notebooks, variants
+from tests import examples
 from tests.catalog import ME, catalog
 
 ASSIGNMENTS = course.assignments()

@@ -11,7 +11,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets.config import Config
 
-from autograder import course, forkkernel, jobs
+from autograder import course
+from autograder.isolation import forkkernel
+from autograder.run import jobs
 
 FAST = {"AsyncKernelManager": {"client_factory": forkkernel.ReadyClient}}
 
@@ -113,8 +115,8 @@ def test_feedback_pages_are_the_same_with_compiled_templates_reused(monkeypatch)
     import jinja2
     from nbconvert.exporters import HTMLExporter
 
-    from autograder import exporters
-    from autograder.exporters import FeedbackExporter
+    from autograder.pipeline import exporters
+    from autograder.pipeline.exporters import FeedbackExporter
     nb = nbformat.read(str(course.student_notebook("logits")), as_version=4)
     monkeypatch.setattr(exporters, "_CACHE", None)  # Jinja's default: compile every time
     plain = FeedbackExporter().from_notebook_node(nb)[0]

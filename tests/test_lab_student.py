@@ -116,7 +116,7 @@ def test_the_install_line_is_what_the_tests_use(student):
     """The README's student install line pins the versions of requirements.txt, installs
     nbgrader (the Validate button, `nbgrader validate`), and is satisfied by this venv without
     any download (PIP_NO_INDEX: a version that differs fails instead of installing)."""
-    section = lab.readme_section(STUDENTS)
+    section = lab.guide_section(STUDENTS)
     lines = [ln for ln in lab.readme_code_blocks(STUDENTS) if ln.startswith("pip install ")]
     assert len(lines) == 1, f"one pip install line in 'For students', got {lines}"
     args = lab.readme_command(lines[0], STUDENTS)
@@ -135,7 +135,7 @@ def test_the_install_line_is_what_the_tests_use(student):
 
 
 def test_jupyter_lab_opens_the_notebook_with_validate_on_its_toolbar(student):
-    assert "```bash\n   jupyter lab\n   ```" in lab.readme_section(STUDENTS)
+    assert "```bash\n   jupyter lab\n   ```" in lab.guide_section(STUDENTS)
     page = open_notebook(student, f"{ASSIGNMENT}.ipynb")
     toolbar = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
     assert toolbar.get_by_text("Validate", exact=True).is_visible()
@@ -184,7 +184,7 @@ def test_the_fix_passes_its_test(student):
 
 def test_validate_on_the_toolbar_says_success(student):
     page, path = student["page"], student["path"]
-    section = lab.readme_section(STUDENTS)
+    section = lab.guide_section(STUDENTS)
     assert re.search(r"\*Validate\*[^.]*toolbar", section), \
         "the README does not say that a downloaded notebook's Validate is on its toolbar"
     text = lab.validate_on_toolbar(page, lambda: student["browser"].shot(page, "toolbar-validate"))
@@ -203,7 +203,7 @@ def test_nbgrader_validate_exits_0_and_says_how_it_went(student):
     which, as the README tells students to read it."""
     cmd = f"nbgrader validate {ASSIGNMENT}.ipynb"
     args = lab.readme_command(cmd, STUDENTS)
-    section = " ".join(lab.readme_section(STUDENTS).split())  # the text, as it reads
+    section = " ".join(lab.guide_section(STUDENTS).split())  # the text, as it reads
     # A finished notebook, and the same with the bug back in, each in a folder of its own.
     finished, broken = student["tmp"] / "finished", student["tmp"] / "broken"
     nb = complete(notebooks.read(course.student_notebook(ASSIGNMENT)))
@@ -257,7 +257,7 @@ def test_fetch_validate_and_submit_from_the_assignments_tab(student):
 
 
 def fetch_validate_submit(student, page):
-    section = lab.readme_section(STUDENTS)
+    section = lab.guide_section(STUDENTS)
     assert "Assignment List" in section and "*Fetch*" in section and "*Submit*" in section
     assignments_tab(student)
     released = page.locator("#released_assignments_list")

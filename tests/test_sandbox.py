@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import course, notebooks, sandbox
+from autograder import course, notebooks
+from autograder.isolation import sandbox
 from tests.adversarial import _released
 from tests.test_adversarial import survivors
 
@@ -207,7 +208,7 @@ def attacked(tmp_path_factory):
 
 
 def test_honest_classmates_grades_are_exactly_those_of_a_run_without_attackers(attacked):
-    from autograder.grade import UNSANDBOXED
+    from autograder.run.command import UNSANDBOXED
     for student in HONEST:
         alone = dict(attacked["baseline"][student])
         alone["notes"] = "; ".join(n for n in alone["notes"].split("; ") if n != UNSANDBOXED)
@@ -274,9 +275,10 @@ def test_outputs_are_bounded_and_inert(attacked):
 def test_the_command_refuses_without_a_sandbox_and_says_how(tmp_path, monkeypatch):
     """Where namespaces cannot be made, `grade` exits with a message naming the way out; with
     --no-sandbox it grades, and says so on every row."""
-    from autograder import grade
+    from autograder.isolation.forkkernel import SandboxUnavailable
+    from autograder.run import command as grade
     monkeypatch.setattr(sandbox, "check", lambda: "unshare: Operation not permitted")
-    with pytest.raises(grade.SandboxUnavailable, match="--no-sandbox"):
+    with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
         grade.grade(tmp_path / "none", tmp_path / "out", [A], log=lambda *a: None)
     subs = tmp_path / "subs"
     shutil.copytree(course.EXAMPLES / "alice-correct" / A, subs / "alice-correct" / A)
@@ -292,7 +294,7 @@ def limited(monkeypatch, tmp_path):
     """Kernels forked from a template, in sandboxes with small limits."""
     from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
-    from autograder import forkkernel
+    from autograder.isolation import forkkernel
     limits = sandbox.Limits(memory=2 * 2 ** 30, processes=32, cpu=2, file_size=2 ** 20,
                             disk=4 * 2 ** 20, open_files=64)
     monkeypatch.setenv(sandbox.ENV, sandbox.setting(limits))
@@ -328,7 +330,7 @@ def test_each_limit_stops_what_goes_past_it(limited, tmp_path):
 def test_a_kernel_past_its_cpu_time_is_stopped(limited, tmp_path):
     from nbclient.exceptions import DeadKernelError
 
-    from autograder import forkkernel
+    from autograder.isolation import forkkernel
     from tests.test_forkkernel import execute
     with pytest.raises(DeadKernelError):
         execute("while True:\n    pass", cwd=tmp_path, timeout=20)

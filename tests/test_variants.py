@@ -170,3 +170,40 @@ def test_a_check_without_numbers_says_so():
         with pytest.raises(CheckFailed, match="no course id for you"):
             check(lambda: None)
         assert name
+
+
+def test_a_class_that_passed_answers_around(tmp_path):
+    """Graded as a class: ann types her own right answer, ben types ann's (passed along in a
+    chat), cat computes hers from the numbers of ann's course id (typed in her first cell). Only
+    ann keeps the point; cat is told, and the instructor too, whose numbers she used."""
+    import csv
+
+    secret = variants.read_secret()
+    ids = {s: variants.course_id(secret, s) for s in ("ann", "ben", "cat")}
+    right = checks_module("logits").ANSWERS["test-answer-shapes"]
+    from tests.catalog import literal
+    anns = literal(right(variants.numbers("logits", ids["ann"])))
+    reference = notebooks.solution_cells(notebooks.read(course.source_notebook("logits")))
+    typed = f"def answer_shapes():\n    return {anns}\n"
+    for student, answer, course_id in [("ann", typed, ""), ("ben", typed, ""),
+                                       ("cat", reference["answer-shapes"], ids["ann"])]:
+        nb = notebooks.fill(notebooks.read(course.student_notebook("logits")),
+                            {**reference, "answer-shapes": answer})
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        first.source = first.source.replace('COURSE_ID = ""', f'COURSE_ID = "{course_id}"')
+        path = tmp_path / "subs" / student / "logits" / "logits.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, str(path))
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(tmp_path / "subs"), "--out", str(tmp_path / "out")],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(tmp_path / "out" / "grades.csv") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert {s: rows[s]["test-answer-shapes"] for s in rows} == {"ann": "1", "ben": "0", "cat": "0"}
+    assert all(rows[s]["test-linear-forward"] == "2" for s in rows)  # the rest is theirs
+    assert f"used the numbers of course id {ids['ann']}" in rows["cat"]["notes"]
+    assert "used the numbers" not in rows["ann"]["notes"] + rows["ben"]["notes"]
+    feedback = (tmp_path / "out" / "feedback" / "cat" / "logits" / "logits.html").read_text()
+    assert f"used the numbers of course id {ids['ann']}" in feedback
+    assert json.loads((tmp_path / "out" / "course" / variants.IDS_FILE).read_text())["ids"] == ids

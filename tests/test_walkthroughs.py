@@ -1,10 +1,10 @@
-"""The README's instructor walkthrough ("For instructors"), command by command, through a real
+"""The instructors' guide (docs/instructors.md), command by command, through a real
 nbgrader exchange, for two assignments: generate, release, a student fetches, answers and
 submits, collect, grade, the report and a feedback page in a browser with the network off, the
 formgrader in JupyterLab where a written answer is graded by hand, export, feedback returned
 through the exchange (twice, so that the second copy lands beside the first).
 
-Each command is copied from the README (the test fails if the README changes it) and run as
+Each command is copied from the guide (the test fails if the guide changes it) and run as
 written from the root of a throw-away checkout (the course root and the student versions copied,
 the sources linked), in a home of its own whose ~/.jupyter/nbgrader_config.py points at an
 exchange in the temporary folder. The last test checks that every command of the section was run.
@@ -28,11 +28,11 @@ pytestmark = pytest.mark.browser
 SECTION = "For instructors"
 FIRST, SECOND = "logits", "sigmoid"
 MANUAL_POINTS = 1.5   # what the instructor gives the written answer in the formgrader
-RAN: set[str] = set()  # the README lines these tests ran
+RAN: set[str] = set()  # the guide's lines these tests ran
 
 
 def readme(cmd: str, assignment: str = FIRST) -> str:
-    """The README's command for FIRST (checked to be in the README), for `assignment`."""
+    """The guide's command for FIRST (checked to be in the guide), for `assignment`."""
     lab.readme_command(cmd, SECTION)
     RAN.add(cmd)
     return cmd.replace(FIRST, assignment)
@@ -54,7 +54,7 @@ def walk(tmp_path_factory, chromium):
 
 
 def sh(state, cmd: str, cwd=None, env=None):
-    """A README line as a shell runs it (`cd a && b && cd ..`), from the checkout's root."""
+    """A guide's line as a shell runs it (`cd a && b && cd ..`), from the checkout's root."""
     return lab.run(["bash", "-c", cmd], cwd or state["root"], env or state["env"])
 
 
@@ -96,8 +96,8 @@ def test_the_exchange_default_is_nbgraders():
     from nbgrader.exchange.default.exchange import Exchange
     default = Exchange().root
     assert default == "/usr/local/share/nbgrader/exchange"
-    text = lab.readme_section(SECTION)
-    assert f"`{default}`" in text and "/srv/nbgrader" not in lab.README
+    text = lab.guide_section(SECTION)
+    assert f"`{default}`" in text and "/srv/nbgrader" not in "\n".join(lab.GUIDES.values())
     assert '`c.Exchange.root = "/path/to/exchange"`' in text
     assert "~/.jupyter/nbgrader_config.py" in text
 
@@ -221,7 +221,7 @@ def formgrader_frame(page):
 
 
 def test_formgrader_shows_the_submission_and_grades_by_hand(walk):
-    section = lab.readme_section(SECTION)
+    section = lab.guide_section(SECTION)
     assert "start `jupyter lab` in `grades/logits/course`" in section
     assert "*Nbgrader > Formgrader*" in section
     browser, student = walk["browser"], walk["student"]
@@ -355,4 +355,4 @@ def test_every_command_of_the_section_was_run():
     lines = lab.readme_code_blocks(SECTION)
     # `cd autograder && ... && cd ..` is run as one line; the others exactly as listed.
     missing = [ln for ln in lines if ln not in RAN and not any(ln in r for r in RAN)]
-    assert not missing, f"README commands no test ran: {missing}"
+    assert not missing, f"the guide's commands no test ran: {missing}"

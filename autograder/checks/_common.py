@@ -12,29 +12,22 @@ one process, on plain Python objects (the catalogs' tests do), with the seeds as
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import re
 import sys
 import warnings
+import weakref
 
 import numpy as np
 
-
-class CheckFailed(AssertionError):
-    """A hidden check failed. Its message is written for the student, not for us. When the
-    student's code raised, `error` is the exception's type name and `kind` its kind (`HINTS`)."""
-
-    def __init__(self, message: str, error: str | None = None, kind: str | None = None):
-        super().__init__(message)
-        self.message, self.error, self.kind = message, error, kind
-
-    def __str__(self) -> str:
-        return self.message
+# What a check runs in (the checker sets it): re-exported for the checks and the catalogs.
+from ..trusted.context import (CheckFailed, current_mode, current_numbers,  # noqa: F401
+                               current_secret, seeded, variant)
+from ..trusted.context import mode as _mode
+from ..trusted.wire import STRICT  # the same errors count in the kernel (kernel_agent._call)
 
 
 def fail(problem: str, *, expected=None, got=None, revisit: str) -> None:
     """Raise `CheckFailed` saying what went wrong, what was expected, what came back, what to revisit."""
-    __tracebackhide__ = True  # noqa: F841  (IPython and pytest hide this frame)
     lines = [problem]
     if expected is not None:
         lines.append(f"  expected: {expected}")
@@ -57,14 +50,9 @@ def describe(x) -> str:
     return f"{type(x).__name__}: {x!r}"[:200]
 
 
-_SECRET: contextvars.ContextVar = contextvars.ContextVar("secret", default=None)
-_MODE: contextvars.ContextVar = contextvars.ContextVar("mode", default=None)
-_NUMBERS: contextvars.ContextVar = contextvars.ContextVar("numbers", default=None)
-
-
 def rng(seed: int = 0) -> np.random.Generator:
     """The checks' random generator number `seed`; while grading, mixed with the run's secret."""
-    secret = _SECRET.get()
+    secret = current_secret()
     return np.random.default_rng(seed if secret is None else [secret, seed])
 
 
@@ -75,30 +63,10 @@ def public_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-@contextlib.contextmanager
-def seeded(secret: int):
-    """Within this block, `rng(k)` draws from a stream that depends on `secret` too."""
-    token = _SECRET.set(secret)
-    try:
-        yield
-    finally:
-        _SECRET.reset(token)
-
-
-@contextlib.contextmanager
-def variant(values: dict | None):
-    """Within this block, `numbers()` is this student's numbers (autograder/variants.py)."""
-    token = _NUMBERS.set(values)
-    try:
-        yield
-    finally:
-        _NUMBERS.reset(token)
-
-
 def numbers() -> dict:
     """The numbers of the student whose notebook is being checked: their course id's, computed
     by the grader from the student id the submission came with, never read from the notebook."""
-    values = _NUMBERS.get()
+    values = current_numbers()
     if values is None:  # the checks run in the kernel (no trusted checker): its course id
         values = _numbers_from_environment(sys._getframe(1).f_globals.get("__name__", ""))
     if values is None:
@@ -116,30 +84,15 @@ def _numbers_from_environment(module: str) -> dict | None:
     from .. import course, variants
     cid = os.environ.get(variants.ID_ENV)
     name = module.rsplit(".", 1)[-1]
-    assignment = next((a for a in course.assignments() if a.replace("-", "_") == name), None)
+    assignment = next((a for a in course.assignments() if course.module_name(a) == name), None)
     return variants.numbers(assignment, cid) if cid and assignment else None
-
-
-@contextlib.contextmanager
-def _mode(mode: str):
-    """How numpy's floating-point warnings count in the student's code: here, and (through
-    `current_mode`) in the kernel, where a remote call runs."""
-    token = _MODE.set(mode)
-    try:
-        yield
-    finally:
-        _MODE.reset(token)
-
-
-def current_mode() -> str | None:
-    return _MODE.get()
 
 
 @contextlib.contextmanager
 def numpy_warnings_as_errors():
     """Overflow, invalid values and divide-by-zero raise instead of printing a warning.
     Underflow does not: a stable implementation underflows on purpose (exp(-1e4) is 0)."""
-    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"), \
+    with np.errstate(**STRICT), \
             warnings.catch_warnings(), _mode("strict"):
         warnings.simplefilter("error", RuntimeWarning)
         yield
@@ -244,11 +197,11 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "
     count as failures too: a stable implementation never triggers them. `hint` is the likely
     mistake when one does (the same as hints={"floating-point": hint}).
     """
-    __tracebackhide__ = True  # noqa: F841
     guard = numpy_warnings_as_errors() if strict else contextlib.nullcontext()
+    given, given_kw = _fresh(args), {k: _fresh(v) for k, v in kwargs.items()}
     try:
         with guard:
-            return fn(*args, **kwargs)
+            return fn(*given, **given_kw)
     except CheckFailed:
         raise
     except NotImplementedError:
@@ -272,17 +225,52 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "
             lines.append(f"  likely:   {likely}")
         lines.append(f"  revisit:  {revisit}")
         raise CheckFailed("\n".join(lines), _error_name(err), kind) from None
+    finally:
+        _note_changes(args, given)
+        _note_changes(tuple(kwargs.values()), tuple(given_kw.values()))
+
+
+# Student code never gets the checks' own arrays: `call` hands it copies, so that what a check
+# computes its expectations from stays as the check drew it, whatever the student's code does
+# (zeroing an input in place cannot make a wrong answer right). A copy the student changed is
+# remembered against the check's array, which is how `expect_unchanged` still sees in-place
+# changes. Keyed by id, with a weak reference so that an id reused by a new array never counts.
+_CHANGED: dict = {}
+
+
+def _fresh(value):
+    """A copy of an array (or of the arrays of a tuple or list) that student code receives."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) in (tuple, list):
+        return type(value)(_fresh(v) for v in value)
+    return value
+
+
+def _note_changes(originals, copies) -> None:
+    for original, copy in zip(originals, copies):
+        if type(original) in (tuple, list):
+            _note_changes(original, copy)
+        elif type(original) is np.ndarray and copy is not original and \
+                not np.array_equal(copy, original, equal_nan=True):
+            key = id(original)
+            _CHANGED[key] = (weakref.ref(original, lambda _, k=key: _CHANGED.pop(k, None)), copy)
+
+
+def changed_in_place(original: np.ndarray):
+    """What student code made of the check's array `original` (through the copy it was given),
+    or None if it left it unchanged."""
+    entry = _CHANGED.get(id(original))
+    return entry[1] if entry is not None and entry[0]() is original else None
 
 
 def strict_call(fn, *args, **kwargs):
     """`call` with numpy's overflow, invalid-value and divide-by-zero warnings as failures."""
-    __tracebackhide__ = True  # noqa: F841
     return call(fn, *args, strict=True, **kwargs)
 
 
 def quiet_call(fn, *args, what: str, revisit: str, **kwargs):
     """`call` with numpy's warnings silenced: to look at what an unstable version returns."""
-    __tracebackhide__ = True  # noqa: F841
     with np.errstate(all="ignore"), warnings.catch_warnings(), _mode("quiet"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return call(fn, *args, what=what, revisit=revisit, **kwargs)
@@ -292,12 +280,11 @@ def measured_call(fn, *args, what: str, revisit: str, hints: dict | None = None)
     """`call`, returning (result, the peak memory in bytes the call allocated). For a student's
     object in the kernel the kernel measures it (tracemalloc, which numpy reports to): only the
     kernel can see it, so a determined student could fake it."""
-    __tracebackhide__ = True  # noqa: F841
     remote = getattr(type(fn), "measured_call", None)
     if remote is not None:
         return call(remote, fn, args, {}, what=what, revisit=revisit, hints=hints,
                     _shown=(args, {}))
-    from ..kernel_agent import peak_memory
+    from ..trusted.kernel_agent import peak_memory
     return peak_memory(call, fn, *args, what=what, revisit=revisit, hints=hints)
 
 
@@ -307,7 +294,6 @@ def answer(fn, name: str, *, revisit: str, numbers: bool = True, count: int | No
     With numbers=False, the value as it came back. Otherwise as float64 finite numbers: an array
     of any shape, or with `count`, a flat array of that many (a tuple of numbers); anything else
     fails with a message that says what the question wants."""
-    __tracebackhide__ = True  # noqa: F841
     name = name.removesuffix("()")
     out = call(fn, what=f"{name}()", revisit=revisit, strict=strict)
     if not numbers:
@@ -342,7 +328,6 @@ def matches(got, expected, rtol: float = 1e-6, atol: float = 1e-10) -> bool:
 
 
 def expect_shape(got, shape, *, what: str, revisit: str) -> None:
-    __tracebackhide__ = True  # noqa: F841
     got_shape = np.shape(got)
     if got_shape != tuple(shape):
         fail(f"{what} has the wrong shape.", expected=f"shape {tuple(shape)}",
@@ -350,7 +335,6 @@ def expect_shape(got, shape, *, what: str, revisit: str) -> None:
 
 
 def expect_dtype(got, dtype, *, what: str, revisit: str) -> None:
-    __tracebackhide__ = True  # noqa: F841
     got_dtype = np.asarray(got).dtype
     if got_dtype != np.dtype(dtype):
         fail(f"{what} has the wrong dtype.", expected=f"dtype {np.dtype(dtype)}",
@@ -360,7 +344,6 @@ def expect_dtype(got, dtype, *, what: str, revisit: str) -> None:
 def expect_close(got, expected, *, what: str, revisit: str, rtol: float = 1e-7,
                  atol: float = 1e-12) -> None:
     """Shape first, then values (NaN never matches); the message shows the worst element."""
-    __tracebackhide__ = True  # noqa: F841
     expected = np.asarray(expected)
     try:
         got_arr = np.asarray(got, dtype=np.float64)
@@ -381,12 +364,14 @@ def expect_close(got, expected, *, what: str, revisit: str, rtol: float = 1e-7,
 
 def expect_unchanged(originals: dict, *, what: str, revisit: str) -> None:
     """`originals` maps a name to (the array passed in, a copy taken before the call)."""
-    __tracebackhide__ = True  # noqa: F841
     for name, (passed, copy) in originals.items():
-        if not np.array_equal(passed, copy, equal_nan=True):
+        changed = changed_in_place(passed)
+        if changed is None and not np.array_equal(passed, copy, equal_nan=True):
+            changed = passed
+        if changed is not None:
             fail(f"{what} modified its input `{name}` in place. Your function must leave its "
                  "inputs as they were: work on a copy or build a new array.",
-                 expected=f"{name} unchanged: {describe(copy)}", got=describe(passed),
+                 expected=f"{name} unchanged: {describe(copy)}", got=describe(changed),
                  revisit=revisit)
 
 

@@ -54,11 +54,11 @@ def _message(failure: CheckFailed) -> Message:
 
 
 def checks_module(assignment: str):
-    return importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
+    return course.checks(assignment)
 
 
 def catalog(assignment: str):
-    return importlib.import_module(f"tests.catalog.{assignment.replace('-', '_')}")
+    return importlib.import_module(f"tests.catalog.{course.module_name(assignment)}")
 
 
 def run_checks(assignment: str, answers: dict[str, str] | None = None,
@@ -107,7 +107,7 @@ def _run_solution_cells(assignment: str, answers: dict[str, str] | None) -> dict
     """The notebook's code cells but its tests, run as student ME (whose course id reaches the
     notebook as it does when grading: through the environment, the first cell left empty)."""
     namespace: dict = {}
-    code = notebooks.program(notebooks.read(course.source_notebook(assignment)), answers)
+    code = _program(notebooks.read(course.source_notebook(assignment)), answers)
     before = os.environ.get(variants.ID_ENV)
     os.environ[variants.ID_ENV] = ME
     try:
@@ -159,3 +159,17 @@ def question_entries(assignment: str, book: dict | None = None) -> tuple[list, l
             bugs.append(bug(cell, "the book's number, typed in",
                             typed.format(name=name, value=literal(book[test])), test, ""))
     return bugs, right
+
+
+def _program(nb, answers: dict[str, str] | None = None) -> str:
+    """The code a student's notebook runs before its tests: every code cell that is not a test,
+    with the solution cells replaced by `answers` (grade id -> code) or the reference code."""
+    answers = answers or {}
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or notebooks.is_test(cell):
+            continue
+        parts.append(answers.get(notebooks.grade_id(cell), notebooks.reference_code(cell))
+                     if notebooks.is_solution(cell)
+                     else cell.source)
+    return "\n\n".join(parts)

@@ -157,11 +157,6 @@ class MathMLRenderer(IPythonRenderer):
         return text
 
 
-def markdown_to_html(source: str) -> str:
-    """Markdown to HTML with MathML formulas (what feedback pages show)."""
-    return MarkdownWithMath(renderer=MathMLRenderer(escape=False)).render(source)
-
-
 class _MemoryBytecodeCache(BytecodeCache):
     """Jinja checks each bucket's source checksum, so a changed template is compiled again."""
 

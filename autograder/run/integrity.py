@@ -12,11 +12,13 @@ submission for review nor holds its feedback back.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from nbgrader.utils import compute_checksum
 
-from . import notebooks
-from .preprocessors import GRADER_NOTE, KERNEL_DIED, OUTPUT_CUT, TIMEOUT
+from .. import notebooks
+from ..pipeline.execute import GRADER_NOTE, KERNEL_DIED, TIMEOUT
+from ..pipeline.outputs import ABSENT_MARK, CUT, LIMIT_MARK, METADATA, REFUSED_MARK
 
 # Code that reaches for the grader, numpy's comparisons, or the interpreter's plumbing.
 SUSPICIOUS = [
@@ -37,13 +39,7 @@ def library_calls(nb, forbidden: dict[str, tuple[str, ...]]) -> list[str]:
     import ast
     aliases: dict[str, str] = {}
     trees = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for cell, tree in notebooks.code_trees(nb):
         trees[id(cell)] = tree
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -73,10 +69,9 @@ def library_calls(nb, forbidden: dict[str, tuple[str, ...]]) -> list[str]:
     return notes
 
 
-def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
-    """Notes on a submitted notebook compared with the released one; whether the submission
-    must be reviewed (its test cells or their metadata were changed); and whether its feedback
-    must be held back (never, now that no check runs in the kernel; kept for the callers)."""
+def before_grading(submitted, released) -> tuple[list[str], bool]:
+    """Notes on a submitted notebook compared with the released one, and whether the submission
+    must be reviewed (its test cells or their metadata were changed)."""
     notes, tampered = [], False
     sub = {notebooks.grade_id(c): c for c in submitted.cells if notebooks.grade_id(c)}
     for cell in released.cells:
@@ -112,7 +107,7 @@ def before_grading(submitted, released) -> tuple[list[str], bool, bool]:
             if pattern.search(cell.source):
                 notes.append(f"hint: code in cell {notebooks.grade_id(cell) or '(new cell)'} {what}")
                 break
-    return notes, tampered, False
+    return notes, tampered
 
 
 def after_grading(autograded) -> tuple[list[str], bool]:
@@ -122,7 +117,7 @@ def after_grading(autograded) -> tuple[list[str], bool]:
         where = notebooks.grade_id(cell) or "a cell"
         for out in cell.get("outputs", []):
             text = out.get("text", "") if out.get("output_type") == "stream" else ""
-            if OUTPUT_CUT in text:
+            if CUT in text:
                 notes.append(f"{where}: very long output cut")
             if notebooks.is_test(cell) and text.startswith(GRADER_NOTE):
                 notes.append(f"{where}: {text[len(GRADER_NOTE):].strip()}")
@@ -153,3 +148,29 @@ def failures(autograded) -> list[tuple[str, str, str]]:
                 first = (out.get("evalue") or out.get("ename") or "").splitlines() or [""]
                 found.append((notebooks.grade_id(cell) or "", out.get("ename", ""), first[0][:160]))
     return found
+
+
+def sandbox_notes(failures, autograded: Path) -> list[str]:
+    """What the sandbox saw of a submission: the cells where it reached a limit or tried what the
+    sandbox refused (from its `failures`), and the processes it left running (from its
+    autograded notebook's metadata)."""
+    import json
+    notes = []
+    for gid, ename, line in failures:
+        if LIMIT_MARK in line:
+            notes.append(f"{gid or 'a cell'}: reached the sandbox's limit of "
+                         f"{line.split(LIMIT_MARK, 1)[1].split(')')[0]}")
+        elif REFUSED_MARK in line:
+            notes.append(f"{gid or 'a cell'}: tried what the sandbox refused ({ename}: "
+                         f"{line.split(REFUSED_MARK, 1)[1][:80]})")
+        elif ABSENT_MARK in line:
+            notes.append(f"{gid or 'a cell'}: reached for a path outside the sandbox ({ename}: "
+                         f"{line.split(ABSENT_MARK, 1)[1][:80]})")
+    try:
+        left = json.loads(autograded.read_text()).get("metadata", {}).get(METADATA, {}).get(
+            "processes_left_running", 0) if autograded.is_file() else 0
+    except (OSError, ValueError, AttributeError):
+        left = 0
+    if left:
+        notes.append(f"the notebook left {left} process(es) running, stopped by the sandbox")
+    return list(dict.fromkeys(notes))

@@ -33,17 +33,19 @@ import platform
 import resource
 import shutil
 import signal
-import stat
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..course import NOTEBOOK_TIMEOUT
+
 ENV = "AUTOGRADER_SANDBOX"        # in a worker: "off", or the Limits as JSON (default: on)
-CHANNEL = "AUTOGRADER_CHANNEL"    # issue 14: a Unix socket the worker exposes to the kernel
 KERNELS = "AUTOGRADER_KERNELS"    # where the per-kernel folders go (default: a temporary folder)
 REPO = Path(__file__).resolve().parent.parent
-# The only files of the repository a kernel can see (the checks' sources are not among them).
-KERNEL_FILES = ("autograder/__init__.py", "autograder/kernel_agent.py")
+# The only files of the repository a kernel can see (the checks' sources are not among them):
+# the kernel's end of the trusted checker's channel (autograder/trusted/).
+KERNEL_FILES = ("autograder/__init__.py", "autograder/trusted/__init__.py",
+                "autograder/trusted/kernel_agent.py", "autograder/trusted/wire.py")
 UID_BASE = 1_000_000_000          # as root, a kernel runs as UID_BASE + its keeper's pid
 CPU_EXIT = 152                    # a keeper's exit code when its kernel used up its CPU time
 # What a kernel's environment keeps of its worker's (the rest may hold the instructor's secrets).
@@ -57,10 +59,19 @@ ENV_KEEP_PREFIXES = ("LC_", "JPY_", "AUTOGRADER_")
 class Limits:
     memory: int = 4 * 2 ** 30      # bytes of address space, per process (RLIMIT_AS)
     processes: int = 64            # processes and threads of the kernel's uid (RLIMIT_NPROC)
-    cpu: int = 600                 # CPU seconds per process (RLIMIT_CPU)
+    cpu: int = NOTEBOOK_TIMEOUT    # CPU seconds per process (RLIMIT_CPU)
     file_size: int = 64 * 2 ** 20  # bytes, the largest file it may write (RLIMIT_FSIZE)
     disk: int = 128 * 2 ** 20      # bytes, of the scratch folder and of /tmp, each
     open_files: int = 256          # RLIMIT_NOFILE
+
+    def to_json(self) -> str:
+        """The one serialised form: in a worker's environment (`ENV`), to a forked kernel, to a
+        Dask worker."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Limits":
+        return cls(**json.loads(text))
 
     def describe(self) -> str:
         return (f"memory {self.memory / 2 ** 30:g} GiB per process, {self.processes} processes, "
@@ -73,12 +84,12 @@ def configured() -> Limits | None:
     value = os.environ.get(ENV, "")
     if value == "off":
         return None
-    return Limits(**json.loads(value)) if value else Limits()
+    return Limits.from_json(value) if value else Limits()
 
 
 def setting(limits: Limits | None) -> str:
     """The value of AUTOGRADER_SANDBOX that configures these limits (None: no sandbox)."""
-    return "off" if limits is None else json.dumps(asdict(limits))
+    return "off" if limits is None else limits.to_json()
 
 
 # --- Linux system calls through libc ----------------------------------------------------------
@@ -194,23 +205,21 @@ def _bound_prefixes() -> list[str]:
     return chosen
 
 
-def _populate(src: str, dst: str, uid: int, budget: list, skip: str) -> None:
-    """Copy the regular files and folders under src to dst (never a link, a device, a socket,
-    nor the folder `skip`), owned by uid, as far as the budget of bytes lasts."""
-    for entry in os.scandir(src):
-        target = os.path.join(dst, entry.name)
+def _populate(src: str, dst: str, uid: int, budget: int, skip: str) -> None:
+    """Copy the regular files and folders under src to dst (files.walk_regular: never a link, a
+    device, a socket, nor the folder `skip`), owned by uid, as far as `budget` bytes last."""
+    from ..files import copy_file, walk_regular
+    for path, rel, is_dir, size in walk_regular(src, skip=skip):
+        target = os.path.join(dst, rel)
         try:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode) and entry.path != skip:
+            if is_dir:
                 os.mkdir(target, 0o700)
-                os.chown(target, uid, uid, follow_symlinks=False)
-                _populate(entry.path, target, uid, budget, skip)
-            elif stat.S_ISREG(st.st_mode) and st.st_size <= budget[0]:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
-                with os.fdopen(fd, "rb") as fin, open(target, "xb") as fout:
-                    shutil.copyfileobj(fin, fout)
-                budget[0] -= st.st_size
-                os.chown(target, uid, uid, follow_symlinks=False)
+            elif size <= budget:
+                copy_file(path, target)
+                budget -= size
+            else:
+                continue
+            os.chown(target, uid, uid, follow_symlinks=False)
         except OSError:  # unreadable, or the scratch folder is full: what fits is there
             continue
 
@@ -262,7 +271,7 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
     def scratch(path):
         tmpfs(path, f"size={limits.disk},mode=700{owner}")
         if os.path.isdir(path):
-            _populate(path, inside(path), uid, [limits.disk // 2], folder)
+            _populate(path, inside(path), uid, limits.disk // 2, folder)
 
     def proc(_):
         os.makedirs(inside("/proc"))
@@ -278,6 +287,7 @@ def enter_kernel(folder: str, cwd: str | None, limits: Limits, uid: int, keeper_
     plan += [(folder, lambda p: bind(p, writable=True)), ("/dev", dev), ("/proc", proc),
              ("/dev/shm", lambda p: tmpfs(p, f"size={limits.disk},mode=1777")),
              ("/tmp", lambda p: tmpfs(p, f"size={limits.disk},mode=1777"))]
+    from ..trusted.wire import ENV as CHANNEL
     channel = (env or {}).get(CHANNEL)
     if channel and os.path.isdir(os.path.dirname(channel)):
         plan.append((os.path.dirname(channel), lambda p: bind(p, writable=True)))
@@ -449,10 +459,10 @@ def check() -> str:
 # --- What the kernels import before entering it ---------------------------------------------
 def trusted_imports() -> list[str]:
     """The grader's own modules a kernel needs, imported by the kernels' template (their files
-    are in the sandbox too): `autograder.kernel_agent`, the kernel's side of the channel to the
-    trusted checker (issue 14), where it exists. Never the checks: they run outside the kernel,
-    and a kernel must hold nothing of them, not even in memory."""
-    return [m for m in ("autograder", "autograder.kernel_agent") if _importable(m)]
+    are in the sandbox too): `autograder.trusted.kernel_agent`, the kernel's side of the channel
+    to the trusted checker. Never the checks: they run outside the kernel, and a kernel must
+    hold nothing of them, not even in memory."""
+    return [m for m in ("autograder", "autograder.trusted.kernel_agent") if _importable(m)]
 
 
 def _importable(module: str) -> bool:

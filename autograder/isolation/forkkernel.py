@@ -55,6 +55,20 @@ def registered() -> bool:
     return bool(entry_points(group="jupyter_client.kernel_provisioners", name=NAME))
 
 
+class SandboxUnavailable(RuntimeError):
+    """Kernels cannot be sandboxed on this machine (the message says how to enable it)."""
+
+
+def sandbox_unavailable() -> str:
+    """Why kernels cannot be sandboxed on this machine, and how to allow it; "" if they can."""
+    if not registered():
+        return ("kernels can only be sandboxed through the kernel provisioner autograder-fork, "
+                "which is not installed: run `pip install -e .` in the repository "
+                "(or --no-sandbox)")
+    why = sandbox.check()
+    return sandbox.HOW_TO_ENABLE.format(reason=why) if why else ""
+
+
 def use(modules: list[str] = ()) -> None:
     """Make the kernels this process starts forked ones, and start the template now: it imports
     KERNEL_MODULES and `modules` (what the notebooks will import) in the background. Without the
@@ -111,13 +125,13 @@ def _start_or_say_why(argv, env, cwd, listening, folder) -> None:
 
 
 def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: str | None = None,
-                limits: dict | None = None) -> None:
+                limits: str | None = None) -> None:
     """In the forked child. Without a sandbox: the kernel itself. With one (`folder` holds its
     sockets): this process is the keeper; its child, process 1 of the sandbox (sandbox.py),
     enters it and starts the kernel, before anything of the student's runs."""
     if folder is None:
         return _start_kernel(argv, env, cwd, listening)
-    limits = sandbox.Limits(**limits)
+    limits = sandbox.Limits.from_json(limits)
     sandbox.enter_keeper()
     uid = sandbox.kernel_uid(os.getpid())
     sandbox.hand_over(folder, uid)
@@ -245,7 +259,7 @@ class ForkProvisioner(LocalProvisioner):
         env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
         ctx = _context()
         listening, tell = ctx.Pipe(duplex=False)
-        limits = None if self._folder is None else vars(self._limits)
+        limits = None if self._folder is None else self._limits.to_json()
         process = ctx.Process(target=_run_kernel, name="kernel",
                               args=(cmd[3:], env, kwargs.get("cwd"), tell, self._folder, limits))
         process.start()

@@ -1,4 +1,5 @@
-"""The example submissions in examples/submissions/, generated from the sources and the catalogs.
+"""The example submissions in examples/submissions/, generated from the sources and the catalogs
+(`make examples`, which runs `python -m tests.examples`).
 
 Three students hand in every assignment:
 - `alice-correct`: the reference solution, typed into the student version, and a written answer
@@ -8,24 +9,20 @@ Three students hand in every assignment:
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 
 import nbformat
 
-from . import course, notebooks
+from autograder import course, notebooks
+from tests.catalog import catalog
 
 STUDENTS = ("alice-correct", "bob-one-bug", "carol-untouched")
 WRITTEN = "My written answer, as a student would type it in this cell."
 
 
 def first_bug(assignment: str):
-    """The first catalogued bug of an assignment (read from tests/catalog/<assignment>.py)."""
-    path = course.REPO / "tests" / "catalog" / f"{assignment.replace('-', '_')}.py"
-    spec = importlib.util.spec_from_file_location(f"tests.catalog.{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BUGS[0]
+    """The first catalogued bug of an assignment (tests/catalog/<assignment>.py)."""
+    return catalog(assignment).BUGS[0]
 
 
 def answers(student: str, assignment: str) -> dict[str, str]:
@@ -50,3 +47,8 @@ def write_examples(dest=course.EXAMPLES) -> None:
             path = dest / student / assignment / f"{assignment}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(path))
+
+
+if __name__ == "__main__":
+    write_examples()
+    print(f"Example submissions written to {course.EXAMPLES}/")

@@ -18,7 +18,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
-from . import sandbox
+from ..isolation import sandbox
 
 CUT = "[output cut by the grader:"
 LIMIT_MARK = "(sandbox limit: "
@@ -135,7 +135,7 @@ class NameSandboxLimits(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         # Only in the grader's workers, which say whether their kernels are sandboxed.
         self._limits = sandbox.configured() if os.environ.get(sandbox.ENV) else None
-        from . import forkkernel
+        from ..isolation import forkkernel
         path = (resources.get("metadata") or {}).get("path") or ""
         self._ending = forkkernel.ENDINGS.pop(path, "")
         left = forkkernel.LEFT_RUNNING.pop(path, 0)
@@ -172,4 +172,27 @@ class NameSandboxLimits(NbGraderPreprocessor):
                 output["evalue"] = mark + evalue
                 lines = list(output.get("traceback") or [])
                 output["traceback"] = lines[:-1] + [mark + str(lines[-1])] if lines else []
+        return cell, resources
+
+
+class LimitOutputSize(NbGraderPreprocessor):
+    """Cut any single output's text to `max_chars` characters (nbgrader's LimitOutput counts
+    lines, and 100 MB printed on one line is one line)."""
+
+    max_chars = Integer(20000, help="characters kept of each output").tag(config=True)
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.max_chars:
+            return text
+        return text[:self.max_chars] + f"\n{CUT} {len(text):,} characters in all]\n"
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = self._cut(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str):
+                    output["data"][mime] = self._cut(value)
+            if "evalue" in output:
+                output["evalue"] = self._cut(output["evalue"])
         return cell, resources

@@ -43,7 +43,9 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from . import course, jobs, sandbox
+from .. import course, files, workspace
+from ..isolation import sandbox
+from . import jobs
 from .jobs import Job, Outcome
 
 ALLOWED_FAILURES = 1  # a task is retried once after the death of a worker that was running it
@@ -67,15 +69,15 @@ def _mismatch(address: str, worker_version: str, command_version: str) -> str:
 def course_version() -> str:
     """A hash of what decides a grade: the hidden checks (autograder/checks/*.py), the course's
     nbgrader settings, and every assignment's source and released notebooks and files."""
-    files = sorted((course.COURSE_ROOT / "checks").glob("*.py"))
-    files.append(course.COURSE_ROOT / "nbgrader_config.py")
+    paths = sorted((course.COURSE_ROOT / "checks").glob("*.py"))
+    paths.append(course.COURSE_ROOT / "nbgrader_config.py")
     for name in course.assignments():
         for folder in (course.SOLUTIONS / name, course.EXERCISES / name):
-            files += sorted(p for p in folder.rglob("*") if p.is_file()
+            paths += sorted(p for p in folder.rglob("*") if p.is_file()
                             and "__pycache__" not in p.parts
                             and ".ipynb_checkpoints" not in p.parts)
     digest = hashlib.sha256()
-    for path in files:
+    for path in paths:
         digest.update(str(path.relative_to(course.REPO)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -86,7 +88,7 @@ class Settings:
     """What a worker grades with: the same for every worker of a run."""
     notebook_timeout: float
     cell_timeout: float
-    limits: dict | None  # sandbox.Limits as a dict; None: no sandbox (--no-sandbox)
+    limits: str | None   # sandbox.Limits.to_json(); None: no sandbox (--no-sandbox)
     version: str = ""    # the command's course version
 
     @property
@@ -95,33 +97,6 @@ class Settings:
         warm pools; another version or other settings get a plugin (and a pool) of their own."""
         text = repr(sorted(asdict(self).items()))
         return "autograder-" + hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def read_folder(folder: Path) -> dict[str, bytes]:
-    """Every regular file under `folder` (never through a link), by its path relative to it."""
-    files = {}
-    if not folder.is_dir():
-        return files
-    for dirpath, dirnames, filenames in os.walk(folder):  # os.walk does not follow links
-        for name in filenames:
-            path = Path(dirpath) / name
-            if path.is_file() and not path.is_symlink():
-                files[str(path.relative_to(folder))] = path.read_bytes()
-    return files
-
-
-def write_folder(folder: Path, files: dict[str, bytes]) -> None:
-    """Write `files` (as read_folder returns them) under `folder`, which is emptied first. A path
-    that would leave the folder is refused."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    base = folder.resolve()
-    for rel, data in files.items():
-        dest = (folder / rel).resolve()
-        if dest == base or base not in dest.parents:
-            raise ValueError(f"refused a path outside {folder}: {rel!r}")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
 
 
 class GradingPlugin(WorkerPlugin):
@@ -180,8 +155,9 @@ class GradingPlugin(WorkerPlugin):
         """The course folder and the pool (with self._lock held)."""
         local_directory, threads = self._where
         limits = (None if self.settings.limits is None
-                  else sandbox.Limits(**self.settings.limits))
-        from .grade import _workspace, grading_pool, sandbox_unavailable
+                  else sandbox.Limits.from_json(self.settings.limits))
+        from ..isolation.forkkernel import sandbox_unavailable
+        from .workers import grading_pool
         why = sandbox_unavailable() if limits is not None else ""
         if why:
             raise WorkerNotReady(why)
@@ -191,8 +167,8 @@ class GradingPlugin(WorkerPlugin):
         # pool's processes are stopped by teardown, or end on their own when this process goes
         # (their pipe closes).
         mp.current_process()._config["daemon"] = False
-        self.root = _workspace(Path(local_directory) / self.name, self.settings.cell_timeout,
-                               course.assignments())
+        self.root = workspace.create(Path(local_directory) / self.name / "course",
+                                     self.settings.cell_timeout, course.assignments())
         os.environ["PATH"] = course.environment()["PATH"]
         self.pool = grading_pool(self.root, course.assignments(), max(1, threads),
                                  self.settings.notebook_timeout, limits).__enter__()
@@ -217,7 +193,7 @@ class GradingPlugin(WorkerPlugin):
         self._ready.wait()
         return {"version": self.version, "error": self.error}
 
-    def grade(self, version: str, job: Job, files: dict[str, bytes]) -> dict:
+    def grade(self, version: str, job: Job, payload: dict[str, bytes]) -> dict:
         """Grade one submission (its files) in this worker's course folder."""
         self._ready.wait()
         if self.error:
@@ -231,34 +207,34 @@ class GradingPlugin(WorkerPlugin):
             self.active += 1
         try:
             with lock:  # two runs may send the same submission to this worker
-                return self._grade(job, files)
+                return self._grade(job, payload)
         finally:
             with self._lock:
                 self.active -= 1
 
-    def _grade(self, job: Job, files: dict[str, bytes]) -> dict:
-        folders = {kind: self.root / kind / job.student / job.assignment
+    def _grade(self, job: Job, payload: dict[str, bytes]) -> dict:
+        folders = {kind: workspace.path(self.root, kind, job.student, job.assignment).parent
                    for kind in ("submitted", "autograded", "feedback")}
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
-        write_folder(folders["submitted"], files)
+        files.write_regular(folders["submitted"], payload)
         try:
             outcome = self.pool.run_one(job)
-            return {"outcome": outcome, "autograded": read_folder(folders["autograded"]),
-                    "feedback": read_folder(folders["feedback"]), "worker": self.address}
+            return {"outcome": outcome, "autograded": files.read_regular(folders["autograded"]),
+                    "feedback": files.read_regular(folders["feedback"]), "worker": self.address}
         finally:  # the worker keeps nothing of a submission once its result is returned
             for folder in folders.values():
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def grade_job(plugin: str, version: str, job: Job, files: dict[str, bytes]) -> dict:
+def grade_job(plugin: str, version: str, job: Job, payload: dict[str, bytes]) -> dict:
     """The Dask task: grade one submission on this worker, through its GradingPlugin."""
     from distributed import get_worker
     worker = get_worker()
     found = worker.plugins.get(plugin)
     if found is None:
         raise WorkerNotReady(f"worker {worker.address} has no plugin {plugin}")
-    return found.grade(version, job, files)
+    return found.grade(version, job, payload)
 
 
 TASK = grade_job  # what the command submits (a test puts a wrapper here)
@@ -288,9 +264,9 @@ def record(root: Path, api, result: dict) -> Outcome:
     outcome: Outcome = result["outcome"]
     job = outcome.job
     for kind in ("autograded", "feedback"):
-        folder = root / kind / job.student / job.assignment
+        folder = workspace.path(root, kind, job.student, job.assignment).parent
         if result[kind]:
-            write_folder(folder, result[kind])
+            files.write_regular(folder, result[kind])
         else:
             shutil.rmtree(folder, ignore_errors=True)
     coursedir = api.coursedir
@@ -302,7 +278,7 @@ def record(root: Path, api, result: dict) -> Outcome:
             gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
         else:
             gb.update_or_create_submission(job.assignment, job.student)
-    path = jobs.autograded(root, job.assignment, job.student)
+    path = workspace.path(root, "autograded", job.student, job.assignment)
     if path.is_file():
         nb = nbformat.read(str(path), as_version=4)  # as nbgrader reads it
         resources = {"nbgrader": {"student": job.student, "assignment": job.assignment,
@@ -363,9 +339,10 @@ def grade(scheduler: str, root: Path, subs, settings: Settings, progress, log=pr
 
         def submit(s):
             job = Job("grade", s.assignment, s.student, course_id=(ids or {}).get(s.student, ""))
-            files = read_folder(root / "submitted" / s.student / s.assignment)
+            payload = files.read_regular(workspace.path(root, "submitted", s.student,
+                                                        s.assignment).parent)
             key = f"grade-{s.assignment}-{s.student}-{uuid.uuid4().hex[:8]}"
-            future = client.submit(TASK, plugin.name, version, job, files, key=key, pure=False)
+            future = client.submit(TASK, plugin.name, version, job, payload, key=key, pure=False)
             futures[future] = job
             return future
 

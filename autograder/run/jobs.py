@@ -5,16 +5,17 @@
   that no two processes create the same tables or students at once.
 - `grade`: everything one submission needs, so that submissions flow through the workers with
   no barrier between steps: compare it with the released notebook, `autograde` it, read what
-  happened in the autograded notebook, and `generate_feedback` unless the feedback is held back.
+  happened in the autograded notebook, and `generate_feedback`.
 
-`inspect` and `read_graded` are also what the supervisor uses for a job that did not complete.
+`before_grading` and `after_grading` are also what the command uses for a job that did not
+complete.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course
+from .. import course, workspace
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Job:
 
 @dataclass
 class Outcome:
+    """What a job found. grades.csv's row for the submission (results/rows.py `Row`) is read
+    from the gradebook, then takes the notes, the review flag and the failures from here."""
     job: Job
     success: bool              # nbgrader's own verdict on the job (autograde, for `grade`)
     error: str = ""
@@ -37,40 +40,29 @@ class Outcome:
     completed: bool = True     # False when the job raised, or its worker died or was stopped
     notes: list = field(default_factory=list)     # what the instructor should know
     review: bool = False       # needs an instructor's eye
-    held: bool = False         # feedback held back
     failures: list = field(default_factory=list)  # (grade id, error name, first line) per error
-    feedback_error: str = ""
+    feedback_error: str = ""   # why the submission has no feedback page
 
 
-def submitted(root: Path, assignment: str, student: str) -> Path:
-    return root / "submitted" / student / assignment / f"{assignment}.ipynb"
+def before_grading(root: Path, job: Job) -> tuple[list[str], bool]:
+    """Notes on the submission in the course folder (integrity.before_grading), whether it calls
+    a library function its exercise forbids (the checks' `FORBIDDEN`), whether it drew its
+    numbers from another course id than the student's; and whether to review it."""
+    from .. import notebooks, variants
+    from . import integrity
+    nb = notebooks.read(workspace.path(root, "submitted", job.student, job.assignment))
+    notes, review = integrity.before_grading(
+        nb, notebooks.read(course.student_notebook(job.assignment)))
+    notes += integrity.library_calls(nb, getattr(course.checks(job.assignment), "FORBIDDEN", {}))
+    other = variants.mismatch_note(variants.typed_id(nb), job.course_id) if job.course_id else None
+    return notes + ([other] if other else []), review
 
 
-def autograded(root: Path, assignment: str, student: str) -> Path:
-    return root / "autograded" / student / assignment / f"{assignment}.ipynb"
-
-
-def inspect(root: Path, assignment: str, student: str,
-            course_id: str = "") -> tuple[list[str], bool, bool]:
-    """integrity.before_grading on the submission in the course folder; whether it calls a
-    library function its exercise forbids (the checks' `FORBIDDEN`); and whether it drew its
-    numbers from another course id than the student's."""
-    import importlib
-
-    from . import integrity, notebooks, variants
-    nb = notebooks.read(submitted(root, assignment, student))
-    notes, review, held = integrity.before_grading(
-        nb, notebooks.read(course.student_notebook(assignment)))
-    checks = importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
-    notes += integrity.library_calls(nb, getattr(checks, "FORBIDDEN", {}))
-    other = variants.mismatch_note(variants.typed_id(nb), course_id) if course_id else None
-    return notes + ([other] if other else []), review, held
-
-
-def read_graded(root: Path, assignment: str, student: str) -> tuple[list[str], bool, list]:
+def after_grading(root: Path, job: Job) -> tuple[list[str], bool, list]:
     """Notes, review flag and failure messages from the autograded notebook, if there is one."""
-    from . import integrity, notebooks
-    path = autograded(root, assignment, student)
+    from .. import notebooks
+    from . import integrity
+    path = workspace.path(root, "autograded", job.student, job.assignment)
     if not path.exists():
         return [], False, []
     nb = notebooks.read(path)
@@ -102,10 +94,11 @@ def stamp_new_gradebook(db_url: str) -> None:
     `alembic heads` in a subprocess (a second or two). Gradebook then creates the other tables."""
     from alembic.script import ScriptDirectory
     from nbgrader.dbutil import ALEMBIC_DIR
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import create_engine, text
+    from sqlalchemy import inspect as inspect_db
     engine = create_engine(db_url)
     with engine.begin() as db:
-        if not inspect(db).get_table_names():
+        if not inspect_db(db).get_table_names():
             head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
             db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
             db.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
@@ -130,19 +123,18 @@ def _prepare(api, job: Job) -> Outcome:
 
 def _grade(api, root: Path, job: Job) -> Outcome:
     try:
-        notes, review, held = inspect(root, job.assignment, job.student, job.course_id)
+        notes, review = before_grading(root, job)
     except Exception as err:  # whatever it is, it is still graded, and an instructor looks
-        notes = [f"could not compare with the released notebook ({err!r:.200})"]
-        review = held = True
+        notes, review = [f"could not compare with the released notebook ({err!r:.200})"], True
     # The checker checks the questions against this student's numbers (variants.py).
     api.config.ResilientExecute.course_id = job.course_id
     result = api.autograde(job.assignment, job.student, force=True, create=True)
     outcome = Outcome(job, bool(result.get("success")), result.get("error") or "",
-                      result.get("log") or "", notes=notes, review=review, held=held)
-    more, flag, outcome.failures = read_graded(root, job.assignment, job.student)
+                      result.get("log") or "", notes=notes, review=review)
+    more, flag, outcome.failures = after_grading(root, job)
     outcome.notes += more
     outcome.review = outcome.review or flag
-    if not held and autograded(root, job.assignment, job.student).exists():
+    if workspace.path(root, "autograded", job.student, job.assignment).exists():
         fb = api.generate_feedback(job.assignment, job.student, force=True)
         if not fb.get("success"):
             outcome.feedback_error = (fb.get("error") or "feedback failed").strip()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from . import sandbox
+from ..isolation import sandbox
 from .jobs import Job, Outcome
 
 
@@ -48,7 +48,8 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    from . import course, forkkernel
+    from .. import course
+    from ..isolation import forkkernel
     forkkernel.use(preload)  # the kernels' template imports them while this imports nbgrader
     course.skip_slow_optional_imports()
     from . import jobs
@@ -82,7 +83,7 @@ class Pool:
     workers: int
     job_timeout: float
     preload: list = field(default_factory=list)  # what the kernels will import
-    memory_limit: int = 4 * 2 ** 30
+    memory_limit: int = sandbox.Limits().memory  # the worker's own, inherited by its kernels
     limits: sandbox.Limits | None = field(default_factory=sandbox.Limits)  # None: no sandbox
     _ctx: object = field(default_factory=lambda: mp.get_context("spawn"))
     _pool: list = field(default_factory=list)  # the running workers, once entered
@@ -215,3 +216,13 @@ class Pool:
             return outcome
         finally:
             self._idle.put(i)
+
+
+def grading_pool(root: Path, names: list[str], workers: int, notebook_timeout: float,
+                 limits: sandbox.Limits | None) -> Pool:
+    """The pool of grading processes for the course folder `root`, whose kernels' template
+    preloads what the assignments `names` and the trusted checks import."""
+    from .. import course
+    return Pool(str(root), course.environment(), workers, notebook_timeout,
+                preload=course.kernel_imports(names) + sandbox.trusted_imports()
+                + ["autograder.isolation.forkkernel"], limits=limits)

@@ -1,7 +1,7 @@
-"""nbgrader preprocessors of our own, each with one job (in the style of nbgrader's).
-
-They are registered in nbgrader_config.py, so nbgrader's own `autograde` and `generate_feedback`
-use them as well as our grading command.
+"""How a submission runs: nbgrader's Execute preprocessor, made to survive the kernel
+(`KeepGoingExecute`) and to take every graded cell's score from the trusted checker
+(`ResilientExecute`). Registered in autograder/nbgrader_config.py, so nbgrader's own `autograde`
+runs them too.
 """
 import os
 import secrets
@@ -12,16 +12,14 @@ from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_locked
-from traitlets import Bool, Integer, Unicode, default
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Unicode, default
 
-from . import course, kernel_agent, notebooks, variants
+from .. import course, notebooks, variants
+from ..trusted import wire
 
 KERNEL_DIED = "KernelDied"
 TIMEOUT = "CellTimeoutError"  # nbgrader's name for a cell that ran past its time limit
-OUTPUT_CUT = "[output cut by the grader:"
 CHECKS_ENV = "AUTOGRADER_CHECKS"  # "in-kernel": the old way, for benchmarks (see trusted_checks)
 GRADER_NOTE = "[grader]"  # starts a note the executor adds to a graded cell's outputs
 DISAGREED = "Review"      # the note's first word when the kernel and the checker disagreed
@@ -40,70 +38,18 @@ def _note(text: str) -> NotebookNode:
     return NotebookNode(output_type="stream", name="stdout", text=f"{GRADER_NOTE} {text}\n")
 
 
-class ResilientExecute(Execute):
-    """nbgrader's Execute, with two changes.
-
-    The hidden checks run in a trusted checker outside the kernel (`checker.Checker`, one per
-    notebook): the kernel's hidden test cells ask it for their check, and after the notebook has
-    run, every graded test cell's outputs are the checker's verdict (nothing on a pass, the
-    check's message on a failure), which is what nbgrader's SaveAutoGrades scores. A cell whose
-    check the kernel never asked for is checked once more, silently; a verdict that disagrees
-    with what the kernel itself showed is noted in the cell, for review.
-
-    A kernel that dies (os._exit, a segfault, the kernel killed for memory) or that ignores the
-    interrupt after a cell's time limit does not abort the notebook: the cell where it happened
-    gets an error saying so (`KernelDied`, or `CellTimeoutError` after the kernel is stopped), the
-    cells after it are marked as not run, and everything before keeps its grade."""
-
-    check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
-                           "per notebook); never given to the kernel").tag(config=True)
-    course_id = Unicode("", help="the course id of the student being graded (set per "
-                        "submission by the grading command; empty: from `course_ids`, else "
-                        "from the course secret)").tag(config=True)
-    course_ids = Unicode("", help="a grading run's course-ids.json (student -> course id)"
-                         ).tag(config=True)
-    trusted_checks = Bool(help="run the hidden checks in the trusted checker; False runs them "
-                          "in the kernel, as plain nbgrader does (for benchmarks only, with "
-                          "--no-sandbox: the student's code could then change its own score)"
-                          ).tag(config=True)
-
-    @default("trusted_checks")
-    def _trusted_by_default(self):
-        return os.environ.get(CHECKS_ENV) != "in-kernel"
+class KeepGoingExecute(Execute):
+    """nbgrader's Execute, which survives its kernel: a kernel that dies (os._exit, a segfault,
+    the kernel killed for memory) or that ignores the interrupt after a cell's time limit does
+    not abort the notebook. The cell where it happened gets an error saying so (`KernelDied`, or
+    `CellTimeoutError` after the kernel is stopped), the cells after it are marked as not run,
+    and everything before keeps its grade."""
 
     _dead = False
-    _checker = None
-    _cid = ""
-
-    async def async_start_new_kernel(self, **kwargs):
-        if self._checker is not None:
-            env = dict(kwargs.get("env") or os.environ)
-            env[kernel_agent.ENV] = self._checker.path
-            if self._cid:  # the student's own numbers, unless the notebook typed an id
-                env[variants.ID_ENV] = self._cid
-            kwargs["env"] = env
-            install = "--IPKernelApp.exec_lines=" \
-                      "__import__('autograder.kernel_agent').kernel_agent.install()"
-            if install not in self.extra_arguments:
-                self.extra_arguments = [*self.extra_arguments, install]
-        await super().async_start_new_kernel(**kwargs)
-
-    start_new_kernel = run_sync(async_start_new_kernel)  # bound at class level, as below
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code":
             return cell
-        checked = self._checked(cell)
-        if checked:
-            self._checker.expect(checked)
-        try:
-            return await self._execute(cell, cell_index, execution_count, store_history)
-        finally:
-            if checked:
-                await self._settle(cell, checked)
-                self._checker.expect(None)
-
-    async def _execute(self, cell, cell_index, execution_count, store_history):
         if self._dead:
             cell.outputs = [_error(KERNEL_DIED, "not run: the kernel stopped in an earlier cell")]
             return cell
@@ -127,6 +73,84 @@ class ResilientExecute(Execute):
         self._dead = True
         await ensure_async(self.km.shutdown_kernel(now=True))
 
+    async def _after_interrupt(self, msg_id: str, grace: float = 5.0) -> None:
+        """Wait briefly for the reply of an interrupted request; stop a kernel that ignores it."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.5))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return
+        await self._stop_kernel()
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._dead = False
+        try:
+            return super().preprocess(nb, resources, km)
+        except DeadKernelError:  # died outside a cell (e.g. at shutdown): keep what was graded
+            return nb, resources
+
+
+class ResilientExecute(KeepGoingExecute):
+    """`KeepGoingExecute` whose graded cells are scored by the trusted checker.
+
+    The hidden checks run in a trusted checker outside the kernel (`checker.Checker`, one per
+    notebook): the kernel's hidden test cells ask it for their check, and after the notebook has
+    run, every graded test cell's outputs are the checker's verdict (nothing on a pass, the
+    check's message on a failure), which is what nbgrader's SaveAutoGrades scores. A cell whose
+    check the kernel never asked for is checked once more, silently; a verdict that disagrees
+    with what the kernel itself showed is noted in the cell, for review."""
+
+    check_secret = Unicode("", help="seeds the checks' random inputs (empty: a fresh secret "
+                           "per notebook); never given to the kernel").tag(config=True)
+    course_id = Unicode("", help="the course id of the student being graded (set per "
+                        "submission by the grading command; empty: from `course_ids`, else "
+                        "from the course secret)").tag(config=True)
+    course_ids = Unicode("", help="a grading run's course-ids.json (student -> course id)"
+                         ).tag(config=True)
+    trusted_checks = Bool(help="run the hidden checks in the trusted checker; False runs them "
+                          "in the kernel, as plain nbgrader does (for benchmarks only, with "
+                          "--no-sandbox: the student's code could then change its own score)"
+                          ).tag(config=True)
+
+    @default("trusted_checks")
+    def _trusted_by_default(self):
+        return os.environ.get(CHECKS_ENV) != "in-kernel"
+
+    _checker = None
+    _cid = ""
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self._checker is not None:
+            env = dict(kwargs.get("env") or os.environ)
+            env[wire.ENV] = self._checker.path
+            if self._cid:  # the student's own numbers, unless the notebook typed an id
+                env[variants.ID_ENV] = self._cid
+            kwargs["env"] = env
+            install = "--IPKernelApp.exec_lines=" \
+                      "__import__('autograder.trusted.kernel_agent').trusted.kernel_agent.install()"
+            if install not in self.extra_arguments:
+                self.extra_arguments = [*self.extra_arguments, install]
+        await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # bound at class level, as below
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        checked = self._checked(cell) if cell.cell_type == "code" else None
+        if checked:
+            self._checker.expect(checked)
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        finally:
+            if checked:
+                await self._settle(cell, checked)
+                self._checker.expect(None)
+
+    execute_cell = run_sync(async_execute_cell)
+
     def _checked(self, cell) -> str | None:
         """The grade id of a test cell whose score the checker decides."""
         gid = notebooks.grade_id(cell)
@@ -139,7 +163,7 @@ class ResilientExecute(Execute):
         ask once more with the cell's own hidden region, run silently."""
         checker = self._checker
         self._kernel_failed[grade_id] = any(o.output_type == "error" for o in cell.outputs)
-        checker.settle(self.timeout or 60)
+        checker.settle(self.timeout or course.CELL_TIMEOUT)
         if grade_id in checker.verdicts or self._dead:
             return
         hidden = notebooks.hidden_region(cell)
@@ -151,19 +175,7 @@ class ResilientExecute(Execute):
                 await self._after_interrupt(msg_id)
         except DeadKernelError:
             self._dead = True
-        checker.settle(self.timeout or 60)
-
-    async def _after_interrupt(self, msg_id: str, grace: float = 5.0) -> None:
-        """Wait briefly for the reply of an interrupted request; stop a kernel that ignores it."""
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.5))
-            except Empty:
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return
-        await self._stop_kernel()
+        checker.settle(self.timeout or course.CELL_TIMEOUT)
 
     def _apply_verdicts(self, nb) -> None:
         """Every checked test cell's outputs, from the checker's verdict."""
@@ -199,15 +211,11 @@ class ResilientExecute(Execute):
                 first.outputs += [_note(t) for texts in notes.values() for t in texts]
 
     def preprocess(self, nb, resources=None, km=None):
-        self._dead = False
         self._kernel_failed = {}
         self._cid = self._student_course_id(resources)
         self._checker = self._open_checker(resources)
         try:
-            try:
-                nb, resources = super().preprocess(nb, resources, km)
-            except DeadKernelError:  # died outside a cell (e.g. at shutdown): keep what was graded
-                pass
+            nb, resources = super().preprocess(nb, resources, km)
             if self._checker is not None:
                 self._apply_verdicts(nb)
                 self._note_numbers(nb)
@@ -219,14 +227,13 @@ class ResilientExecute(Execute):
 
     def _open_checker(self, resources):
         """The trusted checker for this notebook's assignment, if it has checks."""
-        from . import checker
+        from ..trusted import checker
         assignment = ((resources or {}).get("nbgrader") or {}).get("assignment")
-        if not self.trusted_checks or not assignment or not (course.COURSE_ROOT / "checks" /
-                                  f"{assignment.replace('-', '_')}.py").exists():
+        if not self.trusted_checks or not assignment or not course.has_checks(assignment):
             return None
         secret = int(self.check_secret) if self.check_secret else secrets.randbits(63)
         numbers = variants.numbers(assignment, self._cid) if self._cid else None
-        return checker.Checker(assignment, secret, timeout=float(self.timeout or 60) + 5,
+        return checker.Checker(assignment, secret, timeout=float(self.timeout or course.CELL_TIMEOUT) + 5,
                                numbers=numbers)
 
     def _student_course_id(self, resources) -> str:
@@ -255,89 +262,3 @@ class ResilientExecute(Execute):
             where.outputs.append(_note(note[0].upper() + note[1:] + "."))
 
 
-class LimitOutputSize(NbGraderPreprocessor):
-    """Cut any single output's text to `max_chars` characters (nbgrader's LimitOutput counts
-    lines, and 100 MB printed on one line is one line)."""
-
-    max_chars = Integer(20000, help="characters kept of each output").tag(config=True)
-
-    def _cut(self, text: str) -> str:
-        if len(text) <= self.max_chars:
-            return text
-        return text[:self.max_chars] + f"\n{OUTPUT_CUT} {len(text):,} characters in all]\n"
-
-    def preprocess_cell(self, cell, resources, index):
-        for output in cell.get("outputs", []):
-            if "text" in output:
-                output["text"] = self._cut(output["text"])
-            for mime, value in output.get("data", {}).items():
-                if isinstance(value, str):
-                    output["data"][mime] = self._cut(value)
-            if "evalue" in output:
-                output["evalue"] = self._cut(output["evalue"])
-        return cell, resources
-
-
-class RestoreTestCells(NbGraderPreprocessor):
-    """Make the notebook's autograded test cells exactly the source's: a test cell that was
-    deleted is put back (after the cell it followed in the source), and a locked grade cell with a
-    grade id the source does not know is removed. nbgrader's OverwriteCells, which runs next,
-    then restores the source and metadata of every test cell, hidden tests included."""
-
-    def preprocess(self, nb, resources):
-        assignment = resources["nbgrader"]["assignment"]
-        notebook = resources["nbgrader"]["notebook"]
-        with Gradebook(resources["nbgrader"]["db_url"]) as gb:
-            try:
-                source = gb.find_notebook(notebook, assignment)
-            except MissingEntry:
-                return nb, resources
-            known = {c.name: c for c in source.source_cells}
-            points = {c.name: c.max_score for c in source.grade_cells}
-            tests = [name for name in points if known.get(name) is not None and known[name].locked
-                     and known[name].cell_type == "code"]
-            order = self._source_order(assignment, known)
-        present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
-        nb.cells = [c for c in nb.cells if not (
-            is_grade(c) and is_locked(c) and c.metadata["nbgrader"].get("grade_id") not in known)]
-        for name in tests:
-            if name in present:
-                continue
-            src = known[name]
-            cell = NotebookNode(cell_type=src.cell_type, source=src.source, metadata=NotebookNode(
-                nbgrader=NotebookNode(grade=True, solution=False, locked=True, grade_id=name,
-                                      points=points[name], schema_version=3, task=False)))
-            if src.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-            nb.cells.insert(self._position(nb, name, order), cell)
-            self.log.warning("Test cell %s was missing; put it back", name)
-        return nb, resources
-
-    @staticmethod
-    def _source_order(assignment, known) -> list[str]:
-        from . import notebooks
-        path = course.source_notebook(assignment)
-        if not path.exists():
-            return list(known)
-        return [notebooks.grade_id(c) for c in notebooks.read(path).cells]
-
-    @staticmethod
-    def _position(nb, name, order) -> int:
-        """Just after the nearest cell that preceded `name` in the source and is still here."""
-        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-        before = order[:order.index(name)] if name in order else []
-        for prev in reversed(before):
-            if prev in ids:
-                return ids.index(prev) + 1
-        return len(nb.cells)
-
-
-class ShortenTracebacks(NbGraderPreprocessor):
-    """In feedback, an error shows only its type and message, which our checks write for the
-    student. Tracebacks would quote the source lines around the failure, hidden tests included."""
-
-    def preprocess_cell(self, cell, resources, index):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
-        return cell, resources

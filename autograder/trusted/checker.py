@@ -9,14 +9,13 @@ for the graded cell that is running. The executor then writes the cell's outputs
 verdict, which is what nbgrader scores. Nothing the notebook does to numpy, to the checks, to
 IPython or to what a cell displays changes what is computed here.
 
-The checks' random inputs come from `_common.rng`, seeded here with a secret the kernel never
-sees, so an answer replayed from another run fails; the questions' numbers (`_common.numbers`) are
+The checks' random inputs come from `checks._common.rng`, seeded here with a secret the kernel never
+sees, so an answer replayed from another run fails; the questions' numbers (`checks._common.numbers`) are
 the student's own, from the course id the grader computed (autograder/variants.py).
 """
 from __future__ import annotations
 
 import builtins
-import importlib
 import os
 import shutil
 import socket
@@ -25,8 +24,8 @@ import threading
 
 import numpy as np
 
-from . import kernel_agent as wire
-from .checks import _common
+from .. import course
+from . import context, wire
 
 # A student's exception crosses as its type name and message; these come back as themselves
 # (the checks tell NotImplementedError and numpy's floating-point errors apart), any other as
@@ -82,7 +81,7 @@ class RemoteObject:
         session = self._session
         blobs: list[bytes] = []
         value, header, reply_blobs = session.request(
-            {"op": "call", "h": self._handle, "mode": _common.current_mode(), "measure": measure,
+            {"op": "call", "h": self._handle, "mode": context.current_mode(), "measure": measure,
              "args": session.encode(list(args), blobs), "kwargs": session.encode(kwargs, blobs)},
             blobs)
         after = session.decode(header.get("after", {"v": None}), reply_blobs)
@@ -175,7 +174,7 @@ class Checker:
     (grade id or None, what happened) for the instructor."""
 
     def __init__(self, assignment: str, secret: int, timeout: float, numbers: dict | None = None):
-        self.checks = importlib.import_module(f"autograder.checks.{assignment.replace('-', '_')}")
+        self.checks = course.checks(assignment)
         self.module = self.checks.__name__.rsplit(".", 1)[1]
         self.secret, self.timeout, self.numbers = secret, timeout, numbers
         self.verdicts: dict[str, tuple[bool, str]] = {}
@@ -258,10 +257,10 @@ class Checker:
             args = session.decode(msg.get("args"), blobs)
             if not isinstance(args, list):
                 raise wire.ChannelClosed("malformed request")
-            with _common.seeded(self.secret), _common.variant(self.numbers):
+            with context.seeded(self.secret), context.variant(self.numbers):
                 check(*args)
             return True, ""
-        except _common.CheckFailed as failure:
+        except context.CheckFailed as failure:
             return False, str(failure)
         except wire.ChannelClosed as err:
             return False, (f"The hidden tests of this cell could not finish: {err}. This happens "

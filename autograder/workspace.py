@@ -1,0 +1,68 @@
+"""The course folder of a grading run, `DIR/course/`: nbgrader's standard layout (source/,
+release/, submitted/, autograded/, feedback/, gradebook.db, logs/), and paths within it.
+
+It holds no absolute path: its nbgrader_config.py is the course's settings written out, then this
+run's, with every path derived from the file's own location (traitlets gives a config file its
+`__file__`). So the folder can be moved or archived as the record of a grading run, and still
+opens in nbgrader (`nbgrader export`, the formgrader through `jupyter lab` there).
+"""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+from . import course, variants
+
+
+def path(root: Path, kind: str, student: str, assignment: str) -> Path:
+    """A submission's notebook in the course folder `root`: kind is "submitted", "autograded" or
+    "feedback" (an .html page there), as nbgrader lays them out."""
+    suffix = ".html" if kind == "feedback" else ".ipynb"
+    return Path(root) / kind / student / assignment / f"{assignment}{suffix}"
+
+
+def _course_settings() -> str:
+    """The course's nbgrader settings (autograder/nbgrader_config.py) without its docstring,
+    which describes the repository's layout, not a grading run's."""
+    text = course.COURSE_ROOT.joinpath("nbgrader_config.py").read_text()
+    tree = ast.parse(text)
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
+        text = "\n".join(text.splitlines()[first.end_lineno:]).lstrip("\n")
+    return text
+
+
+def create(folder: Path, cell_timeout: float, names: list[str]) -> Path:
+    """A fresh course folder at `folder` (replacing one there), for the assignments `names`."""
+    root = Path(folder)
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / "logs").mkdir()
+    for name in names:  # the sources this run graded against, as nbgrader expects them
+        shutil.copytree(course.SOLUTIONS / name, root / "source" / name)
+    (root / "nbgrader_config.py").write_text(
+        "# The nbgrader course of a grading run (`python -m autograder grade`): the course's\n"
+        "# settings (autograder/nbgrader_config.py, copied), then this run's. Every path is\n"
+        "# relative to this file, so the folder can be moved and still opens in nbgrader.\n\n"
+        + _course_settings() +
+        "\n\n# --- This grading run ----------------------------------------------------------\n"
+        "import os as _os\n\n"
+        "_here = _os.path.dirname(_os.path.abspath(__file__))\n"
+        "c.CourseDirectory.root = _here\n"
+        "c.CourseDirectory.source_directory = 'source'\n"
+        "c.CourseDirectory.release_directory = 'release'\n"
+        "# Several graders share this gradebook: wait for the lock instead of failing.\n"
+        "c.CourseDirectory.db_url = ('sqlite:///' + _os.path.join(_here, 'gradebook.db')\n"
+        "                            + '?timeout=120')\n"
+        f"c.ResilientExecute.timeout = {int(cell_timeout)}\n"
+        "# Speed, not grading: a graded kernel has nothing to save, so it is stopped at once; a\n"
+        "# kernel's client is ready when its kernel is (kernels are forked, see forkkernel.py);\n"
+        "# feedback templates are compiled once per worker, not once per notebook.\n"
+        "c.ResilientExecute.shutdown_kernel = 'immediate'\n"
+        "c.AsyncKernelManager.client_factory = 'autograder.isolation.forkkernel.ReadyClient'\n"
+        "c.GenerateFeedback.exporter_class = 'autograder.pipeline.exporters.FeedbackExporter'\n"
+        "# Each student's course id (their numbers), never the secret (variants.py).\n"
+        f"c.ResilientExecute.course_ids = _os.path.join(_here, '{variants.IDS_FILE}')\n")
+    return root
