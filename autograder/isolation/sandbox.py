@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 KERNEL_FILES = ("autograder/__init__.py", "autograder/trusted/__init__.py",
                 "autograder/trusted/kernel_agent.py", "autograder/trusted/wire.py")
 UID_BASE = 1_000_000_000          # as root, a kernel runs as UID_BASE + its keeper's pid
+OOM_KERNEL, OOM_WORKER = 1000, 500  # /proc/<pid>/oom_score_adj: who the OOM killer takes first
 CPU_EXIT = 152                    # a keeper's exit code when its kernel used up its CPU time
 # What a kernel's environment keeps of its worker's (the rest may hold the instructor's secrets).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
@@ -152,6 +153,9 @@ def use_user_namespace() -> bool:
 def enter_keeper() -> None:
     """In the keeper (the forked process the worker knows): new PID, network, IPC and UTS
     namespaces (and a user namespace when not root); its next child is the sandbox's process 1."""
+    # When memory runs out, the machine's OOM killer takes a sandbox's processes (they inherit
+    # this) before a grader's worker (OOM_WORKER) and long before the supervisor.
+    Path("/proc/self/oom_score_adj").write_text(str(OOM_KERNEL))
     userns = use_user_namespace()
     uid, gid = os.geteuid(), os.getegid()
     _unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS

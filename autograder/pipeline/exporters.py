@@ -204,3 +204,53 @@ class FeedbackExporter(HTMLExporter):
         environment = super()._create_environment()
         environment.bytecode_cache = _CACHE
         return environment
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        return safe_page(output), resources
+
+
+# What a feedback page's body may hold, whatever a notebook put in its cells, outputs or
+# metadata (nbconvert writes some of the metadata into attributes, unquoted): the page's own
+# structure, text, code, tables, MathML, and images embedded as data. Anything else goes, and
+# the page's Content-Security-Policy (templates/mathjax.html.j2) forbids scripts and loads.
+_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+         "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+         "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "samp", "small",
+         "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+         "thead", "tr", "u", "ul", "var", "main"} | _ELEMENTS
+_GLOBAL = {"class", "id", "title", "role", "aria-label", "aria-hidden", "lang", "dir"}
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
+
+
+def _allowed(tag: str, name: str, value: str) -> bool:
+    if name in _GLOBAL or tag in _ELEMENTS and name in _ATTRIBUTES | {"alttext", "xmlns"}:
+        return True
+    if name == "tabindex":
+        return value.lstrip("-").isdigit()
+    if tag == "a" and name == "href":
+        return value.startswith("#")
+    if tag == "a" and name == "name":  # nbgrader's anchors (#top, #comment-...)
+        return True
+    if tag == "img" and name == "src":
+        return bool(_DATA_IMAGE.match(value))
+    if tag == "img" and name in ("width", "height"):
+        return value.isdigit()
+    if tag == "img" and name == "alt":
+        return True
+    return tag in ("td", "th") and name in ("colspan", "rowspan") and value.isdigit()
+
+
+def safe_page(page: str) -> str:
+    """A whole HTML page with its body cleaned to `_TAGS` and `_allowed` attributes."""
+    import bleach
+    start = page.find("<body")
+    end = page.rfind("</body>")
+    if start < 0 or end < 0:
+        return bleach.clean(page, tags=_TAGS, attributes=_allowed, strip=True,
+                            strip_comments=True)
+    open_end = page.index(">", start) + 1
+    body = re.sub(r"<(script|style)\b.*?</\1\s*>", "", page[open_end:end], flags=re.S | re.I)
+    body = bleach.clean(body, tags=_TAGS, attributes=_allowed, strip=True,
+                        strip_comments=True, protocols=["data"])
+    return page[:open_end] + body + page[end:]

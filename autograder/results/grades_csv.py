@@ -9,6 +9,14 @@ from pathlib import Path
 from ..files import write_fresh
 from .rows import points
 
+# A cell that starts with one of these is a formula to a spreadsheet (=HYPERLINK(...)): a name
+# a student chose is written with a leading apostrophe, which spreadsheets show as text.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA) else value
+
 PENDING = "written answer, to grade by hand in the formgrader"
 
 
@@ -20,10 +28,11 @@ def write(path: Path, rows, problems) -> None:
         w = csv.writer(f)
         w.writerow(["student", "assignment", *cells, "total", "max_total", "status", "notes"])
         for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
-            w.writerow([row.student, row.assignment,
+            w.writerow([_text(row.student), _text(row.assignment),
                         *[points(row.scores[c]) if c in row.scores else "" for c in cells],
                         points(row.total), points(row.max_total), row.status,
-                        "; ".join([*row.notes, *(f"{c}: {PENDING}" for c in row.pending)])])
+                        _text("; ".join([*row.notes, *(f"{c}: {PENDING}" for c in row.pending)]))])
         for p in problems:
-            w.writerow([p.student, p.assignment, *[""] * len(cells), "", "", "not graded", p.problem])
+            w.writerow([_text(p.student), _text(p.assignment), *[""] * len(cells), "", "",
+                        "not graded", _text(p.problem)])
         write_fresh(path, f.getvalue())

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from .. import files
+
 # An LMS download names each file after the student, e.g. Moodle/Canvas style
 # "jane-doe_12345_assignsubmission_file_logits.ipynb" or "jane-doe_logits.ipynb".
 LMS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][\w.\-]*?)_(?:.*_)?(?P<file>[\w\-]+)\.ipynb$")
@@ -36,13 +38,15 @@ class Problem:
     problem: str
 
 
-def find(path: Path, assignments: list[str]) -> tuple[list[Submission], list[Problem]]:
-    """All gradable submissions under `path` (a folder or a .zip) for the given assignments."""
+def find(path: Path, assignments: list[str], workdir: Path | None = None
+         ) -> tuple[list[Submission], list[Problem]]:
+    """All gradable submissions under `path` (a folder or a .zip) for the given assignments; a
+    zip is unpacked in `workdir` (which the caller removes; by default a new temporary folder)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"--submissions {path}: no such file or folder")
     if path.is_file() and zipfile.is_zipfile(path):
-        return _from_zip(path, assignments)
+        return _from_zip(path, assignments, Path(workdir or tempfile.mkdtemp(prefix="submissions-")))
     if path.is_file():
         raise ValueError(f"--submissions {path}: expected a folder or a .zip file")
     return _from_folder(path, assignments)
@@ -85,19 +89,24 @@ def _check_notebook(student: str, assignment: str, folder: Path):
     if expected.stat().st_size > MAX_NOTEBOOK_BYTES:
         return None, Problem(student, assignment, f"{expected.name} is larger than "
                                                   f"{MAX_NOTEBOOK_BYTES // 2 ** 20} MB; not graded")
+    data = expected.read_bytes()
+    depth = files.json_depth(data)
+    if depth > files.MAX_JSON_DEPTH:
+        return None, Problem(student, assignment, f"{expected.name} nests {depth} levels deep "
+                                                  f"(a notebook needs fewer than "
+                                                  f"{files.MAX_JSON_DEPTH}); not graded")
     try:
-        nb = nbformat.read(str(expected), as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except (json.JSONDecodeError, UnicodeDecodeError, nbformat.ValidationError, ValueError,
-            KeyError, TypeError, AttributeError) as err:
+            KeyError, TypeError, AttributeError, RecursionError) as err:
         return None, Problem(student, assignment, f"{expected.name} is not a valid notebook "
                                                   f"({type(err).__name__}: {str(err)[:120]})")
     return Submission(student, assignment, expected), None
 
 
-def _from_zip(archive: Path, assignments: list[str]):
+def _from_zip(archive: Path, assignments: list[str], tmp: Path):
     """An LMS zip: either the nbgrader folder layout inside, or flat files named after students."""
-    tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             name = Path(info.filename)

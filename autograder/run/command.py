@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import course, files, variants
@@ -52,24 +54,42 @@ def _progress(root: Path, total: int, log):
 
     def report(o: Outcome):
         done[0] += 1
-        (logs / f"{o.job.student}.{o.job.assignment}.log").write_text(
-            o.log + ("\n" + o.error if o.error else ""))
+        files.write_fresh(logs / f"{o.job.student}.{o.job.assignment}.log",
+                          o.log + ("\n" + o.error if o.error else ""))
         mark = "ok" if o.success else "FAILED: " + (o.error.strip().splitlines() or [""])[-1][:100]
         left = (time.monotonic() - start) / done[0] * (total - done[0])
-        log(f"  [{done[0]}/{total}] {o.job.student}/{o.job.assignment} ({o.seconds:.1f} s) {mark}"
-            f" | about {_duration(left)} left")
+        log(files.safe_text(f"  [{done[0]}/{total}] {o.job.student}/{o.job.assignment} "
+                            f"({o.seconds:.1f} s) {mark} | about {_duration(left)} left"))
     return report
 
 
-def _copy_in(root: Path, subs) -> tuple[list, list]:
+@dataclass
+class Run:
+    """One grading run: where it writes, what it grades and how; shared by its steps."""
+    out: Path                  # the results folder (grades.csv, feedback/, report.html)
+    root: Path                 # its nbgrader course folder, out/course
+    scratch: Path              # a temporary folder of its own, removed when it ends
+    names: list                # the assignments
+    secret: bytes              # the course secret (every student's numbers)
+    notebook_timeout: float
+    cell_timeout: float
+    sandboxed: bool
+    limits: sandbox.Limits | None
+    log: object
+    started: float
+    notes: dict = field(default_factory=dict)  # (student, assignment) -> notes from copying in
+
+
+def _copy_in(run: Run, subs) -> tuple[list, list]:
     """Each submission's whole folder into course/submitted/, as nbgrader expects: collect's
     timestamp.txt and submission_secret.txt (late penalties, release_feedback), any data files.
-    Only regular files and folders are copied, never through a link (files.py); a notebook that
-    is a link is not graded. Returns the submissions copied, and a problem for each one left out."""
+    Only regular files and folders are copied, never through a link and within bounds
+    (files.py); a notebook that is a link is not graded. Returns the submissions copied, and a
+    problem for each one left out."""
     from .collect import Problem
     kept, problems = [], []
     for s in subs:
-        dest = workspace.path(root, "submitted", s.student, s.assignment)
+        dest = workspace.path(run.root, "submitted", s.student, s.assignment)
         try:
             fd = os.open(s.path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
@@ -77,8 +97,12 @@ def _copy_in(root: Path, subs) -> tuple[list, list]:
                                     "notebook (links in a submission are never followed)"))
             continue
         os.close(fd)
-        files.copy_regular(s.path.parent, dest.parent, leave_out=lambda rel: rel.endswith(".ipynb"))
+        bounded = files.copy_regular(s.path.parent, dest.parent,
+                                     leave_out=lambda rel: rel.endswith(".ipynb"))
         files.copy_file(s.path, dest)
+        if bounded:
+            run.notes[s.student, s.assignment] = [
+                f"files beside the notebook not copied: {', '.join(bounded)}"]
         kept.append(s)
     return kept, problems
 
@@ -120,9 +144,16 @@ def _import_for_results() -> None:
     report.pyplot()
 
 
-def _write_results(root: Path, out: Path, subs, outcomes, problems,
-                   sandboxed: bool = True, limits: sandbox.Limits | None = None) -> list:
+def _not_a_feedback_page(rel: str) -> bool:
+    """For feedback/: anything but <student>/<assignment>/<assignment>.html and its folders
+    (nbgrader's feedback copies the submission's other files beside the page)."""
+    parts = rel.split("/")
+    return len(parts) > 3 or len(parts) == 3 and parts[2] != f"{parts[1]}.html"
+
+
+def _write_results(run: Run, subs, outcomes, problems) -> list:
     """grades.csv, feedback/ and report.html from the gradebook and what each job found."""
+    root, out, sandboxed, limits = run.root, run.out, run.sandboxed, run.limits
     rows = gradebook.read(f"sqlite:///{root / 'gradebook.db'}", subs)
     students = {s.student for s in subs}
     for o in outcomes:
@@ -131,6 +162,7 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
         twins = sorted(t for t in students
                        if t.lower() == o.job.student.lower() and t != o.job.student)
         row.notes, review = _notes(o, twins)
+        row.notes += run.notes.get((o.job.student, o.job.assignment), [])
         row.failures = o.failures
         seen = integrity.sandbox_notes(o.failures, workspace.path(root, "autograded", o.job.student,
                                                                   o.job.assignment))
@@ -147,8 +179,8 @@ def _write_results(root: Path, out: Path, subs, outcomes, problems,
         fb_out.unlink()
     elif fb_out.exists():
         shutil.rmtree(fb_out)
-    if (root / "feedback").exists():
-        files.copy_regular(root / "feedback", fb_out)
+    if (root / "feedback").exists():  # only the grader's own pages, never a submission's file
+        files.copy_regular(root / "feedback", fb_out, leave_out=_not_a_feedback_page)
     all_rows = list(rows.values())
     grades_csv.write(out / "grades.csv", all_rows, problems)
     ids = variants.read_ids(root).get("ids", {})
@@ -208,15 +240,18 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         if not registered() and not scheduler:
             log("warning: kernels start the slow way (the kernel provisioner autograder-fork is "
                 "not installed: run `pip install -e .` in the repository)")
-    root = workspace.create(out / "course", cell_timeout, names)
-    if scheduler:
-        all_rows, times, where = _grade_on_cluster(scheduler, root, out, Path(submissions), names,
-                                                   notebook_timeout, cell_timeout, sandboxed,
-                                                   limits, log, started, secret)
-    else:
-        all_rows, times = _grade_here(root, out, Path(submissions), names, workers,
-                                      notebook_timeout, sandboxed, limits, log, started, secret)
-        where = f"{workers} worker(s)"
+    run = Run(out, workspace.create(out / "course", cell_timeout, names),
+              Path(tempfile.mkdtemp(prefix="autograder-run-")), names, secret,
+              notebook_timeout, cell_timeout, sandboxed, limits if sandboxed else None, log,
+              started)
+    try:
+        if scheduler:
+            all_rows, times, where = _grade_on_cluster(run, scheduler, Path(submissions))
+        else:
+            all_rows, times = _grade_here(run, Path(submissions), workers)
+            where = f"{workers} worker(s)"
+    finally:  # what the workers and their checkers left in the temporary folder goes too
+        shutil.rmtree(run.scratch, ignore_errors=True)
     ready, graded = times
     end = time.monotonic()
     log(f"Graded {len(all_rows)} notebook(s) with {where} in {end - started:.1f} s "
@@ -226,63 +261,64 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     return all_rows
 
 
-def _collect(root: Path, submissions: Path, names: list[str], log, secret: bytes):
+def _collect(run: Run, submissions: Path):
     """The submissions, copied into the run's course folder; what could not be graded; the
     prepare job; and every student's course id (also written to the folder, for the record)."""
     from . import collect
-    subs, problems = collect.find(submissions, names)
-    log(f"Found {len(subs)} submission(s) of {', '.join(names)}; {len(problems)} problem(s).")
-    subs, linked = _copy_in(root, subs)
+    subs, problems = collect.find(submissions, run.names, run.scratch / "unzipped")
+    run.log(f"Found {len(subs)} submission(s) of {', '.join(run.names)}; "
+            f"{len(problems)} problem(s).")
+    subs, linked = _copy_in(run, subs)
     students = tuple(sorted({s.student for s in subs}))
     prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
                   students=students)
-    variants.write_ids(root, secret, students)
-    return subs, [*problems, *linked], prepare, variants.course_ids(secret, students)
+    variants.write_ids(run.root, run.secret, students)
+    return subs, [*problems, *linked], prepare, variants.course_ids(run.secret, students)
 
 
-def _grade_here(root, out, submissions, names, workers, notebook_timeout, sandboxed, limits,
-                log, started, secret):
+def _grade_here(run: Run, submissions: Path, workers: int):
     """The jobs on this machine, in a pool of `workers` processes (workers.py)."""
     from .workers import grading_pool
-    with grading_pool(root, names, workers, notebook_timeout,
-                      limits if sandboxed else None) as pool:
-        subs, problems, prepare, ids = _collect(root, submissions, names, log, secret)
+    with grading_pool(run.root, run.names, workers, run.notebook_timeout, run.limits,
+                      tmp=run.scratch) as pool:
+        subs, problems, prepare, ids = _collect(run, submissions)
         (prepared,) = pool.run([prepare])
         if not prepared.success:
             raise RuntimeError(f"{prepared.log}\n{prepared.error}")
         ready = time.monotonic()
-        log(f"Set up the gradebook in {ready - started:.1f} s.")
+        run.log(f"Set up the gradebook in {ready - run.started:.1f} s.")
         # Meanwhile this process only waits: it imports what the results need.
         threading.Thread(target=_import_for_results, daemon=True).start()
         outcomes = pool.run([Job("grade", s.assignment, s.student, course_id=ids[s.student])
                              for s in subs],
-                            _progress(root, len(subs), log))
+                            _progress(run.root, len(subs), run.log))
         graded = time.monotonic()
         pool.stop()  # the workers wind down while the results are written
-        all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
+        all_rows = _write_results(run, subs, outcomes, problems)
     return all_rows, (ready, graded)
 
 
-def _grade_on_cluster(scheduler, root, out, submissions, names, notebook_timeout, cell_timeout,
-                      sandboxed, limits, log, started, secret):
+def _grade_on_cluster(run: Run, scheduler: str, submissions: Path):
     """The jobs on the Dask cluster at `scheduler` (cluster.py); this process sets up its
     own gradebook (the prepare job, here) and alone writes every result into it."""
     from . import cluster
-    subs, problems, prepare, ids = _collect(root, submissions, names, log, secret)
-    prepared = jobs.run(jobs.api(str(root)), root, prepare)
+    subs, problems, prepare, ids = _collect(run, submissions)
+    prepared = jobs.run(jobs.api(str(run.root)), run.root, prepare)
     if not prepared.success:
         raise RuntimeError(f"{prepared.log}\n{prepared.error}")
-    log(f"Set up the gradebook in {time.monotonic() - started:.1f} s.")
-    settings = cluster.Settings(float(notebook_timeout), float(cell_timeout),
-                                limits.to_json() if sandboxed else None, cluster.course_version())
+    run.log(f"Set up the gradebook in {time.monotonic() - run.started:.1f} s.")
+    settings = cluster.Settings(float(run.notebook_timeout), float(run.cell_timeout),
+                                run.limits.to_json() if run.sandboxed else None,
+                                cluster.course_version())
     outcomes, ready, writing = cluster.grade(
-        scheduler, root, subs, settings, lambda: _progress(root, len(subs), log), log, ids=ids)
+        scheduler, run.root, subs, settings, lambda: _progress(run.root, len(subs), run.log),
+        run.log, ids=ids)
     graded = time.monotonic()
-    all_rows = _write_results(root, out, subs, outcomes, problems, sandboxed, limits)
+    all_rows = _write_results(run, subs, outcomes, problems)
     n = max(1, len(outcomes))
-    log(f"Wrote {len(outcomes)} result(s) into the gradebook in {writing[0]:.1f} s "
-        f"({1000 * writing[0] / n:.0f} ms per notebook, {1000 * writing[1] / n:.0f} ms of CPU; "
-        "one writer).")
+    run.log(f"Wrote {len(outcomes)} result(s) into the gradebook in {writing[0]:.1f} s "
+            f"({1000 * writing[0] / n:.0f} ms per notebook, {1000 * writing[1] / n:.0f} ms of "
+            "CPU; one writer).")
     return all_rows, (ready, graded), f"the Dask cluster at {scheduler}"
 
 

@@ -28,10 +28,14 @@ from pathlib import Path
 from ..isolation import sandbox
 from .jobs import Job, Outcome
 
+PREPARE_TIMEOUT = 600  # seconds: nbgrader generating the assignments of a grading run
+
 
 def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[str]) -> None:
     """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
     os.setsid()  # its own process group: killing it also kills the kernels it started
+    with open("/proc/self/oom_score_adj", "w") as f:  # out of memory, a worker goes before
+        f.write(str(sandbox.OOM_WORKER))               # the supervisor (its kernels before it)
     # The sandbox shows kernels every folder on sys.path: never the course folder (gradebook,
     # submissions, sources) nor one above it. A Dask worker puts its local directory, where its
     # course folder is (distributed.py), on sys.path.
@@ -145,8 +149,8 @@ class Pool:
             outcome, lost = Outcome(w.job, False, "the grading process died "
                                     f"(exit code {w.proc.exitcode})", completed=False), True
         elif outcome is None and time.monotonic() > w.deadline:
-            outcome, lost = Outcome(w.job, False, f"stopped after {self.job_timeout:.0f} s: "
-                                    "the notebook as a whole ran past the time limit",
+            outcome, lost = Outcome(w.job, False, f"stopped after {w.deadline - w.started:.0f} "
+                                    "s: the notebook as a whole ran past the time limit",
                                     completed=False), True
         if outcome is not None:
             outcome.seconds = outcome.seconds or time.monotonic() - w.started
@@ -154,7 +158,10 @@ class Pool:
 
     def _send(self, w: _Worker, job: Job) -> None:
         w.job, w.started = job, time.monotonic()
-        w.deadline = w.started + self.job_timeout
+        # The time limit is a notebook's; preparing the course (nbgrader generates every
+        # assignment, which takes longer on a busy machine) gets at least PREPARE_TIMEOUT.
+        limit = self.job_timeout if job.kind == "grade" else max(self.job_timeout, PREPARE_TIMEOUT)
+        w.deadline = w.started + limit
         w.conn.send(job)
 
     def run(self, jobs: list[Job], on_done=None) -> list[Outcome]:
@@ -219,10 +226,14 @@ class Pool:
 
 
 def grading_pool(root: Path, names: list[str], workers: int, notebook_timeout: float,
-                 limits: sandbox.Limits | None) -> Pool:
+                 limits: sandbox.Limits | None, tmp: Path | None = None) -> Pool:
     """The pool of grading processes for the course folder `root`, whose kernels' template
-    preloads what the assignments `names` and the trusted checks import."""
+    preloads what the assignments `names` and the trusted checks import; with `tmp`, the
+    workers' temporary files (checkers' sockets, multiprocessing's folders) go there."""
     from .. import course
-    return Pool(str(root), course.environment(), workers, notebook_timeout,
+    env = course.environment()
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)
+    return Pool(str(root), env, workers, notebook_timeout,
                 preload=course.kernel_imports(names) + sandbox.trusted_imports()
                 + ["autograder.isolation.forkkernel"], limits=limits)
