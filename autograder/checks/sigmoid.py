@@ -8,12 +8,12 @@ import numpy as np
 from scipy import special
 
 from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, quiet_call, rng,
+                      expect_dtype, expect_shape, expect_unchanged, fail, numbers, quiet_call, rng,
                       snapshot, strict_call)
 
-DEFINITION = "Chapter 2, 'From odds to log-odds to the sigmoid' (sigma(z) = 1 / (1 + exp(-z)))"
+DEFINITION = "Chapter 2, 'From odds to log-odds to the sigmoid'"
 STABLE = "Chapter 2, 'Computing the sigmoid without overflow'"
-LOGIT = "Chapter 2, 'From odds to log-odds to the sigmoid' (the logit function, log(p / (1 - p)))"
+LOGIT = "Chapter 2, 'From odds to log-odds to the sigmoid' (the logit function)"
 DERIVATIVE = "Chapter 2, 'The derivative, step by step'"
 BACKWARD = "Chapter 2, 'The backward pass: local derivative times upstream gradient'"
 
@@ -120,7 +120,7 @@ def check_sigmoid_stable(sigmoid):
 
 
 def check_logit(logit):
-    """logit(p) = log(p / (1 - p)) against scipy.special.logit; the inverse of expit."""
+    """logit(p) against scipy.special.logit; the inverse of expit."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(22)
     # (p, rtol): near 0 and 1 any of the usual formulas loses a few digits, which is harmless.
@@ -146,7 +146,7 @@ def check_logit(logit):
                      "np.log, the inverse of np.exp in the sigmoid.", expected=describe(expected),
                      got=describe(np.asarray(out)), revisit=LOGIT)
             if np.allclose(got, p / (1 - p), rtol=1e-7):
-                fail(f"{what} returned the odds p / (1 - p), not the log-odds log(p / (1 - p)).",
+                fail(f"{what} returned the odds, not the log-odds: take their natural logarithm.",
                      expected=describe(expected), got=describe(np.asarray(out)), revisit=LOGIT)
         expect_close(out, expected, what=what, revisit=LOGIT, rtol=rtol, atol=1e-12)
 
@@ -194,7 +194,7 @@ def check_sigmoid_module_forward(Sigmoid):
 
 
 def check_sigmoid_module_backward(Sigmoid):
-    """backward(g) = g * s * (1 - s) against closed forms and central differences, with an
+    """backward(grad_output) against the chain rule's closed form and central differences, with an
     upstream gradient that is not all ones; fresh state after a second forward. Graded apart
     from forward: a forward that fails does not fail this check by itself, and when backward
     fails after a failed forward the message says so."""
@@ -262,7 +262,7 @@ def _check_backward(Sigmoid, forward):
     numeric = central_difference(lambda v: float(np.sum(G * special.expit(v))), z)
     expect_close(out, numeric, what=what + ", compared with a central-difference gradient of "
                  "L(z) = sum(grad_output * sigmoid(z))", revisit=BACKWARD, rtol=1e-5, atol=1e-8)
-    expect_close(out, expected, what=what + " (grad_output * s * (1 - s))", revisit=BACKWARD,
+    expect_close(out, expected, what=what + " (the chain rule)", revisit=BACKWARD,
                  rtol=1e-7, atol=1e-12)
 
     # A second backward after the same forward, with another upstream gradient.
@@ -305,128 +305,310 @@ def _check_backward(Sigmoid, forward):
 
 
 # ------------------------------------------------------------------------------------------------
-# Questions and the experiment: the student's functions return numbers; messages teach the idea.
+# Questions and the experiment: each is about the student's own numbers (autograder/variants.py,
+# the notebook's `numbers` cell). Messages say what is wrong and which idea to revisit, never the
+# answer.
 # ------------------------------------------------------------------------------------------------
 
 SATURATION = "Chapter 2, 'Saturation and vanishing gradients'"
 GAUSSIAN = "Chapter 2, 'Gaussian classes with a shared covariance'"
+LINEAR = "Chapter 2, 'Why the log-odds are linear in the input'"
 
-# The Gaussian classes of the questions: x | y=0 ~ N(-1, 2**2), x | y=1 ~ N(2, 2**2), P(y=1) = 0.2.
-MU0, MU1, SD, PRIOR1 = -1.0, 2.0, 2.0, 0.2
-W_TRUE = (MU1 - MU0) / SD ** 2
-B_TRUE = (MU0 ** 2 - MU1 ** 2) / (2 * SD ** 2) + np.log(PRIOR1 / (1 - PRIOR1))
+# Bits after the leading one: the gap between 1 and the next number up is 2**-BITS[dtype], the
+# gap down to the number below 1 is half that.
+BITS = {"float16": 10, "float32": 23, "float64": 52}
+KINDS = ("computed", "stored")
 
 
 def _number(value):
-    """value as a Python float, or None when it is not one number."""
+    """value as a Python float, or None when it is not one finite number."""
     arr = as_float(value)
-    return None if arr is None or arr.shape != () else float(arr)
+    return None if arr is None or arr.shape != () or not np.isfinite(arr) else float(arr)
 
 
-def check_answer_float16(answer_float16):
-    """The smallest z >= 0 at which 1 + exp(-z) is exactly 1 in float16: 11 ln 2."""
+def threshold_logit(dtype: str, probability: str) -> float:
+    """The smallest logit at which the probability is exactly 1.0 in `dtype`: "computed" is the
+    textbook formula with every operation rounded (1 + e**-z rounds to 1 once e**-z is at most
+    half the gap above 1; a tie goes to the even neighbour, 1), "stored" the exact probability
+    rounded once (1 - sigma(z) at most half the gap below 1)."""
+    bits = BITS[dtype]
+    if probability == "computed":
+        return (bits + 1) * np.log(2)
+    return float(np.log(2.0 ** (bits + 2) - 1))
+
+
+def right_rounds_to_one(n: dict) -> float:
+    """The right answer of `answer_rounds_to_one` for a student's numbers: the input x at which
+    the logit scale (x - x_half) reaches the threshold."""
+    return float(n["x_half"] + threshold_logit(n["dtype"], n["probability"]) / n["scale"])
+
+
+def check_answer_rounds_to_one(answer_rounds_to_one):
+    """The smallest input x at which the student's probability (their dtype, computed or stored)
+    is exactly 1.0, for the logit scale (x - x_half)."""
     __tracebackhide__ = True  # noqa: F841
-    out = call(answer_float16, what="answer_float16()", revisit=SATURATION)
-    what = "answer_float16(), the smallest z at which float16's 1 + exp(-z) rounds to 1"
-    z = _number(out)
-    if z is None:
-        fail(f"{what} should return one number.", expected="a float", got=describe(out),
+    mine = numbers()
+    dtype, kind, scale, x_half = mine["dtype"], mine["probability"], mine["scale"], mine["x_half"]
+    out = call(answer_rounds_to_one, what="answer_rounds_to_one()", revisit=SATURATION)
+    what = (f"answer_rounds_to_one() for your numbers (dtype = {dtype}, probability = {kind}, "
+            f"scale = {scale:g}, x_half = {x_half:g})")
+    x = _number(out)
+    if x is None:
+        fail(f"{what} should return one finite number, the input x.", expected="a float",
+             got=describe(out), revisit=SATURATION)
+    right = right_rounds_to_one(mine)
+    z_right = threshold_logit(dtype, kind)
+    # in logit units: the logit at which the answer puts the threshold
+    z = scale * (x - x_half)
+    tolerance = 0.02
+
+    def near(value, target):
+        return abs(value - target) <= tolerance
+
+    if near(scale * (x - right), 0.0):  # the answer, within the tolerance in logit units
+        return
+    bits = BITS[dtype]
+    other_kind = next(k for k in KINDS if k != kind)
+    if any(abs(x - threshold_logit(d, k)) <= 0.01 for d in BITS for k in KINDS):
+        fail(f"{what}: {x:.4g} looks like a threshold on the logit z, not on the input x. The "
+             "question asks for x: solve your model's z = scale (x - x_half) for x.",
+             expected="an input x", got=describe(out), revisit=SATURATION)
+    if near(-z, z_right):
+        fail(f"{what}: at your x the logit is negative, so the probability is below 1/2. With "
+             "scale > 0 the probability rises with x: the threshold lies above x_half.",
+             expected="x above x_half", got=describe(out), revisit=SATURATION)
+    if near((x - x_half) / scale, z_right):
+        fail(f"{what}: the logit is scale (x - x_half), so an x further from x_half by a "
+             "factor scale changes z by scale times as much: you multiplied where you should "
+             "divide (or the other way round).", expected="x from z = scale (x - x_half)",
+             got=describe(out), revisit=SATURATION)
+    for other in BITS:
+        if other != dtype and any(near(z, threshold_logit(other, k)) for k in KINDS):
+            fail(f"{what}: that is the threshold of {other}, whose numbers near 1 are spaced "
+                 f"differently. Your dtype, {dtype}, keeps {bits} bits after the leading one.",
+                 expected=f"a threshold for {dtype}", got=describe(out), revisit=SATURATION)
+    if near(z, threshold_logit(dtype, other_kind)):
+        if kind == "stored":
+            fail(f"{what}: that is where 1 + exp(-z) rounds to 1, which makes the COMPUTED "
+                 f"probability 1.0. Yours is the exact probability stored in {dtype}: it is 1.0 "
+                 "when 1 - sigma(z) is at most half the gap between 1 and the number just BELOW "
+                 "it, which is not the gap above 1.", expected="the threshold of the stored "
+                 "probability", got=describe(out), revisit=SATURATION)
+        fail(f"{what}: that is where the exact probability, stored in {dtype}, rounds to 1.0. "
+             "Yours is computed by the textbook formula in your dtype: it is already 1.0 as soon "
+             "as the sum 1 + exp(-z) rounds to 1, which depends on the gap ABOVE 1.",
+             expected="the threshold of the computed probability", got=describe(out),
              revisit=SATURATION)
-    true = 11 * np.log(2)
-    if abs(z - 24 * np.log(2)) < 0.1 or abs(z - 53 * np.log(2)) < 0.1:
-        fail(f"{what}: {z:.4g} is the threshold of float32 or float64, whose numbers near 1 are "
-             "closer together. float16 keeps 10 bits after the leading one: its gap above 1 is "
-             "2**-10.", expected="a threshold for float16", got=describe(out), revisit=SATURATION)
-    if abs(z - 10 * np.log(2)) < 0.03:
-        fail(f"{what}: 1 + e rounds to 1 as soon as e is at most HALF the gap between 1 and the "
-             "next float16 number (round to nearest), not the whole gap 2**-10.",
-             expected="e <= 2**-11", got=describe(out), revisit=SATURATION)
-    if abs(z - 11 * np.log10(2)) < 0.03 or abs(z - 11 * np.log2(np.e)) < 0.05:
-        fail(f"{what}: exp(-z) <= 2**-11 means z >= 11 ln 2, with the natural logarithm (the "
-             "inverse of exp).", expected="a natural logarithm", got=describe(out),
+    whole_gap = bits * np.log(2) if kind == "computed" else np.log(2.0 ** (bits + 1) - 1)
+    if near(z, whole_gap):
+        fail(f"{what}: the probability becomes 1.0 when the small term is at most HALF the gap "
+             "to the neighbouring number (round to nearest), not the whole gap.",
+             expected="half a gap", got=describe(out), revisit=SATURATION)
+    base_ten = [threshold_logit(dtype, kind) / np.log(10), threshold_logit(dtype, kind) *
+                np.log2(np.e)]
+    if any(near(z, wrong) for wrong in base_ten):
+        fail(f"{what}: solving exp(-z) = 2**-k for z needs the natural logarithm, the inverse of "
+             "exp, not log10 or log2.", expected="a natural logarithm", got=describe(out),
              revisit=SATURATION)
-    if abs(z - true) > 0.03:
-        fail(f"{what}: wrong threshold. In float16 the gap between 1 and the next number is "
-             "2**-10; 1 + e rounds to 1 when e = exp(-z) is at most half that gap.",
-             expected="z such that exp(-z) = 2**-11", got=describe(out), revisit=SATURATION)
+    gap = "above" if kind == "computed" else "just below"
+    fail(f"{what}: wrong threshold. At your x, 1 - sigma(z) is about {special.expit(-z):.1e}; "
+         f"compare that with the gap between 1 and the {dtype} number {gap} it. The answer is "
+         f"accepted within {tolerance} in logit units.",
+         expected="the smallest x at which the probability is exactly 1.0", got=describe(out),
+         revisit=SATURATION)
+
+
+def right_gaussian(n: dict) -> tuple[float, float]:
+    """The right answer of `answer_gaussian` for a student's numbers: (w, b) of the log-odds of
+    two 1-D Gaussian classes with a shared standard deviation."""
+    mu0, mu1, var, prior1 = n["mu0"], n["mu1"], n["sd"] ** 2, n["prior1"]
+    w = (mu1 - mu0) / var
+    b = (mu0 ** 2 - mu1 ** 2) / (2 * var) + float(special.logit(prior1))
+    return float(w), float(b)
 
 
 def check_answer_gaussian(answer_gaussian):
-    """w and b of the log-odds of two 1-D Gaussian classes with a shared variance and a prior."""
+    """w and b of the log-odds of two 1-D Gaussian classes with a shared variance and a prior,
+    for the student's means, standard deviation and prior."""
     __tracebackhide__ = True  # noqa: F841
+    mine = numbers()
+    mu0, mu1, sd, prior1 = mine["mu0"], mine["mu1"], mine["sd"], mine["prior1"]
     out = call(answer_gaussian, what="answer_gaussian()", revisit=GAUSSIAN)
     try:
         answers = tuple(out)
     except TypeError:
         answers = ()
-    what = ("answer_gaussian() for x | y=0 ~ N(-1, 2**2), x | y=1 ~ N(2, 2**2) and "
-            "P(y=1) = 0.2")
+    what = (f"answer_gaussian() for your classes (mu0 = {mu0:g}, mu1 = {mu1:g}, sd = {sd:g}, "
+            f"prior1 = {prior1:g})")
     if len(answers) != 2 or _number(answers[0]) is None or _number(answers[1]) is None:
         fail(f"{what} should return two numbers, (w, b).", expected="a tuple (w, b)",
              got=describe(out), revisit=GAUSSIAN)
     w, b = _number(answers[0]), _number(answers[1])
-    log_prior_odds = np.log(PRIOR1 / (1 - PRIOR1))
+    w_right, b_right = right_gaussian(mine)
+    log_prior_odds = float(special.logit(prior1))
+    no_prior = b_right - log_prior_odds
 
     def near(x, y):
-        return abs(x - y) < 5e-3
+        return abs(x - y) <= 2e-3 + 1e-4 * abs(y)
 
-    if near(w, -W_TRUE):
-        fail(f"{what}: the sign of w is flipped (the classes are swapped). The log-odds of class "
-             "1 grow towards class 1's mean: w = (mu1 - mu0) / sigma**2.",
-             expected="w > 0", got=describe(out), revisit=GAUSSIAN)
-    if near(w, (MU1 - MU0) / SD):
-        fail(f"{what}: w divides by the standard deviation. The inverse covariance is "
-             "1 / sigma**2, the variance.", expected="w = (mu1 - mu0) / sigma**2",
+    if near(w, b_right) and near(b, w_right):
+        fail(f"{what}: w and b are swapped. Return them in the order (w, b).",
+             expected="(w, b)", got=describe(out), revisit=GAUSSIAN)
+    if near(w, -w_right):
+        fail(f"{what}: the sign of w is flipped (the classes are swapped). The log-odds of "
+             "class 1 grow towards class 1's mean.", expected="w of the other sign",
              got=describe(out), revisit=GAUSSIAN)
-    if not near(w, W_TRUE):
-        fail(f"{what}: wrong w. The terms linear in x give w = Sigma^-1 (mu1 - mu0).",
-             expected="w = (mu1 - mu0) / sigma**2", got=describe(out), revisit=GAUSSIAN)
-    no_prior = B_TRUE - log_prior_odds
+    if near(w, w_right * sd) or near(w, w_right * sd ** 2 / np.sqrt(sd)):
+        fail(f"{what}: w divides by the standard deviation (or its root). In one dimension the "
+             "shared covariance Sigma is the variance, sd squared.", expected="w with Sigma = "
+             "the variance", got=describe(out), revisit=GAUSSIAN)
+    if not near(w, w_right):
+        fail(f"{what}: wrong w. Collect the terms of the log-odds that are linear in x.",
+             expected="the coefficient of x", got=describe(out), revisit=GAUSSIAN)
+    if near(b, b_right):
+        return
     if near(b, no_prior):
-        fail(f"{what}: b leaves out the prior. With unequal priors the bias gains the log prior "
-             "odds log(pi1 / pi0).", expected="b including log(0.2 / 0.8)", got=describe(out),
+        fail(f"{what}: b leaves out the prior. With unequal priors the bias also holds the log "
+             "prior odds.", expected="b including your prior1", got=describe(out),
              revisit=GAUSSIAN)
     if near(b, no_prior - log_prior_odds):
-        fail(f"{what}: the prior odds are upside down: the bias gains log(pi1 / pi0), which is "
-             "negative when class 1 is the rarer one.", expected="b including log(0.2 / 0.8)",
-             got=describe(out), revisit=GAUSSIAN)
+        fail(f"{what}: the prior odds are upside down: the bias gains the log of pi1 / pi0, "
+             "which is negative when class 1 is the rarer one.", expected="b with the prior "
+             "odds of class 1", got=describe(out), revisit=GAUSSIAN)
+    if near(b, no_prior + prior1 / (1 - prior1)) or near(b, no_prior + np.log10(prior1 /
+                                                                              (1 - prior1))):
+        fail(f"{what}: the prior enters the bias as the natural LOG of the prior odds.",
+             expected="b with the log prior odds", got=describe(out), revisit=GAUSSIAN)
     if near(b, 2 * no_prior + log_prior_odds):
-        fail(f"{what}: b is missing the factor 1/2 of the Gaussian's exponent: "
-             "b = (mu0**2 - mu1**2) / (2 sigma**2) + log(pi1 / pi0).", expected="the factor 1/2",
+        fail(f"{what}: b is missing the factor 1/2 of the Gaussian's exponent.",
+             expected="the factor 1/2", got=describe(out), revisit=GAUSSIAN)
+    if near(b, -no_prior + log_prior_odds):
+        fail(f"{what}: the squared means enter b with the wrong sign. Class 0's term comes from "
+             "the denominator of the posterior odds.", expected="b from the derivation",
              got=describe(out), revisit=GAUSSIAN)
-    if not near(b, B_TRUE):
-        fail(f"{what}: wrong b. The terms of the log-odds that do not depend on x are "
-             "-mu1**2 / (2 sigma**2) + mu0**2 / (2 sigma**2) + log(pi1 / pi0).",
-             expected="b from the derivation", got=describe(out), revisit=GAUSSIAN)
+    fail(f"{what}: wrong b. Collect the terms of the log-odds that do not depend on x, the "
+         "prior included.", expected="b from the derivation", got=describe(out),
+         revisit=GAUSSIAN)
+
+
+def fit_log_odds(x, y, edges, min_count):
+    """The checks' own experiment: the straight-line fit of the bins' empirical log-odds,
+    log(class-1 count / class-0 count), against the bin centres, over the bins in which each
+    class has at least `min_count` examples. Returns (slope, intercept)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=bool)
+    edges = np.asarray(edges, dtype=np.float64)
+    n1, _ = np.histogram(x[y], edges)
+    n0, _ = np.histogram(x[~y], edges)
+    keep = (n1 >= min_count) & (n0 >= min_count)
+    centres = (edges[:-1] + edges[1:]) / 2
+    slope, intercept = np.polyfit(centres[keep], np.log(n1[keep] / n0[keep]), 1)
+    return float(slope), float(intercept)
+
+
+def _experiment_data(g, *, equal_variances=True):
+    """Hidden data for the experiment: labels with a prior, then x from each class's Gaussian."""
+    mu0 = g.uniform(-2.0, 0.5)
+    sd0 = g.uniform(0.7, 2.0)
+    mu1 = mu0 + sd0 * g.uniform(1.0, 2.5)
+    sd1 = sd0 if equal_variances else sd0 * g.uniform(1.4, 2.0)
+    prior1 = g.uniform(0.2, 0.8)
+    n = int(g.integers(20_000, 50_000))
+    y = g.random(n) < prior1
+    x = np.where(y, mu1 + sd1 * g.standard_normal(n), mu0 + sd0 * g.standard_normal(n))
+    lo, hi = min(mu0, mu1) - 2.5 * max(sd0, sd1), max(mu0, mu1) + 2.5 * max(sd0, sd1)
+    edges = np.linspace(lo, hi, int(g.integers(24, 40)))
+    min_count = int(g.integers(15, 40))
+    return x, y, edges, min_count
 
 
 def check_experiment_gaussian(experiment_gaussian):
-    """The decision boundary read off sampled data: near -b / w = 2.35."""
+    """The experiment run on data the notebook never shows: the fitted (w, b) against the checks'
+    own fit on the same data (two Gaussian data sets, one with unequal variances)."""
     __tracebackhide__ = True  # noqa: F841
-    out = quiet_call(experiment_gaussian, plot=False, what="experiment_gaussian(plot=False)",
-                     revisit=GAUSSIAN)
-    what = "experiment_gaussian(), the x at which the sampled fraction of class 1 reaches 1/2"
-    x = _number(out)
-    if x is None:
-        fail(f"{what} should return one number.", expected="a float", got=describe(out),
-             revisit=GAUSSIAN)
-    boundary = -B_TRUE / W_TRUE
-    if abs(x - (MU0 + MU1) / 2) < 0.3:
-        fail(f"{what}: {x:.3g} is the boundary for EQUAL priors, midway between the means. Draw "
-             "the labels with P(y=1) = 0.2: the rarer class needs more evidence, which moves the "
-             "boundary towards its mean and beyond.", expected="a boundary shifted by the prior",
-             got=describe(out), revisit=GAUSSIAN)
-    if abs(x + boundary) < 0.35:
-        fail(f"{what}: the sign is flipped. Class 1 has the larger mean, so its fraction reaches "
-             "1/2 on the positive side.", expected="a positive boundary", got=describe(out),
-             revisit=GAUSSIAN)
-    if abs(x - boundary) > 0.35:
-        fail(f"{what}: the boundary read off the samples is far from where the derivation puts "
-             "it, the x where w x + b = 0. Check the sampling (means -1 and 2, standard "
-             "deviation 2, P(y=1) = 0.2, about 100 000 points) and the bins.",
-             expected="about -b / w of the Gaussian classes", got=describe(out),
-             revisit=GAUSSIAN)
+    g = rng(30)
+    cases = [_experiment_data(g), _experiment_data(g, equal_variances=False)]
+    for x, y, edges, min_count in cases:
+        before = snapshot(x=x, y=y, edges=edges)
+        what = (f"experiment_gaussian(x, y, edges, min_count={min_count}, plot=False) on "
+                f"{x.size} points of two Gaussian classes, {edges.size - 1} bins from "
+                f"{edges[0]:.3g} to {edges[-1]:.3g}")
+        out = quiet_call(experiment_gaussian, x, y, edges, min_count=min_count, plot=False,
+                         what=what, revisit=LINEAR)
+        expect_unchanged(before, what=what, revisit=LINEAR)
+        try:
+            answers = tuple(out)
+        except TypeError:
+            answers = ()
+        if len(answers) != 2 or _number(answers[0]) is None or _number(answers[1]) is None:
+            fail(f"{what} should return two finite numbers, the slope and the intercept of the "
+                 "fitted line.", expected="a tuple (w_fit, b_fit)", got=describe(out),
+                 revisit=LINEAR)
+        got = np.array([_number(answers[0]), _number(answers[1])])
+        expected = np.array(fit_log_odds(x, y, edges, min_count))
+        if np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+            continue
+        _explain_experiment(got, x, y, edges, min_count, expected, what)
 
+
+def _explain_experiment(got, x, y, edges, min_count, expected, what):
+    """Name the mistake when the student's fit is a known wrong one; else say what differs."""
+    __tracebackhide__ = True  # noqa: F841
+    n1, _ = np.histogram(x[y], edges)
+    n0, _ = np.histogram(x[~y], edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    keep = (n1 >= min_count) & (n0 >= min_count)
+
+    def fit(xs, vs):
+        return np.polyfit(xs, vs, 1)
+
+    with np.errstate(all="ignore"):
+        total = (n1 + n0 >= min_count) & (n1 > 0) & (n0 > 0)
+        wrong = [
+            (fit(centres[keep], n1[keep] / (n1[keep] + n0[keep])), "fitted the line to the "
+             "fractions of class 1 themselves. What the derivation says is linear in x is the "
+             "LOG-ODDS of each bin, the log of its class-1 count over its class-0 count."),
+            (fit(centres[keep], n1[keep] / n0[keep]), "fitted the line to the odds of each bin; "
+             "take their natural logarithm (the log-odds) first."),
+            (fit(centres[keep], np.log10(n1[keep] / n0[keep])), "used the base-10 logarithm. "
+             "Log-odds are natural logarithms, the inverse of the exp in the sigmoid."),
+            (fit(centres[keep], np.log(n0[keep] / n1[keep])), "has the sign flipped: those are "
+             "the log-odds of class 0. Count class 1 (y True) in the numerator."),
+            (fit(edges[:-1][keep], np.log(n1[keep] / n0[keep])), "placed each bin at its left "
+             "edge. Put each bin's log-odds at the bin's centre, the midpoint of its two edges."),
+            (fit(centres[total], np.log(n1[total] / n0[total])), "kept bins in which one class "
+             "has fewer than min_count examples. Keep only the bins in which EACH class has at "
+             "least min_count: a bin with a handful of one class gives a very noisy log-odds."),
+            (fit(centres[keep], np.log(n1[keep] / n0[keep]))[::-1], "returned (b, w): return "
+             "the slope first, then the intercept."),
+        ]
+    for candidate, message in wrong:
+        if np.allclose(got, candidate, rtol=1e-6, atol=1e-8) and \
+                not np.allclose(candidate, expected, rtol=1e-6, atol=1e-8):
+            fail(f"{what} {message}", expected=describe(expected), got=describe(got),
+                 revisit=LINEAR)
+    fail(f"{what} does not return the straight-line fit of these data's binned log-odds. The "
+         "function must compute from the x, y and edges it is given (the hidden test passes data "
+         "your notebook never saw), not from your numbers or fixed values.",
+         expected=describe(expected), got=describe(got), revisit=LINEAR)
+
+
+# Each question's right answer for a student's numbers (`python -m autograder numbers` prints
+# them; tests/test_variants.py checks that classmates' answers differ).
+ANSWERS = {
+    "test-answer-rounds-to-one": right_rounds_to_one,
+    "test-answer-gaussian": right_gaussian,
+}
+
+# The library functions each graded function must not call (the grader's notes name a
+# submission that does; the notebook's instructions name them too).
+FORBIDDEN = {
+    "sigmoid-function": ("scipy.special.expit", "scipy.special.log_expit",
+                         "scipy.stats.logistic"),
+    "logit-function": ("scipy.special.logit", "scipy.stats.logistic"),
+    "sigmoid-module": ("scipy.special.expit", "scipy.special.log_expit",
+                       "scipy.stats.logistic"),
+}
 
 TESTS = {
     "test-sigmoid-values": check_sigmoid_values,
@@ -434,7 +616,7 @@ TESTS = {
     "test-logit": check_logit,
     "test-sigmoid-module-forward": check_sigmoid_module_forward,
     "test-sigmoid-module-backward": check_sigmoid_module_backward,
-    "test-answer-float16": check_answer_float16,
+    "test-answer-rounds-to-one": check_answer_rounds_to_one,
     "test-answer-gaussian": check_answer_gaussian,
     "test-experiment-gaussian": check_experiment_gaussian,
 }

@@ -1,5 +1,7 @@
 """Buggy and alternative correct implementations for the `sigmoid` exercise."""
-from . import bug, correct
+import math
+
+from . import bug, correct, question_entries
 
 MODULE = '''
 class Sigmoid:
@@ -131,7 +133,7 @@ def sigmoid(z):
 '''),
     correct("logit-function", "log of the ratio", "def logit(p):\n    return np.log(p / (1 - p))\n"),
     correct("logit-function", "difference of logarithms",
-            "def logit(p):\n    return np.log(p) - np.log(1 - p)\n"),
+            "def logit(p):\n    return np.log(p) - np.log(1.0 - np.asarray(p))\n"),
     correct("logit-function", "minus the log of 1/p - 1",
             "def logit(p):\n    return -np.log(1 / np.asarray(p) - 1)\n"),
     correct("logit-function", "2 artanh(2p - 1)",
@@ -181,121 +183,224 @@ BUGS += [
         "derive the shape from the input"),
 ]
 
-# --- questions and the experiment ---
-BUGS += [
-    bug("answer-float16", "the float32 threshold", "def answer_float16():\n    return 24 * np.log(2)\n",
-        "test-answer-float16", "float32 or float64"),
-    bug("answer-float16", "the whole gap 2**-10 instead of half of it",
-        "def answer_float16():\n    return 10 * np.log(2)\n", "test-answer-float16", "HALF the gap"),
-    bug("answer-float16", "base-10 logarithm", "def answer_float16():\n    return 11 * np.log10(2)\n",
-        "test-answer-float16", "natural logarithm"),
-    bug("answer-float16", "the float64 threshold", "def answer_float16():\n    return 53 * np.log(2)\n",
-        "test-answer-float16", "float32 or float64"),
-    bug("answer-float16", "the z where float16 exp(-z) underflows to zero",
-        "def answer_float16():\n    return 25 * np.log(2)\n", "test-answer-float16",
-        "wrong threshold"),
+# --- questions and the experiment: every one about the student's numbers (NUMBERS) ---
+ROUNDS = """
+def answer_rounds_to_one():
+    bits = {{"float16": 10, "float32": 23}}[NUMBERS["dtype"]]
+    computed = NUMBERS["probability"] == "computed"
+    z = {z}
+    return {ret}
+"""
+RIGHT_Z = "(bits + 1) * np.log(2) if computed else np.log(2.0 ** (bits + 2) - 1)"
+TO_X = 'NUMBERS["x_half"] + z / NUMBERS["scale"]'
 
-    bug("answer-gaussian", "standard deviation instead of variance", '''
+
+def rounds(z=RIGHT_Z, ret=TO_X):
+    return ROUNDS.format(z=z, ret=ret)
+
+
+BUGS += [
+    bug("answer-rounds-to-one", "the whole gap instead of half of it",
+        rounds(z="bits * np.log(2) if computed else np.log(2.0 ** (bits + 1) - 1)"),
+        "test-answer-rounds-to-one", "HALF the gap"),
+    bug("answer-rounds-to-one", "the threshold of the other way of getting the probability",
+        rounds(z="(bits + 1) * np.log(2) if not computed else np.log(2.0 ** (bits + 2) - 1)"),
+        "test-answer-rounds-to-one", "that is where"),
+    bug("answer-rounds-to-one", "the float32 threshold whatever the dtype",
+        rounds(z="24 * np.log(2) if computed else np.log(2.0 ** 25 - 1)").replace(
+            "bits = {", "unused = {"), "test-answer-rounds-to-one", "threshold of"),
+    bug("answer-rounds-to-one", "the float64 threshold of the book",
+        rounds(z="53 * np.log(2)").replace("bits = {", "unused = {"),
+        "test-answer-rounds-to-one", "threshold of float64"),
+    bug("answer-rounds-to-one", "returns the logit, not the input x", rounds(ret="z"),
+        "test-answer-rounds-to-one", "not on the input x"),
+    bug("answer-rounds-to-one", "solves for x with the wrong sign",
+        rounds(ret='NUMBERS["x_half"] - z / NUMBERS["scale"]'),
+        "test-answer-rounds-to-one", "above x_half"),
+    bug("answer-rounds-to-one", "multiplies by the scale instead of dividing",
+        rounds(ret='NUMBERS["x_half"] + z * NUMBERS["scale"]'),
+        "test-answer-rounds-to-one", "multiplied where you should divide"),
+    bug("answer-rounds-to-one", "base-10 logarithm",
+        rounds(z="(bits + 1) * np.log10(2) if computed else np.log10(2.0 ** (bits + 2) - 1)"),
+        "test-answer-rounds-to-one", "natural logarithm"),
+    bug("answer-rounds-to-one", "forgets the offset x_half",
+        rounds(ret='z / NUMBERS["scale"]'), "test-answer-rounds-to-one", "wrong threshold"),
+]
+
+GAUSSIAN = """
 def answer_gaussian():
-    w = (2.0 - (-1.0)) / 2.0
-    b = (1.0 - 4.0) / (2 * 2.0) + np.log(0.2 / 0.8)
+    mu0, mu1, sd, prior1 = NUMBERS["mu0"], NUMBERS["mu1"], NUMBERS["sd"], NUMBERS["prior1"]
+    var = sd ** 2
+    w = {w}
+    b = {b}
     return w, b
-''', "test-answer-gaussian", "standard deviation"),
-    bug("answer-gaussian", "the prior left out", '''
-def answer_gaussian():
-    return 3 / 4, (1 - 4) / 8
-''', "test-answer-gaussian", "leaves out the prior"),
-    bug("answer-gaussian", "the prior odds upside down", '''
-def answer_gaussian():
-    return 3 / 4, (1 - 4) / 8 + np.log(0.8 / 0.2)
-''', "test-answer-gaussian", "upside down"),
-    bug("answer-gaussian", "classes swapped", '''
-def answer_gaussian():
-    return -3 / 4, (4 - 1) / 8 + np.log(0.8 / 0.2)
-''', "test-answer-gaussian", "sign of w is flipped"),
-    bug("answer-gaussian", "the factor 1/2 of the exponent forgotten", '''
-def answer_gaussian():
-    return 3 / 4, (1 - 4) / 4 + np.log(0.2 / 0.8)
-''', "test-answer-gaussian", "factor 1/2"),
+"""
+RIGHT_W = "(mu1 - mu0) / var"
+RIGHT_B = "(mu0 ** 2 - mu1 ** 2) / (2 * var) + np.log(prior1 / (1 - prior1))"
+
+
+def gaussian(w=RIGHT_W, b=RIGHT_B):
+    return GAUSSIAN.format(w=w, b=b)
+
+
+BUGS += [
+    bug("answer-gaussian", "standard deviation instead of variance",
+        gaussian(w="(mu1 - mu0) / sd", b="(mu0 ** 2 - mu1 ** 2) / (2 * sd) + np.log(prior1 / "
+                 "(1 - prior1))"), "test-answer-gaussian", "standard deviation"),
+    bug("answer-gaussian", "the prior left out", gaussian(b="(mu0 ** 2 - mu1 ** 2) / (2 * var)"),
+        "test-answer-gaussian", "leaves out the prior"),
+    bug("answer-gaussian", "the prior odds upside down",
+        gaussian(b="(mu0 ** 2 - mu1 ** 2) / (2 * var) + np.log((1 - prior1) / prior1)"),
+        "test-answer-gaussian", "upside down"),
+    bug("answer-gaussian", "classes swapped",
+        gaussian(w="(mu0 - mu1) / var",
+                 b="(mu1 ** 2 - mu0 ** 2) / (2 * var) + np.log((1 - prior1) / prior1)"),
+        "test-answer-gaussian", "sign of w is flipped"),
+    bug("answer-gaussian", "the factor 1/2 of the exponent forgotten",
+        gaussian(b="(mu0 ** 2 - mu1 ** 2) / var + np.log(prior1 / (1 - prior1))"),
+        "test-answer-gaussian", "factor 1/2"),
+    bug("answer-gaussian", "the prior odds without their logarithm",
+        gaussian(b="(mu0 ** 2 - mu1 ** 2) / (2 * var) + prior1 / (1 - prior1)"),
+        "test-answer-gaussian", "natural LOG"),
+    bug("answer-gaussian", "squared means with the wrong sign",
+        gaussian(b="(mu1 ** 2 - mu0 ** 2) / (2 * var) + np.log(prior1 / (1 - prior1))"),
+        "test-answer-gaussian", "wrong sign"),
+    bug("answer-gaussian", "returns (b, w)",
+        gaussian().replace("return w, b", "return b, w"), "test-answer-gaussian", "swapped"),
 ]
 
 EXPERIMENT = '''
-def experiment_gaussian(plot=True):
-    rng = np.random.default_rng(1)
-    n = 100_000
-    y = rng.random(n) < 0.2
-    x = np.where(y, rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n))
-    edges = np.arange(-8, 10.01, 0.25)
-    centres = (edges[:-1] + edges[1:]) / 2
-    counts, _ = np.histogram(x, edges)
+def experiment_gaussian(x, y, edges, min_count=20, plot=True):
     ones, _ = np.histogram(x[y], edges)
-    keep = counts >= 100
-    fraction = ones[keep] / counts[keep]
-    return centres[keep][np.argmax(fraction >= 0.5)]
+    zeros, _ = np.histogram(x[~y], edges)
+    keep = (ones >= min_count) & (zeros >= min_count)
+    centres = (edges[:-1] + edges[1:]) / 2
+    log_odds = np.log(ones[keep] / zeros[keep])
+    w_fit, b_fit = np.polyfit(centres[keep], log_odds, 1)
+    if plot:
+        plt.plot(centres[keep], log_odds, "o")
+        plt.show()
+        plt.close("all")
+    return w_fit, b_fit
 '''
 
 
 def experiment(old, new):
-    assert old in EXPERIMENT
+    assert old in EXPERIMENT, old
     return EXPERIMENT.replace(old, new)
 
 
+FIXED = '''
+def experiment_gaussian(x, y, edges, min_count=20, plot=True):
+    return {ret}
+'''
+
 BUGS += [
-    bug("experiment-gaussian", "equal priors",
-        experiment("y = rng.random(n) < 0.2", "y = rng.random(n) < 0.5"),
-        "test-experiment-gaussian", "EQUAL priors"),
-    bug("experiment-gaussian", "classes' means swapped",
-        experiment("rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n)",
-                   "rng.normal(-1.0, 2.0, n), rng.normal(2.0, 2.0, n)"),
-        "test-experiment-gaussian", "far from where the derivation"),
-    bug("experiment-gaussian", "variance 2 used as the standard deviation's square root",
-        experiment("rng.normal(2.0, 2.0, n), rng.normal(-1.0, 2.0, n)",
-                   "rng.normal(2.0, np.sqrt(2.0), n), rng.normal(-1.0, np.sqrt(2.0), n)"),
-        "test-experiment-gaussian", "far from where the derivation"),
-    bug("experiment-gaussian", "returns the fraction, not the position",
-        experiment("return centres[keep][np.argmax(fraction >= 0.5)]",
-                   "return fraction[np.argmax(fraction >= 0.5)]"),
-        "test-experiment-gaussian", "EQUAL priors"),
-    bug("experiment-gaussian", "returns the bin index, not its centre",
-        experiment("return centres[keep][np.argmax(fraction >= 0.5)]",
-                   "return np.argmax(fraction >= 0.5)"),
-        "test-experiment-gaussian", "far from where the derivation"),
+    # the chapter's own 1-D case (Check your understanding, question 3: w = 2, b = -2 + log(1/4))
+    bug("experiment-gaussian", "returns the book's numbers", FIXED.format(ret="2.0, -3.386"),
+        "test-experiment-gaussian", "must compute from the x, y and edges"),
+    bug("experiment-gaussian", "returns constants", FIXED.format(ret="1.0, 0.0"),
+        "test-experiment-gaussian", "must compute from the x, y and edges"),
+    bug("experiment-gaussian", "returns the answer to question 4.2 instead of fitting",
+        FIXED.format(ret="answer_gaussian()"), "test-experiment-gaussian",
+        "must compute from the x, y and edges"),
+    bug("experiment-gaussian", "fits the fractions, not the log-odds",
+        experiment("log_odds = np.log(ones[keep] / zeros[keep])",
+                   "log_odds = ones[keep] / (ones[keep] + zeros[keep])"),
+        "test-experiment-gaussian", "fractions of class 1 themselves"),
+    bug("experiment-gaussian", "base-10 logarithm",
+        experiment("np.log(ones[keep] / zeros[keep])", "np.log10(ones[keep] / zeros[keep])"),
+        "test-experiment-gaussian", "base-10"),
+    bug("experiment-gaussian", "log-odds of class 0",
+        experiment("np.log(ones[keep] / zeros[keep])", "np.log(zeros[keep] / ones[keep])"),
+        "test-experiment-gaussian", "sign flipped"),
+    bug("experiment-gaussian", "bins placed at their left edges",
+        experiment("centres = (edges[:-1] + edges[1:]) / 2", "centres = edges[:-1]"),
+        "test-experiment-gaussian", "left edge"),
+    bug("experiment-gaussian", "min_count on the bin's total, not on each class",
+        experiment("keep = (ones >= min_count) & (zeros >= min_count)",
+                   "keep = (ones + zeros >= min_count) & (ones > 0) & (zeros > 0)"),
+        "test-experiment-gaussian", "EACH class"),
+    bug("experiment-gaussian", "modifies x (sorts it in place)",
+        experiment("    ones, _ = np.histogram(x[y], edges)",
+                   "    x.sort()\n    ones, _ = np.histogram(x[y], edges)"),
+        "test-experiment-gaussian", "modified"),
 ]
 
 CORRECT += [
-    correct("answer-float16", "typed as a number", "def answer_float16():\n    return 7.62\n"),
-    correct("answer-float16", "found by float16 arithmetic on a grid", '''
-def answer_float16():
-    z = np.arange(0, 20, 0.001)
-    one = np.float16(1) + np.exp(-z.astype(np.float16))
-    return float(z[np.argmax(one == 1)])
+    correct("answer-rounds-to-one", "the thresholds found by arithmetic in the dtype", '''
+def answer_rounds_to_one():
+    dtype = np.dtype(NUMBERS["dtype"]).type
+    z = np.arange(0, 30, 1e-4)
+    if NUMBERS["probability"] == "computed":
+        ones = dtype(1) / (dtype(1) + np.exp(-z.astype(dtype))) == 1
+    else:  # the float64 probability, accurate here, rounded once
+        ones = (0.5 + 0.5 * np.tanh(z / 2)).astype(dtype) == 1
+    return NUMBERS["x_half"] + z[np.argmax(ones)] / NUMBERS["scale"]
 '''),
-    correct("answer-gaussian", "with numpy scalars and a list", '''
+    correct("answer-rounds-to-one", "from the machine epsilon",
+            rounds(z="-np.log(np.finfo(NUMBERS['dtype']).eps / 2) if computed else "
+                     "np.log(4 / np.finfo(NUMBERS['dtype']).eps - 1)")),
+    correct("answer-gaussian", "numpy scalars and a list", '''
 def answer_gaussian():
-    mu = np.array([-1.0, 2.0])
-    w = np.diff(mu)[0] / 4.0
-    b = -(mu[1] ** 2 - mu[0] ** 2) / 8.0 + np.log(0.25)
+    mu = np.array([NUMBERS["mu0"], NUMBERS["mu1"]])
+    precision = 1 / NUMBERS["sd"] ** 2
+    w = precision * np.diff(mu)[0]
+    b = -0.5 * precision * (mu[1] ** 2 - mu[0] ** 2) + np.log(NUMBERS["prior1"]) \\
+        - np.log1p(-NUMBERS["prior1"])
     return [w, b]
 '''),
-    correct("answer-gaussian", "typed as numbers", "def answer_gaussian():\n    return 0.75, -1.7613\n"),
-    correct("experiment-gaussian", "another seed, without a figure", EXPERIMENT),
-    correct("experiment-gaussian", "a loop over bins, interpolated crossing", '''
-def experiment_gaussian(plot=True):
-    rng = np.random.default_rng(7)
-    y = rng.random(100_000) < 0.2
-    x = rng.normal(0.0, 2.0, y.size) + np.where(y, 2.0, -1.0)
-    xs, fs = [], []
-    for left in np.arange(-8, 10, 0.25):
-        inside = (x >= left) & (x < left + 0.25)
-        if inside.sum() >= 100:
-            xs.append(left + 0.125)
-            fs.append(y[inside].mean())
-    xs, fs = np.array(xs), np.array(fs)
-    k = np.argmax(fs >= 0.5)
+    correct("answer-gaussian", "the log-odds at two points", '''
+def answer_gaussian():
+    from math import exp, log, pi, sqrt
+    n = NUMBERS
+    def log_joint(x, mu, prior):
+        return log(prior) - (x - mu) ** 2 / (2 * n["sd"] ** 2) - log(sqrt(2 * pi) * n["sd"])
+    def a(x):
+        return log_joint(x, n["mu1"], n["prior1"]) - log_joint(x, n["mu0"], 1 - n["prior1"])
+    return a(1.0) - a(0.0), a(0.0)
+'''),
+    correct("experiment-gaussian", "a loop over bins and a least-squares solve", '''
+def experiment_gaussian(x, y, edges, min_count=20, plot=True):
+    xs, zs = [], []
+    for left, right in zip(edges[:-1], edges[1:]):
+        inside = np.logical_and(x >= left, x < right)
+        n1 = np.count_nonzero(inside & y)
+        n0 = np.count_nonzero(inside & ~y)
+        if n1 >= min_count and n0 >= min_count:
+            xs.append(np.mean([left, right]))
+            zs.append(np.log(n1 / n0))
+    A = np.column_stack([xs, np.ones(len(xs))])
+    (w, b), *_ = np.linalg.lstsq(A, np.array(zs), rcond=None)
     if plot:
-        plt.plot(xs, fs, "o")
+        fig, ax = plt.subplots()
+        ax.scatter(xs, zs, label="bins")
+        ax.set_xlabel("x"); ax.set_ylabel("log-odds"); ax.legend()
         plt.show()
-        plt.close("all")
-    return xs[k - 1] + (0.5 - fs[k - 1]) * (xs[k] - xs[k - 1]) / (fs[k] - fs[k - 1])
+        plt.close(fig)
+    return float(w), float(b)
+'''),
+    correct("experiment-gaussian", "digitize and bincount, closed-form slope", '''
+def experiment_gaussian(x, y, edges, min_count=20, plot=True):
+    bins = len(edges) - 1
+    k = np.digitize(x, edges) - 1
+    inside = (k >= 0) & (k < bins)
+    n1 = np.bincount(k[inside & y], minlength=bins)
+    n0 = np.bincount(k[inside & ~y], minlength=bins)
+    ok = np.logical_and(n1 >= min_count, n0 >= min_count)
+    c = (edges[1:] - np.diff(edges) / 2)[ok]
+    n1, n0 = n1[ok], n0[ok]
+    b, w = np.polynomial.polynomial.polyfit(c, np.log(n1 / n0), 1)
+    return w, b
 '''),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: the float32 threshold of the computed
+# sigmoid, 24 ln 2 (chapter 2, 'Saturation and vanishing gradients'), and the 1-D classes of its
+# Check your understanding, question 3 (means 0 and 2, variance 1, class 1 four times rarer).
+_bugs, _correct = question_entries("sigmoid", book={
+    "test-answer-rounds-to-one": 24 * math.log(2),
+    "test-answer-gaussian": (2.0, -2.0 + math.log(1 / 4))})
+BUGS += _bugs
+CORRECT += _correct
