@@ -4,11 +4,13 @@
 who wants the points copies one level down: an expression from a page, a docstring or a failure
 message, renamed and wrapped in the exercise's signature. This guard works on expressions:
 
-1. From every statement of every reference solution (the solution regions of `solutions/`) it
-   takes every sub-expression of several operations (`WEIGHT`), in a *normal form* that abstracts
-   the names a student chooses: variables and `self.<attribute>` become v0, v1, ... in order of
-   first appearance; operands of `+` and `*` are sorted; numbers are floats; library functions
-   keep their names (`np.exp`, `special.expit`, also when imported bare).
+1. From every statement of every reference solution (the solution regions of `solutions/`, and
+   the catalogs' other correct implementations) it takes every sub-expression of two or more
+   operations (`WEIGHT`; three in a question's or an experiment's cell), in a *normal form* that
+   abstracts the names a student chooses: variables and `self.<attribute>` become v0, v1, ...
+   in order of first appearance (whichever order the operands of `+` and `*` are written in);
+   numbers are floats; library functions keep their names (`np.exp`, `special.expit`, also
+   when imported bare).
 2. From everything a student reads it takes every expression it can parse, in the same form:
    the built book's visible code, outputs and prose (inline code, and code-like runs of prose
    text: `max(z,0) - z*y + ...` written in a sentence counts), the glossary, the released
@@ -18,9 +20,9 @@ message, renamed and wrapped in the exercise's signature. This guard works on ex
    there, the solution cell it gives away).
 
 What it does not see: an idea restated in other operations (`(p - y)` for `-(y - p)`), a formula
-of one or two operations (`np.argmax(Z, axis=-1)` is one call and a keyword), mathematics (TeX
-is the book's job and is never parsed), and a page object that computes a graded quantity under
-an unrelated expression (pages_teach.py tries those as whole objects).
+of one operation (`np.argmax(Z, axis=-1)` is one call; its keyword is an argument), mathematics
+(TeX is the book's job and is never parsed), and a page object that computes a graded quantity
+under an unrelated expression (pages_teach.py tries those as whole objects).
 
 Command line (prints the findings, exit status 1 if any):
 
@@ -39,9 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# Operations (calls, operators, comparisons, subscripts, keywords, transposes) at least: in an
+# Operations (calls, operators, comparisons, subscripts, transposes) at least: in an
 # implementation cell every statement is the answer; a question's or an experiment's code is
-# mostly plumbing, and its answer differs per student (autograder/variants.py).
+# mostly plumbing, and its answer differs per student (autograder/variants.py). A keyword is an
+# argument, not an operation: `counts.sum(axis=0)` is one operation, which a page may show.
 WEIGHT = 2
 WEIGHT_QUESTIONS = 3
 QUESTION = re.compile(r"^(answer|q|question|questions|experiment)(-|$)")
@@ -67,8 +70,7 @@ _OPS = (ast.BinOp, ast.BoolOp, ast.Compare, ast.Call, ast.Subscript, ast.IfExp, 
 
 
 def weight(node: ast.AST) -> int:
-    """Operations in an expression: operators, calls, comparisons, subscripts and keyword
-    arguments (a keyword such as axis=-1 is a decision the exercise asks for)."""
+    """Operations in an expression: operators, calls, comparisons, subscripts and transposes."""
     n = 0
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and (_callee(sub.func) in PLUMBING or _callee(sub.func) == ""):
@@ -76,8 +78,6 @@ def weight(node: ast.AST) -> int:
         if isinstance(sub, _OPS):
             n += 1
         elif isinstance(sub, ast.UnaryOp) and not isinstance(sub.operand, ast.Constant):
-            n += 1
-        elif isinstance(sub, ast.keyword):
             n += 1
         elif isinstance(sub, ast.Attribute) and sub.attr == "T":  # a transpose
             n += 1

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nbclient.exceptions import DeadKernelError
 
 from autograder import course, notebooks
 from autograder.isolation import sandbox
@@ -364,3 +365,32 @@ def test_the_user_namespace_variant_isolates_the_same_way(limited, tmp_path, mon
                   cwd=tmp_path / "a", allow_errors=True)
     assert out == [["['mine'] 2 False"], ["OSError"], ["OSError"]]
     assert not (tmp_path / "a" / "mine").exists()
+
+
+def test_memory_that_no_process_maps_counts_too(limited, tmp_path, monkeypatch):
+    """Pages written to memfds and never mapped are in no process's address space (RLIMIT_AS
+    does not see them, RLIMIT_FSIZE only bounds each file): the sandbox's memory cgroup counts
+    them, so 256 MiB of them fit in a 1.5 GiB limit and 3 GiB do not (the kernel is stopped,
+    or its writes refused), instead of filling the machine. This machine lets the grader make
+    the cgroup."""
+    from autograder.isolation import cgroup
+    from tests.test_forkkernel import execute
+    assert cgroup.available() == "", cgroup.available()
+    limits = sandbox.Limits(memory=3 * 2 ** 29, file_size=64 * 2 ** 20, open_files=256)
+    monkeypatch.setenv(sandbox.ENV, sandbox.setting(limits))
+
+    def hoard(mib):
+        return ("import os\nheld = []\nchunk = b'x' * 2**24\n"
+                f"for i in range({mib} // 16):\n"
+                "    held.append(os.memfd_create(f'm{i}'))\n"
+                "    os.write(held[-1], chunk)\n"
+                "print('held', 16 * len(held), 'MiB')")
+    assert execute(hoard(256), cwd=tmp_path, timeout=60) == [["held 256 MiB"]]
+    try:
+        out = execute(hoard(3072), cwd=tmp_path, timeout=60, allow_errors=True)
+    except DeadKernelError:
+        out = [["the kernel was stopped"]]
+    assert out != [["held 3072 MiB"]], out
+    cgroup.remove(sandbox.CGROUPS)  # what the kernels' own clean-up could not take yet
+    leftovers = [p.name for p in cgroup._own()[0].glob(f"{sandbox.CGROUPS}*")]
+    assert not leftovers, leftovers  # each sandbox's cgroup goes with it

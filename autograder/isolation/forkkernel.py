@@ -141,7 +141,7 @@ def _run_kernel(argv: list[str], env: dict, cwd: str | None, listening, folder: 
     if folder is None:
         return _start_kernel(argv, env, cwd, listening)
     limits = sandbox.Limits.from_json(limits)
-    sandbox.enter_keeper()
+    sandbox.enter_keeper(limits)
     uid = sandbox.kernel_uid(os.getpid())
     sandbox.hand_over(folder, uid)
     alive_r, alive_w = os.pipe()
@@ -320,6 +320,8 @@ class ForkProvisioner(LocalProvisioner):
     async def cleanup(self, restart: bool = False) -> None:
         await super().cleanup(restart)
         if self._folder is not None and not restart:
+            from . import cgroup
+            cgroup.remove(sandbox.CGROUPS)  # this kernel's, and any an earlier one left
             import shutil
             shutil.rmtree(self._folder, ignore_errors=True)
             _FOLDERS.discard(self._folder)

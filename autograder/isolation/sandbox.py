@@ -150,9 +150,20 @@ def use_user_namespace() -> bool:
     return os.geteuid() != 0 or os.environ.get("AUTOGRADER_SANDBOX_USERNS") == "1"
 
 
-def enter_keeper() -> None:
-    """In the keeper (the forked process the worker knows): new PID, network, IPC and UTS
-    namespaces (and a user namespace when not root); its next child is the sandbox's process 1."""
+CGROUPS = "autograder-k"  # a sandbox's memory cgroup: autograder-k<its keeper's pid>
+
+
+def cgroup_name(keeper_pid: int) -> str:
+    return f"{CGROUPS}{keeper_pid}"
+
+
+def enter_keeper(limits: Limits) -> None:
+    """In the keeper (the forked process the worker knows): a memory cgroup of its own where
+    the machine allows one (cgroup.py: every page of the sandbox counts, memfds included); new
+    PID, network, IPC and UTS namespaces (and a user namespace when not root); its next child
+    is the sandbox's process 1."""
+    from . import cgroup
+    cgroup.confine(cgroup_name(os.getpid()), limits.memory)
     # When memory runs out, the machine's OOM killer takes a sandbox's processes (they inherit
     # this) before a grader's worker (OOM_WORKER) and long before the supervisor.
     Path("/proc/self/oom_score_adj").write_text(str(OOM_KERNEL))
@@ -417,7 +428,7 @@ HOW_TO_ENABLE = (
     "`sysctl -w user.max_user_namespaces=10000`; Ubuntu 24.04: "
     "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`); in a container, run it with "
     "`--cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined` "
-    "(see the README, 'What the grader guards against'). Or grade without the sandbox, trusting "
+    "(see docs/guarantees.md in the repository). Or grade without the sandbox, trusting "
     "every submission: --no-sandbox.")
 
 
@@ -431,7 +442,7 @@ def check() -> str:
         os.close(read)
         code = 0
         try:
-            enter_keeper()
+            enter_keeper(Limits())
             alive_r, alive_w = os.pipe()
             inner = os.fork()
             if inner == 0:
@@ -457,6 +468,8 @@ def check() -> str:
     os.close(read)
     os.waitpid(pid, 0)
     shutil.rmtree(folder, ignore_errors=True)
+    from . import cgroup
+    cgroup.remove(CGROUPS)
     return "" if answer == b"ok" else (answer.decode(errors="replace") or "no answer")
 
 

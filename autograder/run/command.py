@@ -250,8 +250,10 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
         else:
             all_rows, times = _grade_here(run, Path(submissions), workers)
             where = f"{workers} worker(s)"
-    finally:  # what the workers and their checkers left in the temporary folder goes too
-        shutil.rmtree(run.scratch, ignore_errors=True)
+    finally:  # what the workers and their checkers left in the temporary folder goes too,
+        shutil.rmtree(run.scratch, ignore_errors=True)  # and the kernels' last memory cgroups
+        from ..isolation import cgroup
+        cgroup.remove(sandbox.CGROUPS)
     ready, graded = times
     end = time.monotonic()
     log(f"Graded {len(all_rows)} notebook(s) with {where} in {end - started:.1f} s "
