@@ -3,6 +3,8 @@
 Oracles: the linear map written as an explicit sum over features, the chain rule's closed forms,
 and the checks' own central differences; never the reference solution.
 """
+import math
+
 import numpy as np
 
 from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
@@ -18,12 +20,13 @@ ROUNDING = "Chapter 1, 'Rounding error: why not a tiny epsilon'"
 
 # The likely mistake when the student's matrix product raises (see _common.call).
 FORWARD_HINTS = {"matmul": "the operands of the product in the wrong order or without the "
-                 "transpose. X is (N, D) and W is (C, D): X @ W.T is (N, D) @ (D, C) -> (N, C); "
-                 "W @ X and X @ W multiply axes of different lengths."}
+                 "transpose. X is (N, D) and W is (C, D), and the logits are (N, C): the inner "
+                 "sizes of a product must match, so write the shape of each operand next to it "
+                 "(Z = X W^T in the chapter's notation)."}
 BACKWARD_HINTS = {"matmul": "a product of the backward pass in the wrong order or without a "
                   "transpose. Write the shapes down: grad_logits is (N, C), X is (N, D), W is "
-                  "(C, D); dL/dX = grad_logits @ W is (N, C) @ (C, D) -> (N, D) and dL/dW = "
-                  "grad_logits.T @ X is (C, N) @ (N, D) -> (C, D)."}
+                  "(C, D); dL/dX must come out (N, D) and dL/dW (C, D), and there is one way "
+                  "to multiply two of these arrays into each shape."}
 
 
 def _oracle_linear(X, W, b):
@@ -119,12 +122,12 @@ def _check_backward_after_forward(layer, X, W, b, G):
              expected=describe(G @ W), got=describe(np.asarray(grad_X)), revisit=BACKWARD)
     expect_shape(grad_X, (N, D), what=f"{what}'s return value grad_X (dL/dX)", revisit=BACKWARD)
     expect_close(grad_X, central_difference(loss_of_X, X),
-                 what=f"{what}'s return value grad_X (dL/dX = grad_logits @ W)", revisit=BACKWARD,
+                 what=f"{what}'s return value grad_X (dL/dX)", revisit=BACKWARD,
                  rtol=1e-5, atol=1e-7)
 
     for attr, loss, closed, shape, formula in [
-        ("grad_W", loss_of_W, G.T @ X, (C, D), "dL/dW = grad_logits.T @ X"),
-        ("grad_b", loss_of_b, G.sum(axis=0), (C,), "dL/db = grad_logits summed over the batch"),
+        ("grad_W", loss_of_W, G.T @ X, (C, D), "dL/dW, the shape of W"),
+        ("grad_b", loss_of_b, G.sum(axis=0), (C,), "dL/db, the shape of b"),
     ]:
         if not hasattr(layer, attr):
             fail(f"After {what}, the layer has no attribute `{attr}`. backward must set "
@@ -172,9 +175,9 @@ def check_numerical_gradient(numerical_gradient):
             forward_diff = 3 * x ** 2 + 3 * x * eps + eps ** 2
             if np.allclose(grad_arr, forward_diff, rtol=1e-6) or \
                     np.allclose(grad_arr, 3 * x ** 2 - 3 * x * eps + eps ** 2, rtol=1e-6):
-                fail(f"{what} looks like a one-sided difference (f(x+eps) - f(x)) / eps, whose "
-                     "error shrinks only like eps. Use the central difference "
-                     "(f(x+eps) - f(x-eps)) / (2 eps).", expected=describe(expected),
+                fail(f"{what} looks like a one-sided difference (from x to x + eps only), whose "
+                     "error shrinks only like eps. Use the central difference: nudge the entry "
+                     "by +eps and by -eps, the two points 2 eps apart.", expected=describe(expected),
                      got=describe(grad_arr), revisit=TRUNCATION)
             if np.allclose(grad_arr, 2 * expected, rtol=1e-6):
                 fail(f"{what} is twice the gradient: the central difference divides by 2 eps.",
@@ -323,95 +326,257 @@ def check_answer_shapes(answer_shapes):
              "to.", expected="the shape of X", got=describe(shape_X), revisit=BACKWARD)
 
 
+# The functions of the notebook's table (its FUNCTIONS, by name): f and its first three
+# derivatives, in closed form (the checks' own oracle, never the notebook's code).
+DERIVATIVES = {
+    "exp": (math.exp, math.exp, math.exp, math.exp),
+    "log": (math.log, lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3),
+    "sqrt": (math.sqrt, lambda x: x ** -0.5 / 2, lambda x: -x ** -1.5 / 4,
+             lambda x: 3 * x ** -2.5 / 8),
+    "reciprocal": (lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3,
+                   lambda x: -6 / x ** 4),
+    "cbrt": (lambda x: x ** (1 / 3), lambda x: x ** (-2 / 3) / 3, lambda x: -2 * x ** (-5 / 3) / 9,
+             lambda x: 10 * x ** (-8 / 3) / 27),
+}
+THIRD = "f'''(x0)"
+SECOND = "f''(x0)"
+
+
+def right_differences(n: dict):
+    """The right answer of `answer_differences`: the truncation errors (exact arithmetic) of the
+    central and the one-sided difference of the student's f at x0 with step eps. The Taylor terms
+    left out change them by a relative eps**2 and eps, below 1e-4 for the steps drawn."""
+    _, _, d2, d3 = DERIVATIVES[n["f"]]
+    x0, eps = n["x0"], n["eps"]
+    return eps ** 2 / 6 * abs(d3(x0)), abs(eps / 2 * d2(x0) + eps ** 2 / 6 * d3(x0))
+
+
 def check_answer_differences(answer_differences):
-    """Errors of the central and the one-sided difference of exp at 0 with eps = 1e-3."""
+    """Truncation errors of the central and the one-sided difference for the student's numbers."""
     __tracebackhide__ = True  # noqa: F841
-    eps = 1e-3
-    central_true = np.sinh(eps) / eps - 1          # exactly (e^eps - e^-eps) / (2 eps) - 1
-    one_sided_true = np.expm1(eps) / eps - 1       # exactly (e^eps - 1) / eps - 1
+    mine = numbers()
+    name, x0, eps = mine["f"], mine["x0"], mine["eps"]
     central, one_sided = _answers(answer_differences, "answer_differences", 2, TRUNCATION)
-    what = "answer_differences() for f(x) = exp(x) at x = 0 with eps = 1e-3"
+    what = f"answer_differences() for your f = {name}, x0 = {x0:g}, eps = {eps:g}"
     c, o = _number(central), _number(one_sided)
-    if c is None or o is None:
+    if c is None or o is None or not np.isfinite(c) or not np.isfinite(o):
         fail(f"{what} should return two numbers.", expected="two floats",
              got=describe((central, one_sided)), revisit=TRUNCATION)
-    c, o = abs(c), abs(o)
+    c, o = abs(c), abs(o)  # an error's sign is not the idea asked for
+    right_c, right_o = right_differences(mine)
+    f, d1, d2, d3 = DERIVATIVES[name]
 
     def near(x, y):
         return bool(np.isclose(x, y, rtol=0.03, atol=0))
 
-    if near(c, one_sided_true) and near(o, central_true):
+    def size(x, y):
+        return "too large" if x > y else "too small"
+
+    if near(c, right_c) and near(o, right_o):
+        return
+    if near(c, right_o) and near(o, right_c):
         fail(f"{what}: the two errors are swapped. The central difference is the accurate one: "
-             "its error is about (eps**2 / 6) |f'''(x)|, the one-sided one's about "
-             "(eps / 2) |f''(x)|.", expected="a central error much smaller than the one-sided",
+             "its truncation error is of order eps**2, the one-sided one's of order eps.",
+             expected="(central error, one-sided error)", got=describe((central, one_sided)),
+             revisit=TRUNCATION)
+    slope = abs(d1(x0))
+    if near(c, slope) or near(o, slope):
+        fail(f"{what}: an answer is close to f'(x0) itself. The question asks for the errors "
+             "|estimate - f'(x0)|, not for the estimates.", expected="two small errors",
              got=describe((central, one_sided)), revisit=TRUNCATION)
-    if near(c, eps ** 2) or near(c, eps ** 2 / 2) or near(c, eps ** 2 / 3):
-        fail(f"{what}: the central error has the right order, eps**2, but the wrong factor. The "
-             "Taylor expansion gives (eps**2 / 6) f'''(x).", expected="about 1.7e-07",
+    if near(c * slope, right_c) and near(o * slope, right_o):
+        fail(f"{what}: these are relative errors (divided by |f'(x0)|). The question asks for "
+             "the absolute errors |estimate - f'(x0)|.", expected="absolute errors",
+             got=describe((central, one_sided)), revisit=TRUNCATION)
+    if not near(c, right_c):
+        rounding = np.finfo(np.float64).eps * abs(f(x0)) / eps
+        if any(near(c, k * right_c) for k in (6, 3, 2, 0.5)):
+            fail(f"{what}: the central error has the right order, eps**2, but the wrong factor. "
+                 "Subtract the Taylor expansions of f at x0 + eps and at x0 - eps term by term, "
+                 "then divide by 2 eps.", expected="the leading term of the central "
+                 "difference's truncation error", got=describe(central), revisit=TRUNCATION)
+        if not near(abs(d2(x0)), abs(d3(x0))) and near(c, eps ** 2 / 6 * abs(d2(x0))):
+            fail(f"{what}: the central error uses the wrong derivative. The even powers cancel "
+                 "in the difference of f at x0 + eps and at x0 - eps: the first term left after "
+                 "f' comes with the third derivative.", expected=f"a term in {THIRD}",
+                 got=describe(central), revisit=TRUNCATION)
+        if near(c, right_o):
+            fail(f"{what}: your central error has the order of a one-sided difference's (eps). "
+                 "In the central difference the eps**2 terms cancel too.",
+                 expected="an error of order eps**2", got=describe(central), revisit=TRUNCATION)
+        if rounding / 100 <= c <= 10 * rounding:
+            fail(f"{what}: your central error has the size of float64's rounding error at this "
+                 "step, about u |f(x0)| / eps, not of the truncation error: computed in float64, "
+                 "the difference of the values of f at x0 + eps and x0 - eps loses the digits "
+                 "the truncation error sits in. Predict the truncation error from the Taylor expansion (or "
+                 "compute in much higher precision).", expected="the error in exact arithmetic",
+                 got=describe(central), revisit=ROUNDING)
+        fail(f"{what}: wrong truncation error of the central difference ({size(c, right_c)}). "
+             "Expand f at x0 + eps and at x0 - eps with Taylor's theorem and keep the first term "
+             "that does not cancel.", expected="the error in exact arithmetic",
              got=describe(central), revisit=TRUNCATION)
-    if near(o, eps) or near(o, eps ** 2 / 2):
-        fail(f"{what}: the one-sided error is about (eps / 2) f''(x): first order in eps, with "
-             "a factor 1/2.", expected="about 5.0e-04", got=describe(one_sided),
-             revisit=TRUNCATION)
-    if not near(c, central_true):
-        fail(f"{what}: wrong error of the central difference (f(eps) - f(-eps)) / (2 eps) "
-             "against f'(0) = 1.", expected="about 1.7e-07", got=describe(central),
-             revisit=TRUNCATION)
-    if not near(o, one_sided_true):
-        fail(f"{what}: wrong error of the one-sided difference (f(eps) - f(0)) / eps against "
-             "f'(0) = 1.", expected="about 5.0e-04", got=describe(one_sided), revisit=TRUNCATION)
+    if near(o, 2 * right_o):
+        fail(f"{what}: the one-sided error is first order in eps, with a factor 1/2 from the "
+             "Taylor expansion.", expected="the leading term of the one-sided difference's "
+             "truncation error", got=describe(one_sided), revisit=TRUNCATION)
+    if not near(abs(d2(x0)), abs(d3(x0))) and near(o, eps / 2 * abs(d3(x0))):
+        fail(f"{what}: the one-sided error uses the wrong derivative. After f', the first term "
+             "of the one-sided difference's expansion comes with the second derivative.",
+             expected=f"a term in {SECOND}", got=describe(one_sided), revisit=TRUNCATION)
+    fail(f"{what}: wrong truncation error of the one-sided difference ({size(o, right_o)}). "
+         "Expand f at x0 + eps with Taylor's theorem and keep the first term after f'(x0).",
+         expected="the error in exact arithmetic", got=describe(one_sided), revisit=TRUNCATION)
+
+
+# The experiment is graded on cases the notebook never shows: f(x) = exp(a x) or sin(a x) at a
+# point x0, on a grid of steps, in float64 and float32 (drawn with rng, so each grading run has
+# its own). Their best steps lie decades apart, so no constant answer fits them all.
+FAMILIES = {
+    "exp": (lambda a: lambda v: np.exp(a * v), lambda a: lambda v: a * np.exp(a * v)),
+    "sin": (lambda a: lambda v: np.sin(a * v), lambda a: lambda v: a * np.cos(a * v)),
+}
+
+
+def _step_cases():
+    """(family, a, x0, steps, dtype) for the hidden calls of experiment_step."""
+    g = rng(6)
+    cases = []
+    for family, scales, dtype in [("exp", [2.0, 4.0, 8.0, 16.0], "float64"),
+                                  ("exp", [0.25, 0.5, 1.0], "float32"),
+                                  ("sin", [1.0, 2.0, 4.0], str(g.choice(["float64", "float32"])))]:
+        a = float(g.choice(scales))
+        where = [-1.0, -0.5, 0.5, 1.0] if family == "exp" else [0.5, 0.75, 1.0, 1.25]
+        x0 = float(g.choice(where)) / a
+        low = float(g.choice([-12.0, -11.5, -11.0] if dtype == "float64" else [-6.5, -6.0]))
+        steps = np.logspace(low, np.log10(0.5 / a), int(g.integers(36, 64)))
+        cases.append((family, a, x0, steps, dtype))
+    return cases
+
+
+def _step_errors(f, fprime, x0, steps, dtype):
+    """The checks' own run: relative errors of the central difference, computed in dtype."""
+    t = np.dtype(dtype).type
+    x, h = t(x0), steps.astype(dtype)
+    with np.errstate(all="ignore"):
+        estimate = (f(x + h) - f(x - h)) / (t(2) * h)
+    exact = float(fprime(x0))
+    return np.abs(estimate.astype(np.float64) - exact) / abs(exact)
+
+
+def _top_slope(steps, errors):
+    """The slope of log10(error) against log10(h) over the largest decade of steps."""
+    top = steps >= steps.max() / 10
+    with np.errstate(all="ignore"):
+        logs = np.log10(np.maximum(errors[top], 1e-300))
+    return float(np.polyfit(np.log10(steps[top]), logs, 1)[0])
 
 
 def check_experiment_step(experiment_step):
-    """The V of the central difference: best steps in float64 and float32, truncation slope."""
+    """The V of the central difference on hidden functions, points, grids and dtypes: the errors,
+    the best step and the slope of the truncation side, against the checks' own run."""
     __tracebackhide__ = True  # noqa: F841
-    best64, best32, slope = _answers(experiment_step, "experiment_step", 3, ROUNDING,
-                                     plot=False)
-    what = "experiment_step() for f(x) = exp(x) at x = 1"
-    b64, b32, s = _number(best64), _number(best32), _number(slope)
-    if b64 is None or b32 is None or s is None:
-        fail(f"{what} should return three numbers.", expected="(best step in float64, best step "
-             "in float32, slope)", got=describe((best64, best32, slope)), revisit=ROUNDING)
-    if b64 <= 0 or b32 <= 0:
-        fail(f"{what}: a step is a positive number. Return the step h itself, not log10(h).",
-             expected="steps between 1e-12 and 1", got=describe((best64, best32)),
-             revisit=ROUNDING)
-    if b64 < 1e-9:
-        fail(f"{what}: the smallest step is not the most accurate one. Below the best step the "
-             "rounding error, about u |f| / h, grows as h shrinks.",
-             expected="a float64 step near u**(1/3), about 1e-5", got=describe(best64),
-             revisit=ROUNDING)
-    if b32 < b64:
-        fail(f"{what}: the best float32 step should be larger than the best float64 step: "
-             "float32's larger u makes the rounding error u |f| / h larger, which pushes the "
-             "best step up (to about u**(1/3)).", expected="best float32 step > best float64 "
-             "step", got=describe((best64, best32)), revisit=ROUNDING)
-    if not 1e-7 <= b64 <= 1e-4:
-        fail(f"{what}: the best float64 step is off. The error model u |f| / h + h**2 |f'''| / 6 "
-             "is smallest near u**(1/3).", expected="a step between 1e-7 and 1e-4",
-             got=describe(best64), revisit=ROUNDING)
-    if not 1e-4 <= b32 <= 1e-1:
-        fail(f"{what}: the best float32 step is off. The error model u |f| / h + h**2 |f'''| / 6 "
-             "is smallest near u**(1/3), with float32's u.", expected="a step between 1e-4 and "
-             "1e-1", got=describe(best32), revisit=ROUNDING)
-    if abs(s + 1) < 0.3:
-        fail(f"{what}: a slope near -1 is the rounding side of the V (small h). Fit the slope on "
-             "the truncation side, h from 1e-3 to 1e-1.", expected="a slope near 2",
-             got=describe(slope), revisit=TRUNCATION)
-    if abs(s - 1) < 0.2:
-        fail(f"{what}: a slope near 1 is the error of a one-sided difference. The central "
-             "difference's truncation error is O(h**2).", expected="a slope near 2",
-             got=describe(slope), revisit=TRUNCATION)
-    if not 1.8 <= s <= 2.2:
-        fail(f"{what}: the slope of log10(error) against log10(h) on the truncation side is the "
-             "power of h in the truncation error.", expected="a slope near 2",
-             got=describe(slope), revisit=TRUNCATION)
+    for family, a, x0, steps, dtype in _step_cases():
+        f, fprime = FAMILIES[family][0](a), FAMILIES[family][1](a)
+        what = (f"experiment_step(f, fprime, x0, steps, {dtype!r}) for f(x) = {family}({a:g} x) "
+                f"at x0 = {x0:g}, with {len(steps)} steps from {steps[0]:.1e} to {steps[-1]:.2g}")
+        out = quiet_call(experiment_step, f, fprime, x0, steps.copy(), dtype, plot=False,
+                         what=what, revisit=ROUNDING)
+        try:
+            errors, best, slope = tuple(out)
+        except (TypeError, ValueError):
+            fail(f"{what} should return three things: the errors, the best step and the slope.",
+                 expected="(errors, best step, slope)", got=describe(out), revisit=ROUNDING)
+        got = as_float(errors)
+        b, s = _number(best), _number(slope)
+        if got is None or got.shape != steps.shape or b is None or s is None \
+                or not np.isfinite(s):
+            fail(f"{what} should return an array of one error per step, then two numbers.",
+                 expected=f"errors of shape {steps.shape}, a step, a slope",
+                 got=describe((errors, best, slope)), revisit=ROUNDING)
+        ref = _step_errors(f, fprime, x0, steps, dtype)
+        ref_best = float(steps[np.argmin(ref)])
+        top = steps >= steps.max() / 10
+        low = steps <= ref_best / 10
+        derivative = abs(float(fprime(x0)))
+
+        # The truncation side: the same numbers whatever the rounding (a relative 5 %).
+        if not np.allclose(got[top], ref[top], rtol=0.05, atol=0):
+            if np.allclose(got[top], ref[top] * derivative, rtol=0.05, atol=0):
+                fail(f"{what}: these look like absolute errors. Divide by |f'(x0)| for the "
+                     "relative error.", expected=describe(ref[top]), got=describe(got[top]),
+                     revisit=ROUNDING)
+            if abs(_top_slope(steps, got) - 1) < 0.3:
+                fail(f"{what}: your errors on the truncation side fall like h, not like h**2: a "
+                     "one-sided difference? Use the central difference, from x0 - h to x0 + h.",
+                     expected=describe(ref[top]), got=describe(got[top]), revisit=TRUNCATION)
+            fail(f"{what}: wrong errors for the largest steps (the truncation side, where "
+                 "rounding does not matter). The error of a step h is |D(h) - f'(x0)| / "
+                 "|f'(x0)|, with D(h) the central difference.", expected=describe(ref[top]),
+                 got=describe(got[top]), revisit=ROUNDING)
+        # The rounding side: noise, but of the size that the dtype's u gives.
+        if low.sum() >= 3:
+            with np.errstate(all="ignore"):
+                ratio = float(np.median(np.log10(np.maximum(got[low], 1e-17))
+                                        - np.log10(np.maximum(ref[low], 1e-17))))
+            if abs(ratio) > 1:
+                lower = "smaller" if ratio < 0 else "larger"
+                fail(f"{what}: for the small steps your errors are about 10**{abs(ratio):.0f} "
+                     f"times {lower} than the rounding error of {dtype}. Convert x0 and the "
+                     f"steps to {dtype} and do all the arithmetic in it.",
+                     expected=f"errors of the size of {dtype}'s rounding error",
+                     got=describe(got[low]), revisit=ROUNDING)
+        # The best step.
+        if b <= 0:
+            fail(f"{what}: a step is a positive number. Return the step h itself, not log10(h).",
+                 expected="one of the steps", got=describe(best), revisit=ROUNDING)
+        if not np.isclose(steps, b, rtol=1e-6, atol=0).any():
+            fail(f"{what}: the best step should be one of the steps you were given.",
+                 expected="one of the steps", got=describe(best), revisit=ROUNDING)
+        # The bottom of a V is flat and noisy (a lucky rounding can make one small step the
+        # best), so a best step near the checks' own, or the smallest of the student's own
+        # errors not far from it, is right.
+        own_best = float(steps[np.argmin(got)])
+        distance = abs(np.log10(b / ref_best))
+        if distance > 0.6 and not (np.isclose(b, own_best, rtol=1e-6) and distance <= 1.5):
+            if np.isclose(b, steps[0], rtol=1e-6):
+                fail(f"{what}: the smallest step is not the most accurate one. Below the best "
+                     "step the rounding error, about u |f| / h, grows as h shrinks.",
+                     expected=f"a step near the bottom of the {dtype} V", got=describe(best),
+                     revisit=ROUNDING)
+            if np.isclose(b, steps[np.argmax(got)], rtol=1e-6):
+                fail(f"{what}: this is the step with the largest error. The best step has the "
+                     "smallest.", expected=f"a step near the bottom of the {dtype} V",
+                     got=describe(best), revisit=ROUNDING)
+            fail(f"{what}: the best step is off. With {dtype}'s u, the rounding error u |f| / h "
+                 "and the truncation error, about h**2 |f'''| / 6, balance near "
+                 "(3 u |f| / |f'''|)**(1/3).", expected="the step of your smallest error",
+                 got=describe(best), revisit=ROUNDING)
+        # The slope of the truncation side.
+        ref_slope = _top_slope(steps, ref)
+        if abs(s - ref_slope) > 0.1:
+            if s < 0:
+                fail(f"{what}: a negative slope belongs to the rounding side of the V (small h), "
+                     "where the error grows as h shrinks. Fit the slope over the largest decade "
+                     "of steps.", expected="the truncation side's slope", got=describe(slope),
+                     revisit=TRUNCATION)
+            fail(f"{what}: the slope of log10(error) against log10(h) over the largest decade "
+                 "of steps is the power of h in the truncation error.",
+                 expected="the truncation side's slope", got=describe(slope),
+                 revisit=TRUNCATION)
 
 
 # Each question's right answer for a student's numbers (`python -m autograder numbers` prints
 # them; tests/test_variants.py checks that classmates' answers differ).
 ANSWERS = {
     "test-answer-shapes": right_shapes,
+    "test-answer-differences": right_differences,
+}
+
+# The library functions a graded function must not call (the notebook names each): they would
+# compute the numerical gradient for the student.
+FORBIDDEN = {
+    "numerical-gradient": ("numpy.gradient", "scipy.optimize.approx_fprime",
+                           "scipy.differentiate.derivative", "scipy.differentiate.jacobian"),
 }
 
 TESTS = {

@@ -1,4 +1,6 @@
 """Buggy and alternative correct implementations for the `logits` exercise."""
+import numpy as np
+
 from . import bug, correct, question_entries
 
 LINEAR = '''
@@ -252,86 +254,8 @@ BUGS += [
         "shape of the logits"),
     bug("answer-shapes", "two answers instead of three",
         SHAPES.format(ret="C * D + C, (C, D)"), "test-answer-shapes", "3 answers"),
-
-    bug("answer-differences", "the two errors swapped",
-        "def answer_differences():\n    return 1e-3 / 2, 1e-3 ** 2 / 6\n",
-        "test-answer-differences", "swapped"),
-    bug("answer-differences", "central error eps**2 (the factor 1/6 forgotten)",
-        "def answer_differences():\n    return 1e-3 ** 2, 1e-3 / 2\n",
-        "test-answer-differences", "wrong factor"),
-    bug("answer-differences", "one-sided error eps (the factor 1/2 forgotten)",
-        "def answer_differences():\n    return 1e-3 ** 2 / 6, 1e-3\n",
-        "test-answer-differences", "first order in eps"),
-    bug("answer-differences", "computed in float32 (rounding swamps the central error)", '''
-def answer_differences():
-    eps = np.float32(1e-3)
-    central = (np.exp(eps) - np.exp(-eps)) / (2 * eps)
-    one_sided = (np.exp(eps) - np.exp(np.float32(0))) / eps
-    return abs(float(central) - 1.0), abs(float(one_sided) - 1.0)
-''', "test-answer-differences", "wrong error of the central difference"),
-    bug("answer-differences", "returns the estimates, not their errors", '''
-def answer_differences():
-    eps = 1e-3
-    return (np.exp(eps) - np.exp(-eps)) / (2 * eps), (np.exp(eps) - 1.0) / eps
-''', "test-answer-differences", "wrong error of the central difference"),
 ]
 
-EXPERIMENT = '''
-def experiment_step(plot=True):
-    h = np.logspace(-12, 0, 49)
-    exact = np.exp(1.0)
-    errors = {}
-    for dtype in (np.float64, np.float32):
-        x, h_d = dtype(1.0), h.astype(dtype)
-        estimate = (np.exp(x + h_d) - np.exp(x - h_d)) / (2 * h_d)
-        errors[dtype] = np.abs(estimate.astype(np.float64) - exact) / exact
-    right = (h >= 1e-3) & (h <= 1e-1)
-    slope = np.polyfit(np.log10(h[right]), np.log10(errors[np.float64][right]), 1)[0]
-    if plot:
-        fig, ax = plt.subplots()
-        for dtype in errors:
-            ax.loglog(h, np.maximum(errors[dtype], 1e-17), label=np.dtype(dtype).name)
-        ax.legend()
-        plt.show()
-        plt.close(fig)
-    return h[np.argmin(errors[np.float64])], h[np.argmin(errors[np.float32])], slope
-'''
-
-
-def experiment(**replace):
-    code = EXPERIMENT
-    for old, new in replace.items():
-        old = {"central": "(np.exp(x + h_d) - np.exp(x - h_d)) / (2 * h_d)",
-               "cast": "h.astype(dtype)", "x": "x, h_d = dtype(1.0)",
-               "right": "(h >= 1e-3) & (h <= 1e-1)",
-               "ret": "return h[np.argmin(errors[np.float64])], h[np.argmin(errors[np.float32])], slope",
-               }[old]
-        assert old in code
-        code = code.replace(old, new)
-    return code
-
-
-BUGS += [
-    bug("experiment-step", "a one-sided difference",
-        experiment(central="(np.exp(x + h_d) - np.exp(x)) / h_d"),
-        "test-experiment-step", "float64 step is off"),
-    bug("experiment-step", "returns log10 of the best steps",
-        experiment(ret="return np.log10(h[np.argmin(errors[np.float64])]), "
-                       "np.log10(h[np.argmin(errors[np.float32])]), slope"),
-        "test-experiment-step", "not log10(h)"),
-    bug("experiment-step", "fits the slope on the rounding side",
-        experiment(right="(h >= 1e-12) & (h <= 1e-8)"),
-        "test-experiment-step", "rounding side"),
-    bug("experiment-step", "the float32 run is done in float64",
-        experiment(cast="h", x="x, h_d = 1.0"),
-        "test-experiment-step", "float32 step is off"),
-    bug("experiment-step", "argmax instead of argmin",
-        experiment(ret="return h[np.argmax(errors[np.float64])], h[np.argmax(errors[np.float32])], slope"),
-        "test-experiment-step", "should be larger than the best float64"),
-    bug("experiment-step", "the smallest step taken as the best",
-        experiment(ret="return h[0], h[0], slope"),
-        "test-experiment-step", "smallest step is not the most accurate"),
-]
 
 CORRECT += [
     correct("answer-shapes", "numpy integer and other sequence types",
@@ -342,38 +266,205 @@ def answer_shapes():
     b, X = np.zeros(NUMBERS["C"]), np.zeros((NUMBERS["N"], NUMBERS["D"]))
     return W.size + b.size, W.shape, X.shape
 '''),
-    correct("answer-differences", "predicted by Taylor: eps**2 / 6 and eps / 2",
-            "def answer_differences():\n    return 1e-3 ** 2 / 6, 1e-3 / 2\n"),
-    correct("answer-differences", "exact, with sinh and expm1",
-            "def answer_differences():\n    h = 1e-3\n    return np.sinh(h) / h - 1, np.expm1(h) / h - 1\n"),
-    correct("experiment-step", "a loop over steps, float32 scalars", '''
-def experiment_step(plot=True):
-    steps = np.logspace(-12, 0, 49)
-    err64, err32 = [], []
-    for h in steps:
-        d64 = (np.exp(1.0 + h) - np.exp(1.0 - h)) / (2 * h)
-        x, h32 = np.float32(1.0), np.float32(h)
-        d32 = (np.exp(x + h32) - np.exp(x - h32)) / (np.float32(2) * h32)
-        err64.append(abs(d64 - np.e) / np.e)
-        err32.append(abs(float(d32) - np.e) / np.e)
-    err64, err32 = np.array(err64), np.array(err32)
-    if plot:
-        plt.figure()
-        plt.loglog(steps, err64 + 1e-17, label="float64")
-        plt.loglog(steps, err32 + 1e-17, label="float32")
-        plt.xlabel("h"); plt.ylabel("relative error"); plt.legend()
-        plt.show()
-        plt.close("all")
-    keep = (steps >= 1e-3) & (steps <= 1e-1)
-    slope, _ = np.polyfit(np.log10(steps[keep]), np.log10(err64[keep]), 1)
-    return float(steps[err64.argmin()]), float(steps[err32.argmin()]), float(slope)
-'''),
-    correct("experiment-step", "the reference, closing its figure", EXPERIMENT),
 ]
 
+# --- question 4.2: truncation errors for the student's f, x0 and eps ---
+DIFFERENCES = '''
+def answer_differences():
+    second_and_third = {
+        "exp": (np.exp, np.exp),
+        "log": (lambda x: -1 / x**2, lambda x: 2 / x**3),
+        "sqrt": (lambda x: -x**-1.5 / 4, lambda x: 3 * x**-2.5 / 8),
+        "reciprocal": (lambda x: 2 / x**3, lambda x: -6 / x**4),
+        "cbrt": (lambda x: -2 * x ** (-5 / 3) / 9, lambda x: 10 * x ** (-8 / 3) / 27),
+    }
+    second, third = second_and_third[NUMBERS["f"]]
+    x0, eps = NUMBERS["x0"], NUMBERS["eps"]
+    central, one_sided = eps**2 / 6 * abs(third(x0)), eps / 2 * abs(second(x0))
+    return {ret}
+'''
+
+
+def differences(ret):
+    return DIFFERENCES.replace("{ret}", ret)
+
+
+BUGS += [
+    bug("answer-differences", "the two errors swapped",
+        differences("one_sided, central"), "test-answer-differences", "swapped"),
+    bug("answer-differences", "central error without the 1/6 (eps**2 f''')",
+        differences("6 * central, one_sided"), "test-answer-differences",
+        "wrong factor"),
+    bug("answer-differences", "one-sided error without the 1/2 (eps f'')",
+        differences("central, 2 * one_sided"), "test-answer-differences",
+        "factor 1/2"),
+    bug("answer-differences", "relative errors (divided by |f'(x0)|)",
+        differences("central / abs(FUNCTIONS[NUMBERS['f']][1](x0)), "
+                               "one_sided / abs(FUNCTIONS[NUMBERS['f']][1](x0))"),
+        "test-answer-differences", "relative errors"),
+    bug("answer-differences", "computed in float64 (measures rounding, not truncation)", '''
+def answer_differences():
+    f, fprime = FUNCTIONS[NUMBERS["f"]]
+    x0, eps = NUMBERS["x0"], NUMBERS["eps"]
+    central = (f(x0 + eps) - f(x0 - eps)) / (2 * eps)
+    one_sided = (f(x0 + eps) - f(x0)) / eps
+    return abs(central - fprime(x0)), abs(one_sided - fprime(x0))
+''', "test-answer-differences", "rounding error"),
+    bug("answer-differences", "returns the estimates, not their errors", '''
+def answer_differences():
+    f, fprime = FUNCTIONS[NUMBERS["f"]]
+    x0, eps = NUMBERS["x0"], NUMBERS["eps"]
+    return (f(x0 + eps) - f(x0 - eps)) / (2 * eps), (f(x0 + eps) - f(x0)) / eps
+''', "test-answer-differences", "f'(x0) itself"),
+]
+
+CORRECT += [
+    correct("answer-differences", "exact arithmetic with the decimal module", '''
+from decimal import Decimal, getcontext
+
+def answer_differences():
+    getcontext().prec = 60
+    x0, eps = Decimal(repr(NUMBERS["x0"])), Decimal(repr(NUMBERS["eps"]))
+    cbrt = lambda x: (x.ln() / 3).exp()
+    f, slope = {
+        "exp": (lambda x: x.exp(), lambda x: x.exp()),
+        "log": (lambda x: x.ln(), lambda x: 1 / x),
+        "sqrt": (lambda x: x.sqrt(), lambda x: 1 / (2 * x.sqrt())),
+        "reciprocal": (lambda x: 1 / x, lambda x: -1 / (x * x)),
+        "cbrt": (cbrt, lambda x: 1 / (3 * cbrt(x) ** 2)),
+    }[NUMBERS["f"]]
+    up, here, down = f(x0 + eps), f(x0), f(x0 - eps)
+    central = (up - down) / (2 * eps) - slope(x0)
+    one_sided = (up - here) / eps - slope(x0)
+    return float(abs(central)), float(abs(one_sided))
+'''),
+    correct("answer-differences", "signed leading terms, derivatives in a loop", '''
+def answer_differences():
+    name, x0, eps = NUMBERS["f"], NUMBERS["x0"], NUMBERS["eps"]
+    if name == "exp":
+        d2 = d3 = np.exp(x0)
+    else:
+        power = {"log": 0.0, "sqrt": 0.5, "reciprocal": -1.0, "cbrt": 1 / 3}[name]
+        # f' = c x**(p-1) (log: p = 0, c = 1), then differentiate the power twice
+        c, p = (1.0, 0.0) if name == "log" else (power, power)
+        d2 = c * (p - 1) * x0 ** (p - 2)
+        d3 = c * (p - 1) * (p - 2) * x0 ** (p - 3)
+    return eps * eps * d3 / 6, eps * d2 / 2 + eps * eps * d3 / 6
+'''),
+]
+
+# --- the experiment: the V of a central difference, on the checks' own hidden cases ---
+EXPERIMENT = '''
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    steps = np.asarray(steps, dtype=np.float64)
+    kind = np.dtype(dtype).type
+    x, h = kind(x0), steps.astype(dtype)
+    estimate = (f(x + h) - f(x - h)) / (kind(2) * h)
+    exact = float(fprime(np.float64(x0)))
+    errors = np.abs(estimate.astype(np.float64) - exact) / abs(exact)
+    best = float(steps[np.argmin(errors)])
+    top = steps >= steps.max() / 10
+    slope = float(np.polyfit(np.log10(steps[top]), np.log10(errors[top]), 1)[0])
+    if plot:
+        plt.loglog(steps, np.maximum(errors, 1e-17), label=dtype)
+    return errors, best, slope
+'''
+
+
+def experiment(**replace):
+    code = EXPERIMENT
+    for old, new in replace.items():
+        old = {"central": "(f(x + h) - f(x - h)) / (kind(2) * h)",
+               "convert": "x, h = kind(x0), steps.astype(dtype)",
+               "relative": "/ abs(exact)",
+               "best": "best = float(steps[np.argmin(errors)])",
+               "top": "top = steps >= steps.max() / 10",
+               "ret": "return errors, best, slope",
+               }[old]
+        assert old in code
+        code = code.replace(old, new)
+    return code
+
+
+BUGS += [
+    bug("experiment-step", "returns the book's numbers", '''
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    # the chapter's V: best steps about 1e-5 (float64) and 3e-3 (float32), slope 2
+    errors = np.full(len(steps), 1e-10 if dtype == "float64" else 2e-5)
+    return errors, 1e-5 if dtype == "float64" else 3e-3, 2.0
+''', "test-experiment-step", "largest steps"),
+    bug("experiment-step", "returns constants", '''
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    return np.full(len(steps), 1e-6), float(steps[len(steps) // 2]), 2.0
+''', "test-experiment-step", "largest steps"),
+    bug("experiment-step", "a one-sided difference",
+        experiment(central="(f(x + h) - f(x)) / h"), "test-experiment-step", "one-sided"),
+    bug("experiment-step", "absolute errors", experiment(relative=""),
+        "test-experiment-step", "absolute errors"),
+    bug("experiment-step", "the float32 run is done in float64",
+        experiment(convert="x, h = np.float64(x0), steps"), "test-experiment-step",
+        "smaller than the rounding error of float32"),
+    bug("experiment-step", "argmax instead of argmin",
+        experiment(best="best = float(steps[np.argmax(errors)])"), "test-experiment-step",
+        "largest error"),
+    bug("experiment-step", "the smallest step taken as the best",
+        experiment(best="best = float(steps[0])"), "test-experiment-step",
+        "smallest step is not"),
+    bug("experiment-step", "fits the slope on the rounding side (the smallest decade)",
+        experiment(top="top = steps <= steps.min() * 10"), "test-experiment-step",
+        "rounding side"),
+    bug("experiment-step", "returns log10 of the best step",
+        experiment(ret="return errors, np.log10(best), slope"), "test-experiment-step",
+        "not log10"),
+]
+
+CORRECT += [
+    correct("experiment-step", "a loop over the steps, float32 scalars, quotient in float64", '''
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    kind = np.dtype(dtype).type
+    exact = fprime(float(x0))
+    errors = []
+    for step in steps:
+        x, h = kind(x0), kind(step)
+        difference = f(x + h) - f(x - h)
+        errors.append(abs(float(difference) / (2 * float(h)) - exact) / abs(exact))
+    errors = np.array(errors)
+    i = int(np.argmin(errors))
+    keep = steps >= 0.1 * steps[-1]
+    slope, _ = np.polyfit(np.log10(steps[keep]), np.log10(errors[keep]), 1)
+    if plot:
+        plt.loglog(steps, errors + 1e-17, label=str(dtype))
+        plt.plot(steps[i], errors[i] + 1e-17, "k*")
+        plt.xlabel("h")
+        plt.ylabel("relative error")
+    return errors, steps[i], slope
+'''),
+    correct("experiment-step", "np.asarray in the dtype, divided by h then by 2", '''
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    x = np.asarray(x0, dtype=dtype)
+    h = np.asarray(steps, dtype=dtype)
+    estimate = (f(x + h) - f(x - h)) / h / 2
+    exact = fprime(x0)
+    errors = np.abs(estimate - exact) / np.abs(exact)
+    errors = errors.astype(np.float64)
+    largest = np.log10(steps) >= np.log10(np.max(steps)) - 1
+    fit = np.polyfit(np.log10(steps)[largest], np.log10(errors)[largest], deg=1)
+    if plot:
+        plt.loglog(steps, np.clip(errors, 1e-17, None), ".-", label=f"{dtype}")
+    return errors, steps[errors.argmin()], fit[0]
+'''),
+]
+
+
 # Every question: a classmate's answer and the book's number lose the points, this student's
-# right answer typed in gets them (the book's layer: N = 32, D = 784, C = 10).
+# right answer typed in gets them. The book's cases: its layer (N = 32, D = 784, C = 10) and the
+# errors it computes for f = sin at x0 = 1 with eps = 1e-2 (Chapter 1, 'Truncation error').
+_BOOK_EPS = 1e-2
+_BOOK_DIFFERENCES = (
+    float(abs((np.sin(1 + _BOOK_EPS) - np.sin(1 - _BOOK_EPS)) / (2 * _BOOK_EPS) - np.cos(1))),
+    float(abs((np.sin(1 + _BOOK_EPS) - np.sin(1)) / _BOOK_EPS - np.cos(1))))
 _bugs, _correct = question_entries("logits", book={
-    "test-answer-shapes": (7850, (10, 784), (32, 784))})
+    "test-answer-shapes": (7850, (10, 784), (32, 784)),
+    "test-answer-differences": _BOOK_DIFFERENCES})
 BUGS += _bugs
 CORRECT += _correct
