@@ -1,11 +1,13 @@
 """Hidden checks for the `binary-loss` exercise (chapter 3): bce_with_logits, BCEWithLogitsLoss,
-predict_binary, three questions (naive_infinite_from, bceloss_report, stable_formulas) and the
-experiment (wrong_start_experiment).
+predict_binary, three questions on the student's own numbers (soft_label_floor, bceloss_report,
+stable_formulas) and the experiment (wrong_start_experiment), run on parameters the notebook never
+shows.
 
-Oracles: the loss through scipy.special.log_expit (-(y log sigma(z) + (1 - y) log sigma(-z))),
-the closed-form gradient (expit(z) - y) / z.size, the checks' own central differences, the
-threshold rule on the logit scale, z > logit(threshold), closed forms for the questions and the
-checks' own run of the experiment; never the reference solution.
+Oracles: scipy.special's stable log-sigmoid for the loss, the sigmoid minus the label over the
+number of elements for the gradient, the checks' own central differences, the decision rule on the
+logit scale, closed forms for the questions (a function of the student's numbers each, `ANSWERS`),
+the checks' own runs of every statement of question 3 and of the experiment; never the reference
+solution.
 
 The module's contract (since issue 11, item 6): forward(z, y) stores the logits and labels as
 `self.z` and `self.y`, and backward() uses only those two attributes, so backward is checked on its
@@ -14,21 +16,28 @@ own (the check sets them) and a broken forward costs only the forward cell.
 import numpy as np
 from scipy import special
 
-from ._common import (as_float, call, central_difference, describe, expect_close, expect_shape,
-                      expect_unchanged, fail, quiet_call, rng, snapshot, strict_call)
+from ._common import (answer, as_float, call, central_difference, describe, expect_close, expect_shape,
+                      expect_unchanged, fail, numbers, quiet_call, rng, snapshot, strict_call)
 
 LOSS = "Chapter 3, 'The loss: the surprise at the true label' (the mean over all elements)"
-STABLE = "Chapter 3, 'Why losses take logits' (max(z, 0) - z*y + log1p(exp(-|z|)))"
+STABLE = "Chapter 3, 'Why losses take logits' (the loss rewritten on the logit)"
 GRADIENT = "Chapter 3, 'The gradient: sigma(z) - y' (and the 1/N of a mean)"
-THRESHOLD = "Chapter 3, 'One logit, two classes' (sigma(z) > threshold is z > logit(threshold))"
+THRESHOLD = "Chapter 3, 'One logit, two classes' (a threshold on the probability, or on the logit)"
 CLAMP = "Chapter 3, 'The clamp in PyTorch's BCELoss' (the forward clamp and the guarded backward)"
 SQUARED = "Chapter 3, 'Why not squared error on probabilities'"
+SOFT = "Chapter 3, 'Soft labels'"
 CONTRACT = ("forward(z, y) stores the logits and the labels as self.z and self.y; backward() "
             "uses only those two attributes")
 
-STABLE_HINT = ("Never form log(sigmoid(z)) or log(1 - sigmoid(z)): for large |z| the sigmoid "
-               "rounds to 0 or 1 and the logarithm is -inf. Use the form "
-               "max(z, 0) - z*y + log1p(exp(-|z|)), in which exp only sees -|z|.")
+STABLE_HINT = ("Never take the logarithm of a probability that may have rounded to 0 or 1, and "
+               "never exponentiate a large positive number: rewrite the loss on the logit so "
+               "that exp only ever sees minus the size of z.")
+
+# The library functions that would do the exercise's work (a hint for the instructor, and named
+# in the notebook's instructions): a stable log-sigmoid or softplus is the idea being graded.
+_LIBRARY_LOSS = ("scipy.special.log_expit", "scipy.special.softplus", "numpy.logaddexp",
+                 "sklearn.metrics.log_loss")
+FORBIDDEN = {"bce-function": _LIBRARY_LOSS, "bce-module": _LIBRARY_LOSS}
 
 
 def _elementwise(z, y):
@@ -53,7 +62,7 @@ def _diagnose_loss(out, z, y, *, what, revisit):
              got=describe(np.asarray(out)), revisit=LOSS)
     if np.ndim(z) > 1 and np.shape(out) == np.shape(z)[1:]:
         fail(f"{what} took the mean over the first axis only. Average over all elements "
-             "(np.mean without an axis).", expected=f"a scalar, {expected:.6g}",
+             "(a mean without an axis).", expected=f"a scalar, {expected:.6g}",
              got=describe(np.asarray(out)), revisit=LOSS)
     try:
         got = float(np.asarray(out, dtype=np.float64))
@@ -64,8 +73,8 @@ def _diagnose_loss(out, z, y, *, what, revisit):
              "large).", expected=f"{expected:.6g}", got=f"{got:.6g}", revisit=LOSS)
     plus = float(np.mean(np.maximum(z, 0) + z * np.asarray(y) + np.log1p(np.exp(-np.abs(z)))))
     if np.isclose(got, plus, rtol=1e-6) and not np.isclose(plus, expected, rtol=1e-6):
-        fail(f"{what} has the sign of the z*y term flipped: the loss is "
-             "max(z, 0) - z*y + log(1 + exp(-|z|)).", expected=f"{expected:.6g}",
+        fail(f"{what} has the sign of the term in z times y flipped: for y = 1 the loss must "
+             "fall as z grows.", expected=f"{expected:.6g}",
              got=f"{got:.6g}", revisit=revisit)
     swapped = _oracle(z, 1 - np.asarray(y, dtype=np.float64))
     if np.isclose(got, swapped, rtol=1e-6) and not np.isclose(swapped, expected, rtol=1e-6):
@@ -336,8 +345,8 @@ def check_threshold(predict_binary):
                      expected=describe(expected), got=describe(got), revisit=revisit)
             if np.array_equal(got, z > t):
                 fail(f"{what} compared the logits with the threshold as if they were "
-                     "probabilities. The threshold is a probability: compare sigmoid(z) with "
-                     f"it, or z with logit(threshold) = {special.logit(t):.4g}.",
+                     "probabilities. The threshold is a probability: compare it with "
+                     "probabilities, or move it to the logit scale first.",
                      expected=describe(expected), got=describe(got), revisit=revisit)
             if np.array_equal(got, ~expected):
                 fail(f"{what} is reversed: predict True where sigmoid(z) is above the "
@@ -359,8 +368,8 @@ def check_threshold(predict_binary):
     for dtype in (np.float64, np.float32):
         what = f"predict_binary(z, 0.2) with {np.dtype(dtype).name} logits up to |z| = 1e4"
         out = strict_call(predict_binary, z.astype(dtype), 0.2, what=what, revisit=revisit,
-                           hint="Use a numerically stable sigmoid (scipy's expit, imported in the notebook), "
-                           "or compare z with logit(threshold) directly.")
+                           hint="Use a numerically stable sigmoid (scipy's expit, imported in the "
+                           "notebook), or work on the logit scale.")
         expected = z > special.logit(0.2)
         if not (np.shape(out) == z.shape and np.array_equal(np.asarray(out), expected)):
             fail(f"{what} has wrong decisions.", expected=describe(expected),
@@ -377,194 +386,402 @@ def check_threshold(predict_binary):
              expected=describe(batch), got=describe(rows), revisit=revisit)
 
 
-def _number(out, *, what, revisit, expected):
-    """out as one float, or a failure that says a number was expected."""
+# ------------------------------------------------------------------------------------------------
+# Question 1: where training on a soft label stops
+# ------------------------------------------------------------------------------------------------
+
+def _entropy(y):
+    """The entropy of a Bernoulli label y, in nats."""
+    return float(special.entr(y) + special.entr(1 - y))
+
+
+def right_soft_floor(n: dict):
+    """The right answer of `soft_label_floor` for a student's numbers: (the logit at which the
+    loss of the soft label votes / annotators is smallest, that smallest loss in nats)."""
+    y = n["votes"] / n["annotators"]
+    return float(special.logit(y)), _entropy(y)
+
+
+def check_soft_label_floor(soft_label_floor):
+    """Question 1: the best logit and the smallest loss for the student's soft label."""
     __tracebackhide__ = True  # noqa: F841
-    value = as_float(out)
-    if value is None or value.shape != () or not np.isfinite(value):
-        fail(f"{what} should return one finite number.", expected=expected,
-             got=describe(out), revisit=revisit)
-    return float(value)
+    mine = numbers()
+    votes, annotators = mine["votes"], mine["annotators"]
+    y = votes / annotators
+    what = f"soft_label_floor() for your {votes} votes of {annotators} annotators"
+    got = answer(soft_label_floor, "soft_label_floor", revisit=SOFT, count=2)
+    z_star, floor = right_soft_floor(mine)
+    z, loss = float(got[0]), float(got[1])
+
+    def near(a, b, tol=2e-3):
+        return abs(a - b) <= tol
+
+    if not near(z, z_star):
+        if near(z, y):
+            fail(f"{what}: the first number is the soft label itself, a probability. The question "
+                 "asks for the logit at which training stops.", expected="a logit",
+                 got=f"{z:.6g}", revisit=SOFT)
+        if near(z, -z_star):
+            fail(f"{what}: the best logit has the wrong sign. It is positive exactly when the "
+                 "label is above one half.", expected="the opposite sign", got=f"{z:.6g}",
+                 revisit=SOFT)
+        if near(z, np.log(y)) or near(z, np.log(1 - y)):
+            fail(f"{what}: that is the logarithm of a probability. The logit is the logarithm of "
+                 "the odds.", expected="a log-odds", got=f"{z:.6g}",
+                 revisit="Chapter 2, 'From odds to log-odds to the sigmoid'")
+        if near(z, z_star / np.log(10)) or near(z, z_star / np.log(2)):
+            fail(f"{what}: the logit is a natural logarithm (base e).", expected="log base e",
+                 got=f"{z:.6g}", revisit=SOFT)
+        if abs(z) > 20:
+            fail(f"{what}: a soft label does not push the logit to infinity: the gradient of the "
+                 "loss vanishes at a finite logit.", expected="a finite logit where the "
+                 "gradient is zero", got=f"{z:.6g}", revisit=SOFT)
+        fail(f"{what}: the first number is not the logit at which the gradient of the loss "
+             "vanishes.", expected="the logit where the gradient is zero", got=f"{z:.6g}",
+             revisit=SOFT)
+    if not near(loss, floor):
+        if near(loss, 0.0):
+            fail(f"{what}: with a soft label the loss never reaches 0. Evaluate the loss at the "
+                 "best logit.", expected="a positive loss", got=f"{loss:.6g}", revisit=SOFT)
+        if near(loss, floor / np.log(2)):
+            fail(f"{what}: that is the loss in bits. The course's losses use the natural "
+                 "logarithm (nats).", expected="nats", got=f"{loss:.6g}", revisit=SOFT)
+        if near(loss, float(special.entr(y))) or near(loss, float(special.entr(1 - y))):
+            fail(f"{what}: the smallest loss has one term per class; yours has only one of "
+                 "them.", expected="both terms", got=f"{loss:.6g}", revisit=SOFT)
+        if near(loss, np.log(2)):
+            fail(f"{what}: log 2 is the loss at z = 0, the best logit only for a label of one "
+                 "half.", expected="the loss at your best logit", got=f"{loss:.6g}",
+                 revisit=SOFT)
+        if near(loss, -np.log(y)) or near(loss, -np.log(1 - y)):
+            fail(f"{what}: that is the loss a hard label would have at that logit. The label is "
+                 f"{votes}/{annotators}, and both classes keep their share.",
+                 expected="the soft label's loss", got=f"{loss:.6g}", revisit=SOFT)
+        fail(f"{what}: the second number is not the loss at the best logit (in nats).",
+             expected="the loss at the best logit, to 3 decimals", got=f"{loss:.6g}",
+             revisit=SOFT)
 
 
-# The float64 logit from which the naive loss of a negative example is infinite: 1 + exp(-z)
-# rounds to 1 once exp(-z) <= 2**-53 (half the spacing 2**-52 of the floats just above 1).
-NAIVE_LIMIT = 53 * np.log(2)
+# ------------------------------------------------------------------------------------------------
+# Question 2: what PyTorch's BCELoss reports for a confidently wrong positive example
+# ------------------------------------------------------------------------------------------------
 
-
-def check_naive_limit(naive_infinite_from):
-    """Question 1: the smallest z at which -log(1 - 1/(1 + exp(-z))) is inf in float64."""
-    __tracebackhide__ = True  # noqa: F841
-    what = "naive_infinite_from()"
-    revisit = STABLE + ": the float32 reasoning, redone with float64's spacing"
-    got = _number(call(naive_infinite_from, what=what, revisit=revisit), what=what,
-                  revisit=revisit, expected=f"about {NAIVE_LIMIT:.4f}")
-    if abs(got - NAIVE_LIMIT) <= 2e-3:
-        return
-    known = [
-        (24 * np.log(2), "is the float32 threshold of the chapter. In float64 the floats just "
-         "above 1 are 2**-52 apart, so 1 + exp(-z) rounds to 1 once exp(-z) <= 2**-53."),
-        (52 * np.log(2), "uses the spacing 2**-52 itself; the sum 1 + exp(-z) already rounds to 1 "
-         "when exp(-z) is half that spacing, 2**-53 (a tie goes to the even neighbour, 1)."),
-        (np.log(np.finfo(np.float64).max), "is where exp overflows, which only matters for "
-         "negative logits. For a negative example the trouble comes much earlier: 1 - s rounds "
-         "to 0 once s rounds to 1."),
-        (37.0, "is right to two digits only; the threshold is 53 log 2, give it to three "
-         "decimals."),
-    ]
-    for value, message in known:
-        if abs(got - value) <= 2e-3:
-            fail(f"{what} returned {got:.4f}, which {message}",
-                 expected=f"{NAIVE_LIMIT:.4f} (53 log 2)", got=f"{got:.6g}", revisit=revisit)
-    fail(f"{what} is not the smallest float64 logit at which the naive loss of y = 0 becomes "
-         "infinite. Find when s = 1 / (1 + exp(-z)) rounds to exactly 1 (or bisect "
-         "numerically, as the chapter does for float32).",
-         expected=f"{NAIVE_LIMIT:.4f}, to within 0.002", got=f"{got:.6g}", revisit=revisit)
-
-
-def _bceloss_reference(z, y):
-    """What PyTorch's BCELoss on torch.sigmoid(z) reports in float64 for one example:
-    (loss, d loss/dz), and the true (loss, gradient) of the loss on the logit."""
-    s = special.expit(z)
+def _bceloss(z: float, y: float):
+    """What BCELoss on torch.sigmoid(z) computes in float64 for one example (N = 1): (the loss
+    it reports, the gradient autograd returns for z), then the true loss and gradient."""
+    s = special.expit(np.float64(z))
     with np.errstate(divide="ignore"):
-        loss = -(y * max(np.log(s), -100.0) + (1 - y) * max(np.log1p(-s), -100.0))
+        log_s, log_1ms = max(np.log(s), -100.0), max(np.log1p(-s), -100.0)
+    loss = -(y * log_s + (1 - y) * log_1ms)
     grad = (s - y) / max(s * (1 - s), 1e-12) * (s * (1 - s))
-    true_loss = float(_elementwise(z, y))
-    return float(loss), float(grad), true_loss, float(s - y)
+    return float(loss), float(grad), float(_elementwise(z, y)), float(s - y)
 
 
-BCELOSS_Z, BCELOSS_Y = -150.0, 1.0
+def right_bceloss(n: dict):
+    """The right answer of `bceloss_report` for a student's numbers: the student's logit z, a
+    positive example (y = 1), float64."""
+    return _bceloss(n["z"], 1.0)
 
 
 def check_bceloss_report(bceloss_report):
-    """Question 2: (reported loss, reported gradient, true loss, true gradient) of BCELoss through
-    a sigmoid at z = -150, y = 1 in float64 (N = 1)."""
+    """Question 2: (reported loss, reported gradient, true loss, true gradient) of BCELoss
+    through a sigmoid at the student's logit, y = 1, float64, N = 1."""
     __tracebackhide__ = True  # noqa: F841
-    what = "bceloss_report()"
-    expected = _bceloss_reference(BCELOSS_Z, BCELOSS_Y)
-    shown = "(" + ", ".join(f"{v:.4g}" for v in expected) + ")"
-    out = call(bceloss_report, what=what, revisit=CLAMP)
-    got = as_float(out)
-    if got is None or got.shape != (4,):
-        fail(f"{what} should return four numbers: (the loss BCELoss reports, the gradient it "
-             "returns for z, the true loss, the true gradient).", expected=shown,
-             got=describe(out), revisit=CLAMP)
-    names = ["the reported loss", "the reported gradient", "the true loss", "the true gradient"]
+    z = numbers()["z"]
+    what = f"bceloss_report() for your z = {z:g}, y = 1"
+    got = answer(bceloss_report, "bceloss_report", revisit=CLAMP, count=4)
+    expected = np.array(right_bceloss(numbers()))
     ok = np.isclose(got, expected, rtol=1e-3, atol=0)
     if np.all(ok):
         return
-    loss, grad, true_loss, true_grad = got
-    if ok[0] and ok[2] and ok[3] and grad == 0:
-        fail(f"{what}: the reported gradient is not exactly 0. BCELoss's backward does not "
-             "differentiate the clamp: it computes (s - y) / max(s (1 - s), 1e-12), and the "
-             "sigmoid's backward multiplies by s (1 - s) = sigma(-150), a tiny positive number.",
-             expected=shown, got=describe(out), revisit=CLAMP)
-    if ok[0] and ok[2] and ok[3] and np.isclose(grad, -1e12, rtol=1e-3):
-        fail(f"{what}: {grad:.4g} is BCELoss's gradient with respect to its input s; the model's "
-             "logit goes through the sigmoid, whose backward multiplies by s (1 - s).",
-             expected=shown, got=describe(out), revisit=CLAMP)
-    if not ok[0] and np.isclose(loss, 150, rtol=1e-3):
-        fail(f"{what}: BCELoss does not report 150. log(sigmoid(-150)) is about -150, and the "
-             "forward pass clamps every logarithm at -100.", expected=shown, got=describe(out),
-             revisit=CLAMP)
-    if np.all(np.isclose(-got, expected, rtol=1e-3)[[1, 3]]) and not np.all(ok[[1, 3]]):
-        fail(f"{what}: the gradients have the wrong sign. For a positive example whose logit is "
-             "too low the loss falls as z rises: the gradient (s - y) is negative.",
-             expected=shown, got=describe(out), revisit=CLAMP)
-    bad = int(np.argmin(ok))
-    fail(f"{what}: {names[bad]} is wrong (the four numbers are checked to 3 significant "
-         "digits).", expected=shown, got=describe(out), revisit=CLAMP)
+    loss, grad, true_loss, true_grad = (float(v) for v in got)
+    shown = "four numbers, each to 3 significant digits"
+    if not ok[0]:
+        if loss < 0:
+            fail(f"{what}: a loss is never negative.", expected=shown, got=describe(got),
+                 revisit=CLAMP)
+        if abs(z) > 100 and np.isclose(loss, expected[2], rtol=1e-3):
+            fail(f"{what}: the reported loss is the true loss, but BCELoss does not report the "
+                 "true loss for your z. Look at what its forward pass does to each logarithm.",
+                 expected=shown, got=describe(got), revisit=CLAMP)
+        if abs(z) < 100 and np.isclose(loss, 100, rtol=1e-3):
+            fail(f"{what}: for your z the forward pass's clamp is not reached, so the reported "
+                 "loss is not the clamp's value.", expected=shown, got=describe(got),
+                 revisit=CLAMP)
+        fail(f"{what}: the reported loss (the first number) is wrong.", expected=shown,
+             got=describe(got), revisit=CLAMP)
+    if not ok[1]:
+        if grad == 0:
+            fail(f"{what}: the reported gradient is not exactly 0. BCELoss's backward does not "
+                 "differentiate the clamp, and in float64 the sigmoid of your z has not rounded "
+                 "to 0.", expected=shown, got=describe(got), revisit=CLAMP)
+        if np.isclose(grad, expected[3], rtol=1e-3):
+            fail(f"{what}: the reported gradient is the true one. BCELoss's backward divides by "
+                 "a guarded s (1 - s), and the sigmoid's backward then multiplies by the "
+                 "unguarded one: compare the two for your z.", expected=shown,
+                 got=describe(got), revisit=CLAMP)
+        if np.isclose(abs(grad), 1e12, rtol=1e-3):
+            fail(f"{what}: that is BCELoss's gradient with respect to its input, the probability "
+                 "s. The model's logit sits behind the sigmoid, whose backward multiplies by "
+                 "s (1 - s).", expected=shown, got=describe(got), revisit=CLAMP)
+        if np.sign(grad) != np.sign(expected[1]):
+            fail(f"{what}: the reported gradient has the wrong sign. For a positive example "
+                 "whose logit is too low, the loss falls as z rises.", expected=shown,
+                 got=describe(got), revisit=CLAMP)
+        orders = np.log10(abs(grad) / abs(expected[1]))
+        if abs(orders) >= 1:
+            size = "many orders" if abs(orders) > 3 else "an order or more"
+            fail(f"{what}: the reported gradient is {size} of magnitude too "
+                 f"{'large' if orders > 0 else 'small'}. Compare s (1 - s) with the guard of "
+                 "BCELoss's backward for your z.",
+                 expected=shown, got=describe(got), revisit=CLAMP)
+        fail(f"{what}: the reported gradient (the second number) is not right to 3 "
+             "significant digits.", expected=shown, got=describe(got), revisit=CLAMP)
+    if not ok[2]:
+        if np.isclose(true_loss, 100, rtol=1e-3):
+            fail(f"{what}: the true loss is not clamped: it is the binary cross-entropy itself.",
+                 expected=shown, got=describe(got), revisit=STABLE)
+        if true_loss < 0:
+            fail(f"{what}: the true loss has the wrong sign: a loss is never negative.",
+                 expected=shown, got=describe(got), revisit=STABLE)
+        fail(f"{what}: the true loss (the third number) is wrong.", expected=shown,
+             got=describe(got), revisit=STABLE)
+    if true_grad == 0 or abs(true_grad) < 1e-3:
+        fail(f"{what}: the true gradient does not vanish: the gradient of the loss on the "
+             "logit is the prediction minus the target.", expected=shown, got=describe(got),
+             revisit=GRADIENT)
+    if np.sign(true_grad) != np.sign(expected[3]):
+        fail(f"{what}: the true gradient has the wrong sign: the prediction minus the target.",
+             expected=shown, got=describe(got), revisit=GRADIENT)
+    fail(f"{what}: the true gradient (the fourth number) is wrong.", expected=shown,
+         got=describe(got), revisit=GRADIENT)
 
 
-STABLE_ANSWER = "CE"
+# ------------------------------------------------------------------------------------------------
+# Question 3: which of the student's statements are stable, for their logits and labels
+# ------------------------------------------------------------------------------------------------
+
+def _s(z):
+    return special.expit(z)
+
+
+# Statement number -> the formula as the notebook describes it in words and TeX (never shown).
+STATEMENTS = {
+    1: lambda z, y: -(y * np.log(_s(z)) + (1 - y) * np.log(1 - _s(z))),
+    2: lambda z, y: np.log1p(np.exp(z)) - z * y,
+    3: lambda z, y: np.logaddexp(0, z) - z * y,
+    4: lambda z, y: (1 - y) * z + np.log1p(np.exp(-z)),
+    5: lambda z, y: -(y * special.log_expit(z) + (1 - y) * special.log_expit(-z)),
+    6: lambda z, y: np.where(z >= 0, (1 - y) * z + np.log1p(np.exp(-z)),
+                             np.log1p(np.exp(z)) - z * y),
+    7: lambda z, y: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))),
+    8: lambda z, y: np.maximum(z, 0) - z * y + np.log(1 + np.exp(-np.abs(z))),
+    9: lambda z, y: -(y * np.log(np.clip(_s(z), 1e-7, 1 - 1e-7))
+                      + (1 - y) * np.log(1 - np.clip(_s(z), 1e-7, 1 - 1e-7))),
+    10: lambda z, y: np.where(y == 1, np.logaddexp(0, -z), np.logaddexp(0, z)),
+    11: lambda z, y: -(y * np.log(_s(z)) + (1 - y) * np.log(_s(-z))),
+    12: lambda z, y: -np.log(_s(z) ** y * (1 - _s(z)) ** (1 - y)),
+    13: lambda z, y: np.abs(z) - z * y + np.log1p(np.exp(-np.abs(z))),
+    14: lambda z, y: np.where(y == 1, np.log1p(np.exp(-z)), np.log1p(np.exp(z))),
+}
+
+# What to ask of every statement (the feedback lists these, never which statement is which).
+STABLE_QUESTIONS = (
+    "Is a probability rounded to exactly 0 or 1 (or clipped) before its logarithm is taken?",
+    "Can exp see a positive number larger than about 709.78 (float64's overflow) for your "
+    "largest |z|?",
+    "Does np.where compute both of its branches for every element, whatever it then keeps?",
+    "Does the formula still hold for a label between 0 and 1?",
+    "Is it the loss at all for a negative logit as well as a positive one?",
+)
+
+
+def _grid(max_logit, labels):
+    """Every logit the question covers (a fine grid from -max_logit to max_logit, its ends and
+    0) with every label of the student's kind."""
+    z = np.concatenate([np.linspace(-max_logit, max_logit, 4001), [0.0]])
+    ys = [0.0, 1.0] if labels == "hard" else [0.0, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0]
+    return np.repeat(z, len(ys)), np.tile(np.array(ys), len(z))
+
+
+_STABLE_CACHE: dict = {}
+
+
+def _is_stable(number: int, max_logit: float, labels: str) -> bool:
+    """Run statement `number` on the question's grid: stable if no overflow, divide-by-zero or
+    invalid-value warning and the exact loss everywhere (rtol 1e-9, atol 1e-12)."""
+    key = (number, max_logit, labels)
+    if key not in _STABLE_CACHE:
+        z, y = _grid(max_logit, labels)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                got = STATEMENTS[number](z, y)
+            _STABLE_CACHE[key] = bool(np.all(np.isfinite(got)) and np.allclose(
+                got, _elementwise(z, y), rtol=1e-9, atol=1e-12))
+        except FloatingPointError:
+            _STABLE_CACHE[key] = False
+    return _STABLE_CACHE[key]
+
+
+def right_stable(n: dict):
+    """The right answer of `stable_formulas` for a student's numbers: the numbers of their
+    statements that are stable for their largest logit and their kind of labels."""
+    return [i for i in n["statements"] if _is_stable(i, n["max_logit"], n["labels"])]
+
+
+def _statement_numbers(out):
+    """The statement numbers a student returned, as a sorted list of ints (None if not that)."""
+    if isinstance(out, str):
+        return None
+    try:
+        values = [float(v) for v in out]
+    except (TypeError, ValueError):
+        return None
+    if not all(v == int(v) for v in values):
+        return None
+    return sorted({int(v) for v in values})
 
 
 def check_stable_formulas(stable_formulas):
-    """Question 3: which of the six formulas are finite, exact and warning-free up to |z| = 1e4."""
+    """Question 3: which of the student's six statements are stable for their largest |z| and
+    their kind of labels."""
     __tracebackhide__ = True  # noqa: F841
-    what = "stable_formulas()"
-    out = call(stable_formulas, what=what, revisit=STABLE)
-    try:
-        text = "".join(str(part) for part in out).upper()
-    except TypeError:
-        text = str(out).upper()
-    letters = {c for c in text if c.isalpha()}
-    if not letters or not letters <= set("ABCDEF"):
-        fail(f"{what} should return the letters of the stable formulas, e.g. \"AB\".",
-             expected="a string of letters from A to F", got=describe(out), revisit=STABLE)
-    chosen = "".join(sorted(letters))
-    if chosen == STABLE_ANSWER:
+    mine = numbers()
+    yours, max_logit, labels = mine["statements"], mine["max_logit"], mine["labels"]
+    what = (f"stable_formulas() for your statements {yours}, |z| up to {max_logit:g} and "
+            f"{labels} labels")
+    out = call(stable_formulas, what="stable_formulas()", revisit=STABLE)
+    chosen = _statement_numbers(out)
+    if chosen is None:
+        fail(f"{what}: return the numbers of the stable statements as a list of integers, such "
+             "as [2, 9] (an empty list if none is stable).", expected="a list of integers",
+             got=describe(out), revisit=STABLE)
+    others = [i for i in chosen if i not in yours]
+    if others:
+        fail(f"{what}: {others} {'is' if len(others) == 1 else 'are'} not among your "
+             "statements. Judge only the six statements of your numbers.",
+             expected=f"numbers from {yours}", got=describe(out), revisit=STABLE)
+    right = right_stable(mine)
+    if chosen == right:
         return
-    notes = {
-        "A": "A takes log(expit(z)): expit(z) rounds to 0 or 1 for large |z|, and log 0 is -inf.",
-        "B": "B computes exp(z), which overflows for z > 709.",
-        "D": "D computes exp(-z), which overflows for z < -709.",
-        "F": ("F looks safe, but np.where evaluates BOTH branches on every element before it "
-              "chooses: exp(-z) and exp(z) overflow (with a warning) for the elements whose "
-              "branch is not taken."),
-    }
-    wrong = [notes[c] for c in chosen if c in notes]
-    missing = [c for c in STABLE_ANSWER if c not in chosen]
-    detail = " ".join(wrong)
-    if missing:
-        detail += (" " if detail else "") + ("Missing: " + ", ".join(missing) + " (np.logaddexp "
-                                             "and scipy's log_expit are stable building blocks).")
-    fail(f"{what} is not the set of stable formulas. {detail}",
-         expected="the right set of letters", got=repr(chosen), revisit=STABLE)
+    wrong = []
+    if set(chosen) - set(right):
+        wrong.append("your list includes at least one statement that is not stable")
+    if set(right) - set(chosen):
+        wrong.append("it leaves out at least one statement that is stable")
+    fail(f"{what}: {' and '.join(wrong)}. Ask of each statement, for your own largest |z| and "
+         "labels: " + " ".join(STABLE_QUESTIONS), expected="the stable ones among your six",
+         got=describe(out), revisit=STABLE)
 
 
-def _experiment_steps(kind, *, w0=-6.0, rate=0.5, max_steps=5000):
-    """The checks' own run of the experiment: steps until every example is classified right."""
-    x = np.linspace(-3, 3, 60)
-    y = (x > 0).astype(float)
-    w = w0
+# ------------------------------------------------------------------------------------------------
+# The experiment: cross-entropy against squared error from a confidently wrong start
+# ------------------------------------------------------------------------------------------------
+
+MAX_STEPS = 5000
+
+
+def _steps(x, y, w0, lr, kind, max_steps=MAX_STEPS):
+    """The checks' own run: updates of z = w x from w0 with the mean loss (`kind`) until every
+    example is classified right, at most max_steps."""
+    w = float(w0)
     for step in range(1, max_steps + 1):
         s = special.expit(w * x)
-        grad_z = (s - y) if kind == "bce" else 2 * (s - y) * s * (1 - s)
-        w -= rate * np.sum(grad_z / x.size * x)
-        if np.all((w * x > 0) == (y == 1)):
+        if kind == "bce":
+            grad_z = s - y
+        elif kind == "mse":
+            grad_z = 2 * (s - y) * s * (1 - s)
+        elif kind == "mse-half":               # without the 2 of the square's derivative
+            grad_z = (s - y) * s * (1 - s)
+        else:                                  # "mse-no-sigmoid": the chain rule stopped at s
+            grad_z = 2 * (s - y)
+        w -= lr * float(np.mean(grad_z * x))
+        if np.array_equal(w * x > 0, y == 1):
             return step
     return max_steps
 
 
+def _experiment_case(k):
+    """Hidden parameters: a data set on a line (labels 1 where x > 0), a start and a rate."""
+    g = rng(40 + k)
+    n = int(g.integers(30, 91))
+    half_width = float(g.uniform(1.5, 4.5))
+    x = g.uniform(-half_width, half_width, size=n)
+    x = np.where(np.abs(x) < 0.02, 0.02 * np.sign(x + 1e-12), x)    # nothing on the boundary
+    x[0], x[1] = -abs(x[0]), abs(x[1])                                # both classes
+    y = (x > 0).astype(np.float64)
+    return x, y, float(g.uniform(-8.0, -3.0)), float(g.uniform(0.2, 1.0))
+
+
 def check_experiment(wrong_start_experiment):
-    """The experiment: (steps with cross-entropy, steps with squared error) from w = -6."""
+    """The experiment, called on hidden data, starts and rates: (steps with the cross-entropy,
+    steps with the squared error), against the checks' own runs."""
     __tracebackhide__ = True  # noqa: F841
-    what = "wrong_start_experiment(plot=False)"
-    bce, mse = _experiment_steps("bce"), _experiment_steps("mse")
-    shown = f"({bce}, {mse})"
-    out = quiet_call(wrong_start_experiment, plot=False, what=what, revisit=SQUARED)
-    got = as_float(out)
-    if got is None or got.shape != (2,):
-        fail(f"{what} should return two numbers: (steps with cross-entropy, steps with squared "
-             "error).", expected=shown, got=describe(out), revisit=SQUARED)
-    got_bce, got_mse = got
+    results = []
+    for k in range(2):
+        x, y, w0, lr = _experiment_case(k)
+        what = (f"wrong_start_experiment(x, y, w0={w0:.3f}, lr={lr:.3f}, plot=False) with "
+                f"{x.size} points x between {x.min():.2f} and {x.max():.2f}, labelled 1 where "
+                "x is positive")
+        before = snapshot(x=x, y=y)
+        out = quiet_call(wrong_start_experiment, x, y, w0, lr, plot=False, what=what,
+                         revisit=SQUARED)
+        expect_unchanged(before, what=what, revisit=SQUARED)
+        got = as_float(out)
+        if got is None or got.shape != (2,):
+            fail(f"{what} should return two numbers: (steps with the cross-entropy, steps with "
+                 "the squared error).", expected="two integers", got=describe(out),
+                 revisit=SQUARED)
+        results.append((x, y, w0, lr, what, got))
+    if np.array_equal(results[0][5], results[1][5]):
+        fail(f"{results[1][4]} returned the same counts as for other data, start and rate "
+             f"({describe(results[0][5])}). The experiment must train with the arguments it is "
+             "given.", expected="counts that depend on x, y, w0 and lr",
+             got=describe(results[1][5]), revisit=SQUARED)
 
     def near(value, target):
         return abs(value - target) <= max(1, 0.01 * target)
 
-    if near(got_bce, bce) and near(got_mse, mse):
-        return
-    if near(got_bce, mse) and near(got_mse, bce):
-        fail(f"{what} returned the two counts in the wrong order: cross-entropy first.",
-             expected=shown, got=describe(out), revisit=SQUARED)
-    if near(got_mse, _experiment_steps("mse", rate=0.25)):
-        fail(f"{what}: the squared-error count is about twice too large. The derivative of "
-             "(s - y)**2 with respect to s is 2 (s - y).", expected=shown, got=describe(out),
-             revisit=SQUARED)
-    if near(got_mse, got_bce) or near(got_mse, 5):
-        fail(f"{what}: the squared error learns as fast as the cross-entropy. Its gradient with "
-             "respect to z keeps the sigmoid's derivative: 2 (s - y) s (1 - s).",
-             expected=shown, got=describe(out), revisit=SQUARED)
-    if near(got_bce, 1) or near(got_mse, 8):
-        fail(f"{what}: the counts are those of the SUM of the losses. The loss is the mean over "
-             "the 60 examples: divide the gradient by 60.", expected=shown, got=describe(out),
-             revisit=GRADIENT)
-    fail(f"{what} does not match the experiment as specified (w = -6 at the start, learning rate "
-         "0.5, the mean loss over the 60 examples, count the updates until every example is "
-         "classified correctly).", expected=shown + ", each to within 1 % or 1 step",
-         got=describe(out), revisit=SQUARED)
+    for x, y, w0, lr, what, got in results:
+        bce, mse = _steps(x, y, w0, lr, "bce"), _steps(x, y, w0, lr, "mse")
+        shown = f"({bce}, {mse}), each to within 1 % or 1 step"
+        got_bce, got_mse = got
+        if near(got_bce, bce) and near(got_mse, mse):
+            continue
+        if near(got_bce, mse) and near(got_mse, bce):
+            fail(f"{what} returned the two counts in the wrong order: the cross-entropy first.",
+                 expected=shown, got=describe(got), revisit=SQUARED)
+        if near(got_bce, bce) and near(got_mse, _steps(x, y, w0, lr, "mse-half")):
+            fail(f"{what}: the squared-error count is about twice too large. The derivative of "
+                 "the square (s - y)**2 with respect to s has a factor 2.", expected=shown,
+                 got=describe(got), revisit=SQUARED)
+        if near(got_bce, bce) and near(got_mse, _steps(x, y, w0, lr, "mse-no-sigmoid")):
+            fail(f"{what}: the squared error learns about as fast as the cross-entropy. Its "
+                 "gradient with respect to z keeps the sigmoid's derivative: the chain rule "
+                 "goes through s.", expected=shown, got=describe(got), revisit=SQUARED)
+        if near(got_bce, _steps(x, y, w0, lr * x.size, "bce")) and \
+                near(got_mse, _steps(x, y, w0, lr * x.size, "mse")):
+            fail(f"{what}: the counts are those of the SUM of the losses. The loss is the mean "
+                 f"over the {x.size} examples.", expected=shown, got=describe(got),
+                 revisit=GRADIENT)
+        if near(got_bce, _steps(x, y, -6.0, lr, "bce")) and \
+                near(got_mse, _steps(x, y, -6.0, lr, "mse")):
+            fail(f"{what}: the counts are those of a start at w = -6, not at the w0 given.",
+                 expected=shown, got=describe(got), revisit=SQUARED)
+        if near(got_bce, _steps(x, y, w0, 0.5, "bce")) and \
+                near(got_mse, _steps(x, y, w0, 0.5, "mse")):
+            fail(f"{what}: the counts are those of a learning rate of 0.5, not of the lr given.",
+                 expected=shown, got=describe(got), revisit=SQUARED)
+        fail(f"{what} does not match the experiment as specified (start at w0, learning rate "
+             "lr, the mean loss over the examples, count the updates until every example is "
+             "classified correctly).", expected=shown, got=describe(got), revisit=SQUARED)
 
+
+ANSWERS = {
+    "test-q-soft-floor": right_soft_floor,
+    "test-q-bceloss": right_bceloss,
+    "test-q-stable": right_stable,
+}
 
 TESTS = {
     "test-bce-values": check_bce_values,
@@ -572,7 +789,7 @@ TESTS = {
     "test-bce-module-forward": check_bce_module_forward,
     "test-bce-module-backward": check_bce_module_backward,
     "test-threshold": check_threshold,
-    "test-q-naive-limit": check_naive_limit,
+    "test-q-soft-floor": check_soft_label_floor,
     "test-q-bceloss": check_bceloss_report,
     "test-q-stable": check_stable_formulas,
     "test-experiment": check_experiment,

@@ -1,5 +1,9 @@
 """Buggy and alternative correct implementations for the `binary-loss` exercise."""
-from . import bug, correct
+import numpy as np
+
+from autograder.checks import binary_loss as checks
+
+from . import bug, correct, question_entries
 
 MODULE = '''
 class BCEWithLogitsLoss:
@@ -19,27 +23,45 @@ def module(forward=GOOD_FORWARD, backward=GOOD_BACKWARD):
 
 
 EXPERIMENT = """
-def wrong_start_experiment(plot=True):
+def wrong_start_experiment(x, y, w0, lr, plot=True):
     def train(grad_z_of):
         w = {w0}
         for step in range(1, 5001):
-            s = expit(w * x_exp)
+            s = expit(w * {x})
             grad_z = grad_z_of(s) / {mean}
-            w -= {rate} * np.sum(grad_z * x_exp)
-            if np.array_equal(w * x_exp > 0, y_exp == 1):
+            w -= {rate} * np.sum(grad_z * {x})
+            if np.array_equal(w * {x} > 0, {y} == 1):
                 break
         return step
 
-    steps_bce = train(lambda s: s - y_exp)
+    steps_bce = train(lambda s: s - {y})
     steps_mse = train(lambda s: {mse})
     return {order}
 """
 
 
-def experiment(w0="-6.0", mean="x_exp.size", rate="0.5", mse="2 * (s - y_exp) * s * (1 - s)",
-               order="steps_bce, steps_mse"):
-    return EXPERIMENT.format(w0=w0, mean=mean, rate=rate, mse=mse, order=order)
+def experiment(w0="w0", mean="x.size", rate="lr", mse="2 * (s - y) * s * (1 - s)",
+               order="steps_bce, steps_mse", x="x", y="y"):
+    return EXPERIMENT.format(w0=w0, mean=mean, rate=rate, mse=mse, order=order, x=x, y=y)
 
+
+SOFT = """
+def soft_label_floor():
+    y = NUMBERS["votes"] / NUMBERS["annotators"]
+    return {ret}
+"""
+
+BCELOSS = """
+def bceloss_report():
+    z = NUMBERS["z"]
+    s = expit(z)
+    return {ret}
+"""
+
+STABLE = """
+def stable_formulas():
+    return {ret}
+"""
 
 BUGS = [
     # --- threshold ---
@@ -88,7 +110,8 @@ def bce_with_logits(z, y):
     bug("bce-function", "sign error: + z*y",
         "def bce_with_logits(z, y):\n"
         "    return np.mean(np.maximum(z, 0) + z * y + np.log1p(np.exp(-np.abs(z))))\n",
-        {"test-bce-values", "test-bce-stable", "test-bce-module-forward"}, "sign of the z*y"),
+        {"test-bce-values", "test-bce-stable", "test-bce-module-forward"},
+        "term in z times y"),
     bug("bce-function", "labels swapped (loss of 1 - y)",
         "def bce_with_logits(z, y):\n"
         "    return np.mean(np.maximum(z, 0) - z * (1 - y) + np.log1p(np.exp(-np.abs(z))))\n",
@@ -150,121 +173,171 @@ def bce_with_logits(z, y):
         module(forward='''self.z, self.y = np.asarray(z), np.asarray(y)
         return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))'''),
         "test-bce-module-forward", "one loss per element"),
-    # --- question 1: the float64 logit from which the naive loss is infinite ---
-    bug("q-naive-limit", "the float32 threshold of the chapter",
-        "def naive_infinite_from():\n    return 24 * np.log(2)\n",
-        "test-q-naive-limit", "float32 threshold"),
-    bug("q-naive-limit", "uses the spacing 2**-52 instead of half of it",
-        "def naive_infinite_from():\n    return 52 * np.log(2)\n",
-        "test-q-naive-limit", "spacing 2**-52 itself"),
-    bug("q-naive-limit", "where exp overflows",
-        "def naive_infinite_from():\n    return np.log(np.finfo(np.float64).max)\n",
-        "test-q-naive-limit", "where exp overflows"),
-    bug("q-naive-limit", "read off the figure, two digits",
-        "def naive_infinite_from():\n    return 37.0\n",
-        "test-q-naive-limit", "three decimals"),
-    bug("q-naive-limit", "where the subnormals end",
-        "def naive_infinite_from():\n    return 1074 * np.log(2)\n",
-        "test-q-naive-limit", "not the smallest"),
-    bug("q-naive-limit", "no answer (None)",
-        "def naive_infinite_from():\n    return None\n",
-        "test-q-naive-limit", "one finite number"),
+    # --- question 1: the best logit and the smallest loss of the student's soft label ---
+    bug("q-soft-floor", "the soft label itself as the best logit", SOFT.format(
+        ret="y, -(y * np.log(y) + (1 - y) * np.log(1 - y))"),
+        "test-q-soft-floor", "the soft label itself"),
+    bug("q-soft-floor", "the log-odds with the sign flipped", SOFT.format(
+        ret="np.log((1 - y) / y), -(y * np.log(y) + (1 - y) * np.log(1 - y))"),
+        "test-q-soft-floor", "wrong sign"),
+    bug("q-soft-floor", "log of the probability instead of the odds", SOFT.format(
+        ret="np.log(y), -(y * np.log(y) + (1 - y) * np.log(1 - y))"),
+        "test-q-soft-floor", "logarithm of the odds"),
+    bug("q-soft-floor", "believes the loss can reach 0", SOFT.format(
+        ret="np.log(y / (1 - y)), 0.0"), "test-q-soft-floor", "never reaches 0"),
+    bug("q-soft-floor", "the entropy in bits", SOFT.format(
+        ret="np.log(y / (1 - y)), -(y * np.log2(y) + (1 - y) * np.log2(1 - y))"),
+        "test-q-soft-floor", "bits"),
+    bug("q-soft-floor", "only the positive class's term of the entropy", SOFT.format(
+        ret="np.log(y / (1 - y)), -y * np.log(y)"), "test-q-soft-floor", "only one of them"),
+    bug("q-soft-floor", "the loss at z = 0", SOFT.format(
+        ret="np.log(y / (1 - y)), np.log(2)"), "test-q-soft-floor", "log 2 is the loss at z = 0"),
+    bug("q-soft-floor", "the loss of a hard positive label at that logit", SOFT.format(
+        ret="np.log(y / (1 - y)), -np.log(y)"), "test-q-soft-floor", "a hard label"),
+    bug("q-soft-floor", "one number", SOFT.format(ret="np.log(y / (1 - y))"),
+        "test-q-soft-floor", "2 numbers"),
 
-    # --- question 2: what BCELoss reports at z = -150, y = 1 ---
-    bug("q-bceloss", "believes the clamp's flat gradient is what comes back",
-        "def bceloss_report():\n    return 100.0, 0.0, 150.0, -1.0\n",
-        "test-q-bceloss", "not exactly 0"),
-    bug("q-bceloss", "forgets the clamp",
-        "def bceloss_report():\n    return 150.0, -1.0, 150.0, -1.0\n",
-        "test-q-bceloss", "does not report 150"),
-    bug("q-bceloss", "gradient for s, not for z (no sigmoid backward)",
-        "def bceloss_report():\n    return 100.0, -1e12, 150.0, -1.0\n",
-        "test-q-bceloss", "with respect to its input s"),
-    bug("q-bceloss", "gradients with the wrong sign",
-        "def bceloss_report():\n    return 100.0, 7.175e-54, 150.0, 1.0\n",
+    # --- question 2: what BCELoss reports at the student's logit, y = 1 ---
+    bug("q-bceloss", "believes the clamp's flat gradient is what comes back", BCELOSS.format(
+        ret="100.0, 0.0, -log_expit(z), s - 1"), "test-q-bceloss", "not exactly 0"),
+    bug("q-bceloss", "forgets the clamp", BCELOSS.format(
+        ret="-log_expit(z), s - 1, -log_expit(z), s - 1"), "test-q-bceloss",
+        "does not report the true loss"),
+    bug("q-bceloss", "the gradient for s, not for z (no sigmoid backward)", BCELOSS.format(
+        ret="100.0, (s - 1) / max(s * (1 - s), 1e-12), -log_expit(z), s - 1"),
+        "test-q-bceloss", "with respect to its input"),
+    bug("q-bceloss", "forgets the guard: the factors cancel", BCELOSS.format(
+        ret="100.0, s - 1, -log_expit(z), s - 1"), "test-q-bceloss",
+        "the reported gradient is the true one"),
+    bug("q-bceloss", "gradients with the wrong sign", BCELOSS.format(
+        ret="100.0, (1 - s) / max(s * (1 - s), 1e-12) * s * (1 - s), -log_expit(z), 1 - s"),
         "test-q-bceloss", "wrong sign"),
-    bug("q-bceloss", "the true loss taken as the clamped one",
-        "def bceloss_report():\n    return 100.0, -7.175e-54, 100.0, -1.0\n",
-        "test-q-bceloss", "the true loss is wrong"),
+    bug("q-bceloss", "the guard typed as 1e12 instead of 1e-12", BCELOSS.format(
+        ret="100.0, (s - 1) / max(s * (1 - s), 1e12) * s * (1 - s), -log_expit(z), s - 1"),
+        "test-q-bceloss", "orders of magnitude"),
+    bug("q-bceloss", "clips the probability at 1e-7, as Keras does", BCELOSS.format(
+        ret="-np.log(1e-7), 0.0, -log_expit(z), s - 1"),
+        "test-q-bceloss", "the reported loss (the first number) is wrong"),
+    bug("q-bceloss", "the true loss taken as the clamped one", BCELOSS.format(
+        ret="100.0, (s - 1) / max(s * (1 - s), 1e-12) * s * (1 - s), 100.0, s - 1"),
+        "test-q-bceloss", "the true loss is not clamped"),
+    bug("q-bceloss", "the old notebook's case, z = -150",
+        "def bceloss_report():\n    return 100.0, -7.175e-54, 150.0, -1.0\n",
+        "test-q-bceloss", "orders of magnitude"),
     bug("q-bceloss", "two numbers instead of four",
-        "def bceloss_report():\n    return 100.0, 150.0\n",
-        "test-q-bceloss", "four numbers"),
+        "def bceloss_report():\n    return 100.0, 150.0\n", "test-q-bceloss", "4 numbers"),
 
-    # --- question 3: which formulas are stable ---
-    bug("q-stable", "trusts np.where to skip the branch it does not take",
-        'def stable_formulas():\n    return "CEF"\n', "test-q-stable", "np.where evaluates BOTH"),
-    bug("q-stable", "takes the clamp-free log of expit for stable",
-        'def stable_formulas():\n    return "ACE"\n', "test-q-stable", "log(expit(z))"),
-    bug("q-stable", "log1p(exp(z)) is not safe for large z",
-        'def stable_formulas():\n    return "BCE"\n', "test-q-stable", "z > 709"),
-    bug("q-stable", "log1p(exp(-z)) is not safe for very negative z",
-        'def stable_formulas():\n    return "CDE"\n', "test-q-stable", "z < -709"),
-    bug("q-stable", "misses log_expit",
-        'def stable_formulas():\n    return "C"\n', "test-q-stable", "Missing: E"),
-    bug("q-stable", "no letters",
-        'def stable_formulas():\n    return ""\n', "test-q-stable", "should return the letters"),
+    # --- question 3: which of the student's statements are stable ---
+    bug("q-stable", "every statement of theirs", STABLE.format(
+        ret='list(NUMBERS["statements"])'), "test-q-stable", "includes at least one"),
+    bug("q-stable", "judges as if the logits stayed below float64's overflow", STABLE.format(
+        ret='[i for i in NUMBERS["statements"] if i in {2, 3, 4, 5, 6, 7, 8, 11}]'),
+        "test-q-stable", "not stable"),
+    bug("q-stable", "judges as if the labels were hard", STABLE.format(
+        ret='[i for i in NUMBERS["statements"] if i in {3, 5, 7, 8, 10}]'),
+        "test-q-stable", "not stable"),
+    bug("q-stable", "trusts only scipy's log_expit and numpy's logaddexp", STABLE.format(
+        ret='[i for i in NUMBERS["statements"] if i in {3, 5}]'),
+        "test-q-stable", "leaves out at least one"),
+    bug("q-stable", "the old notebook's answer", "def stable_formulas():\n    return [3, 5]\n",
+        "test-q-stable", "not among your statements"),
+    bug("q-stable", "the old notebook's letters",
+        'def stable_formulas():\n    return "CE"\n', "test-q-stable", "list of integers"),
 
     # --- the experiment ---
+    bug("experiment", "returns the book's numbers",
+        "def wrong_start_experiment(x, y, w0, lr, plot=True):\n    return 9, 375\n",
+        "test-experiment", "the same counts"),
+    bug("experiment", "returns constants",
+        "def wrong_start_experiment(x, y, w0, lr, plot=True):\n    return 10, 1000\n",
+        "test-experiment", "the same counts"),
     bug("experiment", "returns the two counts in the wrong order",
         experiment(order="steps_mse, steps_bce"), "test-experiment", "wrong order"),
     bug("experiment", "squared error's derivative without the factor 2",
-        experiment(mse="(s - y_exp) * s * (1 - s)"), "test-experiment", "twice too large"),
+        experiment(mse="(s - y) * s * (1 - s)"), "test-experiment", "twice too large"),
     bug("experiment", "squared error without the sigmoid's derivative (no chain rule)",
-        experiment(mse="2 * (s - y_exp)"), "test-experiment", "as fast as the cross-entropy"),
+        experiment(mse="2 * (s - y)"), "test-experiment", "as fast as the cross-entropy"),
     bug("experiment", "the gradient of the sum, not the mean",
         experiment(mean="1"), "test-experiment", "SUM"),
-    bug("experiment", "starts from w = -4",
-        experiment(w0="-4.0"), "test-experiment", "as specified"),
-    bug("experiment", "learning rate 0.1",
-        experiment(rate="0.1"), "test-experiment", "as specified"),
+    bug("experiment", "always starts from w = -6",
+        experiment(w0="-6.0"), "test-experiment", "a start at w = -6"),
+    bug("experiment", "always uses the learning rate 0.5",
+        experiment(rate="0.5"), "test-experiment", "a learning rate of 0.5"),
+    bug("experiment", "trains on the notebook's data, not on its arguments",
+        experiment(x="x_exp", y="y_exp", mean="x_exp.size",
+                   mse="2 * (s - y_exp) * s * (1 - s)"), "test-experiment",
+        "as specified"),
 ]
 
 
 CORRECT = [
-    correct("q-naive-limit", "the closed form", "def naive_infinite_from():\n    return 53 * np.log(2)\n"),
-    correct("q-naive-limit", "bisection on the naive formula", """
-def naive_infinite_from():
-    lo, hi = 1.0, 100.0
-    with np.errstate(all="ignore"):
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if np.isinf(-np.log(1 - 1 / (1 + np.exp(-mid)))):
-                hi = mid
-            else:
-                lo = mid
-    return hi
+    correct("q-soft-floor", "the best logit by bisection on the gradient, the loss from log_expit",
+            """
+def soft_label_floor():
+    y = NUMBERS["votes"] / NUMBERS["annotators"]
+    lo, hi = -30.0, 30.0
+    for _ in range(100):                  # sigmoid(z) - y is increasing in z
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if expit(mid) < y else (lo, mid)
+    z = (lo + hi) / 2
+    return z, (1 - y) * z - log_expit(z)       # PyTorch's form of the loss
 """),
-    correct("q-bceloss", "numbers worked out by hand, as a list",
-            "def bceloss_report():\n    return [100, -7.175e-54, 150, -1]\n"),
+    correct("q-soft-floor", "numerical minimisation with scipy, as a list", """
+def soft_label_floor():
+    from scipy.optimize import minimize_scalar
+    y = NUMBERS["votes"] / NUMBERS["annotators"]
+    best = minimize_scalar(lambda v: bce_with_logits(v, y), bracket=(-5.0, 5.0),
+                           options={"xtol": 1e-10})
+    return [float(best.x), float(best.fun)]
+"""),
     correct("q-bceloss", "PyTorch's passes reproduced with log_expit", """
 def bceloss_report():
-    z, y = -150.0, 1.0
+    z, y = NUMBERS["z"], 1.0
     log_s = log_expit(z)
     s = np.exp(log_s)
     loss = -(y * max(log_s, -100.0))
     grad = (s - y) / max(s * (1 - s), 1e-12) * s * (1 - s)
     return float(loss), float(grad), float(-log_s), float(s - y)
 """),
-    correct("q-stable", "the two letters", 'def stable_formulas():\n    return "CE"\n'),
-    correct("q-stable", "a list of lower-case letters in another order",
-            'def stable_formulas():\n    return ["e", "c"]\n'),
+    correct("q-bceloss", "by hand: the guard is reached, so the gradient is 1e12 s (s - 1)", """
+def bceloss_report():
+    z = NUMBERS["z"]
+    s = np.exp(z)                          # sigmoid(z) for z far below 0
+    return [min(-z, 100.0), 1e12 * s * (s - 1.0), -z, -1.0]
+"""),
+    correct("q-stable", "a set, in any order", """
+def stable_formulas():
+    small = NUMBERS["max_logit"] < 709
+    hard = NUMBERS["labels"] == "hard"
+    always = {3, 5, 7, 8}
+    return {i for i in NUMBERS["statements"]
+            if i in always or (small and i in {2, 4, 6, 11})
+            or (hard and i == 10) or (hard and small and i == 14)}
+"""),
+    correct("q-stable", "a tuple of numpy integers", """
+def stable_formulas():
+    keep = [7, 8] if NUMBERS["max_logit"] > 709 else [2, 4, 6, 7, 8, 11]
+    keep += [3, 5] + ([10] if NUMBERS["labels"] == "hard" else [])
+    keep += [14] if NUMBERS["labels"] == "hard" and NUMBERS["max_logit"] < 709 else []
+    return tuple(np.int64(i) for i in sorted(NUMBERS["statements"]) if i in keep)
+"""),
     correct("experiment", "the reference, without a figure", experiment()),
     correct("experiment", "one loop, the module's backward, steps counted from 0", """
-def wrong_start_experiment(plot=True):
+def wrong_start_experiment(x, y, w0, lr, plot=True):
     results = []
     for kind in ("bce", "mse"):
-        w = -6.0
+        w = w0
         for updates in range(5000):
-            z = w * x_exp
+            z = w * x
             s = expit(z)
             if kind == "bce":
                 loss = BCEWithLogitsLoss()
-                loss.forward(z, y_exp)
+                loss.forward(z, y)
                 grad_z = loss.backward()
             else:
-                grad_z = 2 * (s - y_exp) * s * (1 - s) / z.size
-            w = w - 0.5 * grad_z @ x_exp
-            if np.all((expit(w * x_exp) > 0.5) == (y_exp == 1)):
+                grad_z = 2 * (s - y) * s * (1 - s) / z.size
+            w = w - lr * grad_z @ x
+            if np.all((expit(w * x) > 0.5) == (y == 1)):
                 break
         results.append(updates)
     if plot:
@@ -275,26 +348,23 @@ def wrong_start_experiment(plot=True):
 """),
     correct("threshold", "compare the logit with logit(threshold)",
             "def predict_binary(z, threshold=0.5):\n"
-            "    return np.asarray(z) > np.log(threshold / (1 - threshold))\n"),
+            "    return np.asarray(z) > -np.log(1 / threshold - 1)\n"),
     correct("threshold", "np.greater on the probabilities",
             "def predict_binary(z, threshold=0.5):\n"
             "    return np.greater(expit(z), threshold)\n"),
-    correct("bce-function", "np.logaddexp(0, z) - z*y",
-            "def bce_with_logits(z, y):\n    return np.mean(np.logaddexp(0, z) - z * y)\n"),
-    correct("bce-function", "log-sigmoid form with logaddexp", '''
-def bce_with_logits(z, y):
-    z = np.asarray(z, dtype=float)
-    log_s = -np.logaddexp(0, -z)        # log expit(z)
-    log_1ms = -np.logaddexp(0, z)       # log expit(-z) = log(1 - expit(z))
-    return -np.mean(y * log_s + (1 - y) * log_1ms)
-'''),
-    correct("bce-function", "np.where on the sign, log(1 + exp(-|z|)) without log1p", '''
+    correct("bce-function", "np.where instead of np.maximum, log instead of log1p", """
 def bce_with_logits(z, y):
     z = np.asarray(z)
-    linear = np.where(z >= 0, (1 - y) * z, -y * z)
-    return np.sum(linear + np.log(1 + np.exp(-np.abs(z)))) / z.size
-'''),
-    correct("bce-module", "float copies, backward through exp(log_expit)", '''
+    return np.sum(np.where(z > 0, z, 0.0) - z * y
+                  + np.log(1 + np.exp(-np.abs(z)))) / z.size
+"""),
+    correct("bce-function", "PyTorch's form with a log-sigmoid by hand", """
+def bce_with_logits(z, y):
+    z = np.asarray(z, dtype=float)
+    log_sigmoid = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(z - z * y - log_sigmoid))
+"""),
+    correct("bce-module", "float copies, backward through exp of a log-sigmoid by hand", """
 class BCEWithLogitsLoss:
     def forward(self, z, y):
         self.z = np.array(z, dtype=float)
@@ -302,16 +372,30 @@ class BCEWithLogitsLoss:
         return bce_with_logits(z, y)
 
     def backward(self):
-        return (np.exp(log_expit(self.z)) - self.y) / self.z.size
-'''),
-    correct("bce-module", "computes the loss itself with logaddexp", '''
+        log_s = np.minimum(self.z, 0) - np.log1p(np.exp(-np.abs(self.z)))
+        return (np.exp(log_s) - self.y) / self.z.size
+"""),
+    correct("bce-module", "computes the loss itself, softplus by hand", """
 class BCEWithLogitsLoss:
     def forward(self, z, y):
         self.z = np.array(z, dtype=float)
         self.y = np.array(y, dtype=float)
-        return float(np.mean(np.logaddexp(0, self.z) - self.z * self.y))
+        return float(np.mean(np.maximum(self.z, 0) + np.log1p(np.exp(-np.abs(self.z)))
+                             - self.z * self.y))
 
     def backward(self):
         return np.subtract(expit(self.z), self.y) / np.size(self.z)
-'''),
+"""),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: the soft label 0.8 of 'Soft labels'; the
+# row z = 30 (y = 0, float64) of the BCELoss table of 'The clamp in PyTorch's BCELoss'; the two
+# formulas the page itself trusts (log_expit and logaddexp, statements 3 and 5).
+_bugs, _correct = question_entries("binary-loss", book={
+    "test-q-soft-floor": (float(np.log(4.0)), checks._entropy(0.8)),
+    "test-q-bceloss": checks._bceloss(30.0, 0.0),
+    "test-q-stable": [3, 5],
+})
+BUGS += _bugs
+CORRECT += _correct
