@@ -16,8 +16,9 @@ own (the check sets them) and a broken forward costs only the forward cell.
 import numpy as np
 from scipy import special
 
-from ._common import (answer, as_float, call, central_difference, describe, expect_close, expect_shape,
-                      expect_unchanged, fail, numbers, quiet_call, rng, snapshot, strict_call)
+from ._common import (answer, as_float, call, central_difference, describe, expect_batched,
+                      expect_close, expect_shape, expect_unchanged, fail, numbers, quiet_call,
+                      rng, snapshot, strict_call)
 
 LOSS = "Chapter 3, 'The loss: the surprise at the true label' (the mean over all elements)"
 STABLE = "Chapter 3, 'Why losses take logits' (the loss rewritten on the logit)"
@@ -120,6 +121,15 @@ def check_bce_values(bce_with_logits):
     what = "bce_with_logits(z, y) with float32 logits z"
     out = call(bce_with_logits, z32, y.astype(np.float32), what=what, revisit=LOSS)
     _expect_loss(out, z32, y, what=what, revisit=LOSS, rtol=1e-5)
+    _expect_batched(bce_with_logits, g, what="bce_with_logits(z, y)")
+
+
+def _expect_batched(fn, g, *, what):
+    """On a million logits, whole-array operations, not a loop over the elements (a page's
+    one-number softplus wrapped in np.vectorize computes the right loss, a hundred times slower)."""
+    z, y = g.normal(scale=3.0, size=10 ** 6), g.uniform(0, 1, size=10 ** 6)
+    expect_batched(fn, (z, y), lambda z, y: np.mean(np.logaddexp(0, z) - z * y),
+                   what=f"{what} with a million logits", revisit=LOSS)
 
 
 def check_bce_stable(bce_with_logits):
@@ -155,6 +165,7 @@ def check_bce_stable(bce_with_logits):
                      expected=f"{expected:.6g}", got=f"{got:.6g}", revisit=STABLE)
             _expect_loss(out, z, y, what=what, revisit=STABLE,
                          rtol=1e-5 if dtype is np.float32 else 1e-9)
+    _expect_batched(bce_with_logits, rng(32), what="bce_with_logits(z, y)")
 
     # One extreme logit on its own: the loss is the logit's size on the wrong side.
     for z0, y0, expected in [(-1000.0, 1.0, 1000.0), (1000.0, 0.0, 1000.0), (1000.0, 1.0, 0.0),
@@ -218,8 +229,9 @@ def check_bce_module_forward(BCEWithLogitsLoss):
              "batch it was given, for the backward pass that follows it.",
              expected=describe(z2), got=describe(z_stored), revisit=GRADIENT)
     _expect_stored(loss, z2, y2, what=what)
+    _expect_batched(_module(BCEWithLogitsLoss).forward, g, what="BCEWithLogitsLoss().forward(z, y)")
 
-    # Extreme logits (issue 11, item 8: every forward is checked where the naive form fails).
+    # Extreme logits (every forward is checked where the naive form fails).
     z = np.array([[-1e4, -1e3, -40.0, 0.0, 40.0, 1e3, 1e4]])
     y = np.array([[1.0, 0.0, 1.0, 0.5, 0.0, 1.0, 0.0]])
     for dtype in (np.float64, np.float32):

@@ -399,3 +399,30 @@ _bugs, _correct = question_entries("binary-loss", book={
 })
 BUGS += _bugs
 CORRECT += _correct
+
+# The copying path closed: the chapter's one-number softplus, wrapped in np.vectorize, computes
+# the right losses, one element at a time in Python; every cell that computes the loss asks for
+# whole-array operations (_common.expect_batched).
+PAGE_SOFTPLUS = '''
+import math
+
+def softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+'''
+BUGS += [
+    bug("bce-function", "the chapter's one-number softplus through np.vectorize", PAGE_SOFTPLUS + '''
+def bce_with_logits(z, y):
+    loss = np.vectorize(lambda a, b: softplus(a) - a * b)(z, y)
+    return np.mean(loss)
+''', {"test-bce-values", "test-bce-stable"}, "element by element"),
+    bug("bce-module", "forward through the chapter's one-number softplus and np.vectorize",
+        PAGE_SOFTPLUS + '''
+class BCEWithLogitsLoss:
+    def forward(self, z, y):
+        self.z, self.y = z, y
+        return np.mean(np.vectorize(lambda a, b: softplus(a) - a * b)(z, y))
+
+    def backward(self):
+        return (expit(self.z) - self.y) / np.size(self.z)
+''', "test-bce-module-forward", "element by element"),
+]
