@@ -367,7 +367,7 @@ def _comments(code: str) -> list[str]:
 # A run of prose that may be code: tokens of Python, with no two words side by side.
 _TOKEN = re.compile(r"""\s*(?:(?P<num>\d+\.\d*(?:e[-+]?\d+)?|\d*\.\d+(?:e[-+]?\d+)?|\d+(?:e[-+]?\d+)?)
                         |(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-                        |(?P<op>\*\*|//|==|!=|<=|>=|[-+*/@%<>(),\[\]:=~])
+                        |(?P<op>\*\*|//|==|!=|<=|>=|[-+*/@%<>(),\[\]:=~|&^])
                         |(?P<other>\S))""", re.X)
 _WORDS = {"and", "or", "not", "in", "is", "if", "else", "for", "lambda"}
 
@@ -376,7 +376,7 @@ def from_prose(text: str, where: str) -> list[Read]:
     """Expressions written in prose: inline code, formulas typed as code in a sentence."""
     found = []
     for line in text.splitlines():
-        if not re.search(r"[-+*/@(]", line):
+        if not re.search(r"[-+*/@(|&]", line):
             continue
         for run in _runs(line):
             tree = _longest_parse(run)

@@ -75,9 +75,10 @@ class RemoteObject:
     def __call__(self, *args, **kwargs):
         return self.measured_call(args, kwargs, measure=False)[0]
 
-    def measured_call(self, args, kwargs, measure: bool = True):
+    def measured_call(self, args, kwargs, measure: bool | str = True):
         """The call's result and, with `measure`, the peak memory it allocated in the kernel
-        (bytes, tracemalloc): a property only the kernel can observe, so the student can fake it."""
+        (bytes, tracemalloc), or with measure="cpu" the kernel's CPU seconds in it: properties
+        only the kernel can observe, so the student can fake them."""
         session = self._session
         blobs: list[bytes] = []
         value, header, reply_blobs = session.request(
@@ -87,8 +88,15 @@ class RemoteObject:
         after = session.decode(header.get("after", {"v": None}), reply_blobs)
         for passed, changed in zip(args, after or ()):
             _write_back(passed, changed)
+        if measure == "cpu":
+            cpu = header.get("cpu")
+            return value, (float(cpu) if isinstance(cpu, (int, float)) else None)
         peak = header.get("peak")
         return value, (int(peak) if isinstance(peak, (int, float)) else None)
+
+    def timed_call(self, args, kwargs):
+        """The call's result and the CPU seconds the kernel spent in it."""
+        return self.measured_call(args, kwargs, measure="cpu")
 
     def __repr__(self):
         return f"<{self._type} object from your notebook>"

@@ -402,7 +402,7 @@ CORRECT += _correct
 
 # The copying path closed: the chapter's one-number softplus, wrapped in np.vectorize, computes
 # the right losses, one element at a time in Python; every cell that computes the loss asks for
-# whole-array operations (_common.expect_batched).
+# whole-array operations (_common.expect_batched; the module's forward calls the function).
 PAGE_SOFTPLUS = '''
 import math
 
@@ -414,7 +414,7 @@ BUGS += [
 def bce_with_logits(z, y):
     loss = np.vectorize(lambda a, b: softplus(a) - a * b)(z, y)
     return np.mean(loss)
-''', {"test-bce-values", "test-bce-stable"}, "element by element"),
+''', {"test-bce-values", "test-bce-stable", "test-bce-module-forward"}, "element by element"),
     bug("bce-module", "forward through the chapter's one-number softplus and np.vectorize",
         PAGE_SOFTPLUS + '''
 class BCEWithLogitsLoss:
