@@ -133,7 +133,7 @@ def {name}(*args, **kwargs):
 
 
 # What the chapter computes for its own rare label (the digit 8; see 'Rare labels').
-BOOK_EXPERIMENT = "(0.25, 0.75, 0.8)"
+BOOK_EXPERIMENT = "(0.45, 0.75, 0.76)"
 
 BUGS = [
     # --- multilabel-predict ---
