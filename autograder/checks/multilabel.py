@@ -1,19 +1,22 @@
 """Hidden checks for the `multilabel` exercise (chapter 6): predict_multilabel, the three metrics,
 tune_thresholds, train_multilabel (which returns the parameters (W, b)), three questions answered by
-functions, and the rare-label experiment.
+functions on the student's own numbers, and the rare-label experiment.
 
-Oracles: the logit form of a threshold (z > log(t / (1 - t))), scikit-learn's `hamming_loss`,
-`accuracy_score` and `f1_score(zero_division=0)`, a brute-force F1 search over the grid, closed
-forms for the questions, and, for training, the quality a trained model reaches on held-out data;
-the experiment is compared with the same recipe applied to the student's own train_multilabel, so
-that a wrong trainer is graded once, in its own cells. Never the reference solution.
+Oracles: the logit form of a threshold (a logit above the log-odds of its threshold),
+scikit-learn's `hamming_loss`, `accuracy_score` and `f1_score(zero_division=0)`, a brute-force F1
+search over the grid, closed forms of the student's numbers for the questions (`ANSWERS`), and,
+for training, the quality a trained model reaches on held-out data; the experiment is run on data,
+a grid and training parameters the notebook never shows, and compared with the same recipe applied
+to the student's own train_multilabel, so that a wrong trainer is graded once, in its own cells.
+Never the reference solution.
 """
 import functools
+import math
 
 import numpy as np
 
-from ._common import (answer, describe, expect_close, expect_shape, expect_unchanged, fail, quiet_call,
-                      public_rng, rng, snapshot, strict_call)
+from ._common import (answer, describe, expect_close, expect_shape, expect_unchanged, fail, numbers,
+                      public_rng, quiet_call, rng, snapshot, strict_call)
 
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
 F1_HINT = ("0/0 for a class that is never present nor predicted (TP + FP + FN = 0): the F1 of "
@@ -25,13 +28,14 @@ PREDICT_HINTS = {
                  "last axis, the classes; reshaped to a column (C, 1) they would line up with "
                  "the rows.",
     "floating-point": "a sigmoid computed as 1 / (1 + exp(-z)) overflows for very negative z: "
-                      "use scipy's expit, or compare z with the log-odds of each threshold.",
+                      "use scipy's expit, or compare each logit with the log-odds of its "
+                      "threshold.",
 }
 METRICS = "Chapter 6, 'Measuring a set of predictions': Hamming loss, subset accuracy, per-class F1"
 THRESHOLDS = "Chapter 6, 'One threshold per class, tuned on validation data'"
-TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (gradient (S - Y) / (N C)), "
-         "Chapter 6, 'Training one label at a time' and Chapter 1, 'The backward pass of a linear "
-         "layer'")
+TRAIN = ("Chapter 6, 'The loss: one binary cross-entropy per class' (the gradient with respect "
+         "to the logits), Chapter 6, 'Training one label at a time' and Chapter 1, 'The backward "
+         "pass of a linear layer'")
 OUTPUTS = "Chapter 6, 'Looking at the predictions' (a softmax over the label sets themselves)"
 AVERAGES = "Chapter 6, 'Micro- and macro-averaged F1'"
 POS_WEIGHT = "Chapter 6, 'What it does to the decision'"
@@ -39,10 +43,6 @@ EXPERIMENT = ("Chapter 6, 'One threshold per class, tuned on validation data', a
               "part 7")
 
 
-
-
-def _sigmoid(z):
-    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
 
 
 def _softmax(z):
@@ -103,7 +103,8 @@ def check_predict_multilabel(predict_multilabel):
                      got=describe(out), revisit=PREDICT)
             if np.array_equal(out, z > t):
                 fail(f"{what} compares the logits themselves with the thresholds. The thresholds "
-                     "are probabilities: compare sigmoid(z) with t (or z with log(t / (1 - t))).",
+                     "are probabilities: compare each probability with its threshold, or each "
+                     "logit with the threshold's log-odds.",
                      expected=describe(expected), got=describe(out), revisit=PREDICT)
             fail(f"{what} predicted the wrong labels.", expected=describe(expected),
                  got=describe(out), revisit=PREDICT)
@@ -393,8 +394,9 @@ def check_train_loss(train_multilabel):
                  "steps of gradient descent.", expected="a loss that decreases with epochs",
                  got=f"mean BCE on the training data {report}", revisit=TRAIN)
         fail("The mean binary cross-entropy on the training data should go down as training goes "
-             "on (lr=2.0). Check the sign of the update (W - lr * grad_W), the gradient "
-             "(sigmoid(Z) - Y) / (N * C), and that every class has its own sigmoid.",
+             "on (lr=2.0). Check the sign of the update (a step goes against the gradient), the "
+             "gradient with respect to the logits (averaged over all N * C entries), and that "
+             "every class has its own sigmoid.",
              expected="a loss that decreases with epochs", got=f"mean BCE {report}", revisit=TRAIN)
     if losses[150] > 0.45:
         fail("After 150 epochs with lr=2.0 the training loss should be well below log 2 = 0.693 "
@@ -448,226 +450,358 @@ def check_train_quality(train_multilabel):
 
 
 # ---------------------------------------------------------------------------------------------
-# questions: each answer is a function that returns numbers
+# questions: each answer is a function that returns numbers, about the student's own numbers
+# (`numbers()`, from the course id the grader knows the submission by); no message states an answer.
+
+def _near(got, right, rel=2e-3, floor=1e-4):
+    return abs(got - right) <= max(floor, rel * abs(right))
+
+
+def right_outputs(n: dict):
+    """The right answer of `answer_outputs` for a student's numbers: one sigmoid per species, and
+    one softmax output per label set that can occur."""
+    C, m = n["species"], n["at_most"]
+    first = 0 if n["empty_photos"] else 1
+    return C, sum(math.comb(C, j) for j in range(first, m + 1))
+
 
 def check_question_outputs(answer_outputs):
-    """C = 6 labels, at most two per photo: 6 sigmoids; a softmax over the sets that can occur needs
-    1 + 6 + 15 = 22 outputs (the empty set, the single species, the unordered pairs)."""
+    """Counting outputs for the student's camera: sigmoids, and a softmax over the label sets."""
     __tracebackhide__ = True  # noqa: F841
-    n_sigmoids, n_softmax = answer(answer_outputs, "answer_outputs", revisit=OUTPUTS, count=2, strict=True)
-    expected = "(6, 22)"
+    mine = numbers()
+    C, m, empty = mine["species"], mine["at_most"], mine["empty_photos"]
+    n_sigmoids, n_softmax = answer(answer_outputs, "answer_outputs", revisit=OUTPUTS, count=2,
+                                   strict=True)
+    photos = ("a photo may show no species at all" if empty else
+              "every photo kept shows at least one species")
+    what = (f"answer_outputs() for your numbers ({C} species, at most {m} in a photo, {photos}) "
+            f"= ({n_sigmoids:g}, {n_softmax:g})")
     got = f"({n_sigmoids:g}, {n_softmax:g})"
-    if n_sigmoids != 6:
-        why = ("(a) one sigmoid per class: each of the 6 species is its own yes-or-no question, "
-               "whatever the number of label sets.")
-        if n_sigmoids == 22 and n_softmax == 6:
-            why = "the two numbers are swapped: (n_sigmoids, n_softmax)."
-        fail(f"answer_outputs() = {got}: {why}", expected=expected, got=got, revisit=OUTPUTS)
-    if n_softmax == 22:
+    right_sigmoids, right_sets = right_outputs(mine)
+    if n_sigmoids != right_sigmoids:
+        if n_sigmoids == right_sets and n_softmax == right_sigmoids:
+            why = "the two numbers are swapped: return (n_sigmoids, n_softmax)."
+        else:
+            why = ("(a) is off. The model of this chapter asks one yes-or-no question per class, "
+                   "with its own sigmoid, whatever label sets can occur.")
+        fail(f"{what}: {why}", expected="(a) one sigmoid per class", got=got, revisit=OUTPUTS)
+    if n_softmax == right_sets:
         return
-    if n_softmax in (64, 63):
-        why = ("counts every subset of the 6 species. A photo shows at most two, so only the sets "
-               "of size 0, 1 and 2 can occur, and the softmax needs one output per such set.")
-    elif n_softmax == 21:
-        why = ("forgets one set: the empty set (a photo with no species) is a possible answer "
-               "too.")
-    elif n_softmax in (6, 7):
-        why = ("counts only the sets of at most one species; a photo may show two, and each pair "
-               "of species is a set of its own (6 * 5 / 2 = 15 of them).")
-    elif n_softmax in (30, 31, 36, 37, 42, 43):
-        why = ("counts some pairs twice: the set {cat, dog} is the same set as {dog, cat}, and a "
-               "species cannot be in a set twice, so there are 6 * 5 / 2 = 15 pairs.")
-    elif n_softmax == 15:
-        why = ("counts only the pairs; the sets with one species and the empty set can occur "
-               "too.")
+    first = 0 if empty else 1
+
+    def sets(sizes):
+        return sum(math.comb(C, j) for j in sizes)
+
+    if n_softmax in (2 ** C, 2 ** C - 1):
+        why = ("counts every subset of the species. Your photos show at most a few species, so "
+               "only the sets up to that size can occur, and the softmax needs one output per "
+               "set that can occur.")
+    elif empty and n_softmax == right_sets - 1:
+        why = ("forgets one set: a photo with no species is a label set too, the empty set, and "
+               "your camera keeps such photos.")
+    elif not empty and n_softmax == right_sets + 1:
+        why = ("counts the empty set, which cannot occur for your camera: every photo it keeps "
+               "shows at least one species.")
+    elif n_softmax == sum(math.perm(C, j) for j in range(first, m + 1)):
+        why = ("counts ordered choices of species. A label set has no order ({cat, dog} is the "
+               "set {dog, cat}), so count combinations, not arrangements.")
+    elif n_softmax in (sets([m]), sets([0, m])):
+        why = ("counts only the sets of the largest size; a photo may show fewer species, and "
+               "those sets can occur too.")
+    elif n_softmax in (sets(range(first, m)), sets(range(first, m + 2))):
+        why = ("is off by one set size: 'at most' includes the sets of exactly that many species, "
+               "and no larger ones.")
     else:
-        why = ("is not the number of label sets with at most two of the 6 species (count the "
-               "sets of size 0, 1 and 2).")
-    fail(f"answer_outputs() = {got}: (b) {n_softmax:g} {why}", expected=expected, got=got,
-         revisit=OUTPUTS)
+        why = ("is not the number of label sets your camera can output: count the sets of each "
+               "size that can occur, and add them up.")
+    fail(f"{what}: (b) {n_softmax:g} {why}", expected="(b) one softmax output per label set that "
+         "can occur", got=got, revisit=OUTPUTS)
 
 
-QUESTION_B_TRUE = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 0], [1, 1, 0],
-                            [1, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]])
-QUESTION_B_PRED = np.array([[1, 0, 1], [1, 1, 0], [1, 1, 0], [1, 1, 0],
-                            [1, 0, 0], [0, 0, 0], [1, 1, 0], [0, 0, 0]])
+LABELS_B = ("deer", "fox", "lynx")
+
+
+def _f1(tp, fp, fn):
+    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
+    d = 2 * tp + fp + fn
+    return np.where(d > 0, 2 * tp / np.maximum(d, 1), 0.0)
+
+
+def _ratio(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.where(b > 0, a / np.maximum(b, 1e-300), 0.0)
+
+
+def right_f1_averages(n: dict):
+    """The right answer of `answer_f1_averages` for a student's counts: (micro-F1, macro-F1)."""
+    tp, fp, fn = np.array(n["counts"], dtype=np.float64).T
+    return float(_f1(tp.sum(), fp.sum(), fn.sum())), float(_f1(tp, fp, fn).mean())
 
 
 def check_question_f1_averages(answer_f1_averages):
-    """Micro-F1 pools the counts (18/23); macro-F1 averages the per-class F1 ((10/12 + 8/9 + 0)/3)."""
+    """Micro-F1 pools the counts of the three labels first; macro-F1 averages their own F1."""
     __tracebackhide__ = True  # noqa: F841
-    from sklearn import metrics
-    micro, macro = answer(answer_f1_averages, "answer_f1_averages", revisit=AVERAGES, count=2, strict=True)
-    yt, yp = QUESTION_B_TRUE, QUESTION_B_PRED
-    right_micro = metrics.f1_score(yt, yp, average="micro")
-    right_macro = metrics.f1_score(yt, yp, average="macro")
-    expected = f"({right_micro:.4f}, {right_macro:.4f})"
+    mine = numbers()
+    micro, macro = answer(answer_f1_averages, "answer_f1_averages", revisit=AVERAGES, count=2,
+                          strict=True)
+    counts = np.array(mine["counts"], dtype=np.float64)
+    shown = ", ".join(f"{name} {tuple(int(v) for v in row)}" for name, row in zip(LABELS_B, counts))
+    what = f"answer_f1_averages() for your counts (TP, FP, FN) {shown}"
     got = f"({micro:.4f}, {macro:.4f})"
-    tol = 1e-3
+    right_micro, right_macro = right_f1_averages(mine)
 
-    def near(a, b):
-        return abs(a - b) <= tol
+    def near(x, y):  # three correct decimals
+        return abs(x - y) <= 6e-4
 
-    if near(micro, right_micro) and near(macro, right_macro):
+    micro_ok, macro_ok = near(micro, right_micro), near(macro, right_macro)
+    if micro_ok and macro_ok:
         return
     if near(micro, right_macro) and near(macro, right_micro):
-        fail(f"answer_f1_averages() = {got}: the two averages are swapped; return "
-             "(micro_f1, macro_f1).", expected=expected, got=got, revisit=AVERAGES)
-    f1 = metrics.f1_score(yt, yp, average=None, zero_division=0)
+        fail(f"{what}: the two averages are swapped; return (micro_f1, macro_f1).",
+             expected="(micro-F1, macro-F1) of your counts", got=got, revisit=AVERAGES)
+    tp, fp, fn = counts.T
+    f1 = _f1(tp, fp, fn)
+    jaccard = _ratio(tp, tp + fp + fn)
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    mean_p, mean_r = precision.mean(), recall.mean()
     hints = [
-        (near(micro, 1 - metrics.hamming_loss(yt, yp)),
-         "the micro-F1 is not the share of right answers (1 - Hamming loss): it pools TP, FP and "
-         "FN over the classes and ignores the true negatives, 2 sum TP / (2 sum TP + sum FP + sum "
-         "FN)."),
-        (near(micro, metrics.accuracy_score(yt, yp)),
-         "the micro-F1 is not the subset accuracy: it pools TP, FP and FN over the classes, "
-         "2 sum TP / (2 sum TP + sum FP + sum FN)."),
-        (near(macro, f1[f1 > 0].mean()),
-         "the macro-F1 averages over ALL the classes: class 2, never predicted right, counts with "
-         "its F1 of 0."),
-        (near(macro, right_micro) or near(micro, right_macro),
-         "one of the two averages is the other one: the micro-F1 pools the counts first, the "
-         "macro-F1 averages the per-class F1."),
+        (not micro_ok and near(micro, float(_ratio(tp.sum(), (tp + fp + fn).sum()))) or
+         not macro_ok and near(macro, jaccard.mean()),
+         "TP / (TP + FP + FN) is the Jaccard index, not the F1 score. F1 is the harmonic mean of "
+         "precision and recall."),
+        (not macro_ok and near(macro, float(np.sum(f1 * (tp + fn)) / np.sum(tp + fn))),
+         "your macro-F1 weights each label by its number of positives (scikit-learn's "
+         "average='weighted'). The macro-F1 gives every label the same weight."),
+        (not macro_ok and near(macro, float(_ratio(2 * mean_p * mean_r, mean_p + mean_r))),
+         "your macro-F1 is the harmonic mean of the averaged precision and the averaged recall. "
+         "The macro-F1 averages the three labels' own F1 scores."),
+        (not macro_ok and bool(np.any(f1 == 0)) and bool(np.any(f1 > 0)) and
+         near(macro, f1[f1 > 0].mean()),
+         "your macro-F1 leaves out a label whose F1 is 0: the average is over all three labels, "
+         "and a label the model never gets right pulls it down."),
+        (not micro_ok and near(micro, right_macro),
+         "your micro-F1 is the mean of the per-label F1 scores, which is the macro-F1. The "
+         "micro-F1 pools TP, FP and FN over the labels first, then computes one F1."),
+        (not macro_ok and near(macro, right_micro),
+         "your macro-F1 is one F1 of the pooled counts, which is the micro-F1. The macro-F1 "
+         "computes each label's F1 first, then averages them."),
+        (not micro_ok and any(near(micro, float(v)) for v in (
+            _ratio(tp.sum(), (tp + fp).sum()), _ratio(tp.sum(), (tp + fn).sum()))),
+         "your micro-F1 is a pooled precision or a pooled recall; F1 combines the two."),
     ]
     for applies, why in hints:
         if applies:
-            fail(f"answer_f1_averages() = {got}: {why}", expected=expected, got=got,
+            fail(f"{what}: {why}", expected="(micro-F1, macro-F1) of your counts", got=got,
                  revisit=AVERAGES)
-    fail(f"answer_f1_averages() = {got} is not (micro-F1, macro-F1) of this table. Count TP, FP "
-         "and FN per class first.", expected=expected, got=got, revisit=AVERAGES)
+    fail(f"{what} is not (micro-F1, macro-F1) of your counts. Work out each label's F1 from its "
+         "counts first, then the two averages.", expected="(micro-F1, macro-F1) of your counts",
+         got=got, revisit=AVERAGES)
+
+
+def _sigmoid_of(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def right_pos_weight(n: dict):
+    """The right answer of `answer_pos_weight` for a student's numbers: (a) the threshold on the
+    plain model's probability that decides as the weighted model at its threshold, (b) the one on
+    the weighted model's probability that decides as the plain model at its threshold."""
+    p, t_w, t_p = n["pos_weight"], n["t_weighted"], n["t_plain"]
+    logit_w, logit_p = np.log(t_w) - np.log1p(-t_w), np.log(t_p) - np.log1p(-t_p)
+    return float(_sigmoid_of(logit_w - np.log(p))), float(_sigmoid_of(logit_p + np.log(p)))
 
 
 def check_question_pos_weight(answer_pos_weight):
-    """pos_weight p = 4: the weighted odds are p times the plain ones; (a) 1/(1+p), (b) p/(1+p)."""
+    """pos_weight p at two thresholds of the student's own: the odds of the ideal output move by p."""
     __tracebackhide__ = True  # noqa: F841
+    mine = numbers()
+    p, t_w, t_p = mine["pos_weight"], mine["t_weighted"], mine["t_plain"]
     a, b = answer(answer_pos_weight, "answer_pos_weight", revisit=POS_WEIGHT, count=2, strict=True)
-    p = 4.0
-    right_a, right_b = 1 / (1 + p), p / (1 + p)
-    expected = f"({right_a:.4g}, {right_b:.4g})"
+    what = (f"answer_pos_weight() for your numbers (pos_weight {p}, the weighted model at "
+            f"{t_w}, the plain model at {t_p}) = ({a:.4g}, {b:.4g})")
     got = f"({a:.4g}, {b:.4g})"
-
-    def near(x, y):
-        return abs(x - y) <= 1e-3
-
-    if near(a, right_a) and near(b, right_b):
+    expected = "(a) a threshold on the plain model, (b) one on the weighted model"
+    right_a, right_b = right_pos_weight(mine)
+    a_ok, b_ok = _near(a, right_a), _near(b, right_b)
+    if a_ok and b_ok:
         return
-    if near(a, right_b) and near(b, right_a):
-        fail(f"answer_pos_weight() = {got}: the two thresholds are swapped. The weighted model is "
-             "MORE eager to predict the label, so it imitates a plain model with a LOWER "
-             "threshold.", expected=expected, got=got, revisit=POS_WEIGHT)
-    if near(a, 1 / p) or near(b, 1 - 1 / p):
-        fail(f"answer_pos_weight() = {got}: pos_weight multiplies the ODDS s/(1-s) by p, not the "
-             "probability. Odds of 1 (probability 0.5) for the weighted model are odds of 1/p for "
-             "the plain one, a probability of (1/p) / (1 + 1/p) = 1/(1 + p).", expected=expected,
-             got=got, revisit=POS_WEIGHT)
-    if near(a, 0.5) or near(b, 0.5):
-        fail(f"answer_pos_weight() = {got}: pos_weight changes the minimiser of the loss, so the "
-             "two models do not make the same decisions at the same threshold; the ideal logit "
-             "moves by log p.", expected=expected, got=got, revisit=POS_WEIGHT)
-    fail(f"answer_pos_weight() = {got}. The weighted model's ideal logit is the plain one plus "
-         "log p: translate each threshold into a logit, shift it, and translate it back.",
-         expected=expected, got=got, revisit=POS_WEIGHT)
+    logit_w, logit_p = np.log(t_w) - np.log1p(-t_w), np.log(t_p) - np.log1p(-t_p)
+
+    def wrong_like(value_a, value_b):
+        """a (when wrong) is value_a or b (when wrong) is value_b."""
+        return (not a_ok and _near(a, float(value_a))) or (not b_ok and _near(b, float(value_b)))
+
+    if _near(a, right_b) and _near(b, right_a):
+        why = "the two thresholds are swapped: return (threshold_a, threshold_b)."
+    elif wrong_like(_sigmoid_of(logit_w + np.log(p)), _sigmoid_of(logit_p - np.log(p))):
+        why = ("a threshold moved the wrong way. The weighted model is MORE eager to predict the "
+               "label than the plain one: to make its decisions, the plain model needs a LOWER "
+               "threshold, and to make the plain model's decisions, the weighted model a HIGHER "
+               "one.")
+    elif wrong_like(t_w, t_p):
+        why = ("a threshold did not move. pos_weight changes the probability that minimises the "
+               "expected loss, so the two models do not decide alike at the same threshold.")
+    elif wrong_like(1 / (1 + p), p / (1 + p)):
+        why = ("that is the threshold that imitates a model at 0.5, and your thresholds are not "
+               "0.5. Turn each of your thresholds into odds (or a logit), move it, and turn it "
+               "back.")
+    elif wrong_like(t_w / p, t_p * p) or (not b_ok and b >= 1):
+        why = ("pos_weight multiplies the ODDS of the ideal output by p, not the probability.")
+    elif wrong_like(_sigmoid_of(logit_w - p), _sigmoid_of(logit_p + p)):
+        why = "the ideal logit moves by log p, not by p."
+    else:
+        why = ("turn each threshold into a logit, shift it by the amount pos_weight adds to the "
+               "ideal logit, in the right direction, and turn it back into a probability.")
+    fail(f"{what}: {why}", expected=expected, got=got, revisit=POS_WEIGHT)
 
 
 # ---------------------------------------------------------------------------------------------
-# experiment: a rare label
+# experiment: a rare label, on a digit, a split, a grid and training parameters the notebook
+# never shows
 
-EXPERIMENT_GRID = np.round(np.arange(1, 20) * 0.05, 2)
-
-
-def _rare_label_data(k=67, digit=3):
+def _experiment_case(k):
+    """The hidden parameters of the experiment number k (`rng(k)`): a rare label (one digit), a
+    random split of the digits, a grid of thresholds, a learning rate and a number of epochs."""
+    g = rng(k)
     X, _, d = _load_digits()
+    digit = int(g.integers(10))
     y = (d == digit).astype(float)
-    order = public_rng(k).permutation(len(X))
+    order = g.permutation(len(X))
     parts = (order[:1000], order[1000:1400], order[1400:])
-    return tuple(a for idx in parts for a in (X[idx].copy(), y[idx].copy()))
+    data = tuple(a for idx in parts for a in (X[idx].copy(), y[idx].copy()))
+    grid = np.unique(np.round(g.uniform(0.03, 0.97, size=int(g.integers(12, 30))), 3))
+    lr = float(np.round(g.uniform(1.0, 3.0), 2))
+    epochs = int(g.integers(120, 360))
+    return digit, data, grid, lr, epochs
 
 
-def check_rare_label_experiment(rare_label_experiment, train_multilabel):
-    """The same recipe applied to the student's own trainer, on another split: the tuned threshold
-    (first best validation F1 on the grid, strict '>') and the two test F1 scores."""
-    __tracebackhide__ = True  # noqa: F841
-    from sklearn import metrics
-    X_tr, y_tr, X_va, y_va, X_te, y_te = _rare_label_data()
-
-    what_train = (f"train_multilabel(X, Y, 2.0, 300, seed=0) with the one rare label (Y of shape "
-                  f"{(len(y_tr), 1)})")
+def _trained(train_multilabel, X, y, lr, epochs):
+    """(W, b) of the student's trainer on one label, twice (the same seed must give the same)."""
+    what = (f"train_multilabel(X, Y, {lr}, {epochs}, seed=0) with one rare label (Y of shape "
+            f"{(len(y), 1)})")
     outs = []
     for _ in range(2):
         # quiet_call: numpy warnings of the trainer cost points in its own cells, not here.
-        out = quiet_call(train_multilabel, X_tr.copy(), y_tr[:, None].copy(), 2.0, 300, seed=0,
-                         what=what_train, revisit=EXPERIMENT + " (fix train_multilabel first: "
-                         "the experiment uses it)")
+        out = quiet_call(train_multilabel, X.copy(), y[:, None].copy(), lr, epochs, seed=0,
+                         what=what, revisit=EXPERIMENT + " (fix train_multilabel first: the "
+                         "experiment uses it)")
         try:
             W, b = (np.asarray(a, dtype=np.float64) for a in out)
         except (TypeError, ValueError):  # not two arrays of numbers (a dict gives its keys)
-            fail(f"{what_train} did not return (W, b), so the experiment cannot run: fix "
+            fail(f"{what} did not return (W, b), so the experiment cannot run: fix "
                  "train_multilabel first (test-train-loss says what is wrong).",
                  expected="a tuple (W, b)", got=describe(out), revisit=TRAIN)
         outs.append((W, b))
     if not all(np.array_equal(x, y) for x, y in zip(outs[0], outs[1])):
-        fail(f"Two calls of {what_train} gave different parameters, so the experiment cannot be "
+        fail(f"Two calls of {what} gave different parameters, so the experiment cannot be "
              "reproduced: draw the initial weights from np.random.default_rng(seed) (see "
              "test-train-loss).", expected="the same (W, b) for the same seed",
              got="different parameters", revisit=TRAIN)
-    W, b = outs[0]
+    return outs[0]
+
+
+def _recipe(W, b, data, grid, rule=np.greater, tune_on="val"):
+    """The experiment's recipe for a trained (W, b): the first grid value with the best F1 on the
+    validation images, and the test F1 at 0.5 and at that threshold."""
+    from sklearn import metrics
+    _, _, X_va, y_va, X_te, y_te = data
     with np.errstate(all="ignore"):
         p_va = expit_(X_va @ W.T + b).reshape(-1)
         p_te = expit_(X_te @ W.T + b).reshape(-1)
-    table = np.array([metrics.f1_score(y_va, p_va > t, zero_division=0) for t in EXPERIMENT_GRID])
-    threshold = float(EXPERIMENT_GRID[np.argmax(table)])
-    f1_half = metrics.f1_score(y_te, p_te > 0.5, zero_division=0)
-    f1_tuned = metrics.f1_score(y_te, p_te > threshold, zero_division=0)
-    expected = f"({threshold:.2f}, {f1_half:.4f}, {f1_tuned:.4f})"
+    y_tune, p_tune = (y_va, p_va) if tune_on == "val" else (y_te, p_te)
+    table = np.array([metrics.f1_score(y_tune, rule(p_tune, t), zero_division=0) for t in grid])
+    threshold = float(grid[np.argmax(table)])
+    last = float(grid[len(grid) - 1 - np.argmax(table[::-1])])
+    f1_half = float(metrics.f1_score(y_te, p_te > 0.5, zero_division=0))
+    f1_tuned = float(metrics.f1_score(y_te, p_te > threshold, zero_division=0))
+    f1_val = (float(metrics.f1_score(y_va, p_va > 0.5, zero_division=0)), float(table.max()))
+    return threshold, f1_half, f1_tuned, last, f1_val
 
-    what = ("rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=False) "
-            "on another random split of the digits (the label: the digit is a 3)")
-    out = quiet_call(rare_label_experiment, X_tr, y_tr, X_va, y_va, X_te, y_te, plot=False,
-                     what=what, revisit=EXPERIMENT)
-    try:
-        got_t, got_half, got_tuned = (float(v) for v in out)
-    except (TypeError, ValueError):
-        fail(f"{what} should return the tuple (threshold, f1_test_half, f1_test_tuned).",
-             expected=expected, got=describe(out), revisit=EXPERIMENT)
-    got = f"({got_t:.2f}, {got_half:.4f}, {got_tuned:.4f})"
+
+def check_rare_label_experiment(rare_label_experiment, train_multilabel):
+    """The recipe applied to the student's own trainer on two hidden cases (another rare label,
+    split, grid, lr and epochs): the tuned threshold (the first best validation F1 of the grid,
+    strict '>') and the two test F1 scores."""
+    __tracebackhide__ = True  # noqa: F841
+    runs = []
+    for k in (67, 68):
+        digit, data, grid, lr, epochs = _experiment_case(k)
+        W, b = _trained(train_multilabel, data[0], data[1], lr, epochs)
+        right = _recipe(W, b, data, grid)
+        what = (f"rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, grid, lr, "
+                f"epochs, plot=False) on another split of the digits, for the rare label 'the "
+                f"digit is a {digit}', a grid of {len(grid)} thresholds from {grid[0]:.3f} to "
+                f"{grid[-1]:.3f}, lr={lr} and epochs={epochs}")
+        expected = f"({right[0]:.3f}, {right[1]:.4f}, {right[2]:.4f})"
+        out = quiet_call(rare_label_experiment, *(a.copy() for a in data), grid.copy(), lr,
+                         epochs, plot=False, what=what, revisit=EXPERIMENT)
+        try:
+            got = tuple(float(v) for v in out)
+            if len(got) != 3:
+                raise ValueError
+        except (TypeError, ValueError):
+            fail(f"{what} should return the tuple (threshold, f1_test_half, f1_test_tuned).",
+                 expected=expected, got=describe(out), revisit=EXPERIMENT)
+        runs.append((what, data, grid, lr, epochs, W, b, right, expected, got))
 
     def near(x, y):
         return abs(x - y) <= 1e-6
 
-    if near(got_t, threshold) and near(got_half, f1_half) and near(got_tuned, f1_tuned):
-        return
-    if not near(got_t, threshold):
-        test_table = [metrics.f1_score(y_te, p_te > t, zero_division=0) for t in EXPERIMENT_GRID]
-        ge_table = [metrics.f1_score(y_va, p_va >= t, zero_division=0) for t in EXPERIMENT_GRID]
-        last = EXPERIMENT_GRID[len(EXPERIMENT_GRID) - 1 - np.argmax(table[::-1])]
-        if near(got_t, float(EXPERIMENT_GRID[np.argmax(test_table)])):
-            why = ("tunes the threshold on the TEST images. Tune it on the validation images: a "
-                   "threshold chosen on the test set makes the test score an optimistic guess.")
-        elif near(got_t, 0.5):
-            why = "does not tune the threshold: pick the value of GRID with the best validation F1."
-        elif near(got_t, float(last)):
-            why = ("breaks ties towards the LAST grid value; keep the first of the thresholds with "
-                   "the best validation F1.")
-        elif near(got_t, float(EXPERIMENT_GRID[np.argmax(ge_table)])):
-            why = ("predicts the label when the probability is >= the threshold; the rule is "
-                   "strictly greater.")
-        else:
-            why = ("returned another threshold than the value of GRID with the best validation F1 "
-                   "of a model trained by train_multilabel(X_train, y_train[:, None], 2.0, 300, "
-                   "seed=0).")
-        fail(f"{what} {why}", expected=expected, got=got, revisit=EXPERIMENT)
-    if near(got_half, f1_tuned) and near(got_tuned, f1_half):
-        fail(f"{what} returned the two test F1 scores in the wrong order: (threshold, F1 at 0.5, "
-             "F1 at the tuned threshold).", expected=expected, got=got, revisit=EXPERIMENT)
-    va_half = metrics.f1_score(y_va, p_va > 0.5, zero_division=0)
-    if near(got_half, va_half) or near(got_tuned, float(table.max())):
-        fail(f"{what} reports F1 scores of the VALIDATION images; report the F1 on the test "
-             "images, which played no part in choosing the threshold.", expected=expected,
-             got=got, revisit=EXPERIMENT)
-    fail(f"{what} returned test F1 scores that differ from those of the model trained by "
-         "train_multilabel(X_train, y_train[:, None], 2.0, 300, seed=0), at the thresholds 0.5 "
-         "and the tuned one (a label is predicted when its probability is strictly greater).",
-         expected=expected, got=got, revisit=EXPERIMENT)
+    def same(xs, ys):
+        return all(near(x, y) for x, y in zip(xs, ys))
+
+    what_1, right_1, got_1 = runs[0][0], runs[0][7], runs[0][9]
+    right_2, expected_2, got_2 = runs[1][7], runs[1][8], runs[1][9]
+    if same(got_1, got_2) and not same(right_1[:3], right_2[:3]):
+        fail(f"{what_1}, and on a second hidden case with another label, data, grid, lr and "
+             "epochs, returned the same three numbers both times: compute them from the "
+             "function's arguments, by running the recipe.", expected=f"{expected_2} on the "
+             "second case", got=f"({got_2[0]:.3f}, {got_2[1]:.4f}, {got_2[2]:.4f}) on both",
+             revisit=EXPERIMENT)
+    for what, data, grid, lr, epochs, W, b, right, expected, got in runs:
+        threshold, f1_half, f1_tuned, last, f1_val = right
+        got_t, got_half, got_tuned = got
+        shown = f"({got_t:.3f}, {got_half:.4f}, {got_tuned:.4f})"
+        if near(got_t, threshold) and near(got_half, f1_half) and near(got_tuned, f1_tuned):
+            continue
+        if not near(got_t, threshold):
+            if near(got_t, 0.5) and not np.isclose(grid, 0.5).any():
+                why = ("does not tune the threshold: pick the value of the grid it is given with "
+                       "the best validation F1.")
+            elif not np.isclose(grid, got_t, rtol=0, atol=1e-9).any():
+                why = ("returned a threshold that is not a value of the grid it was given: tune "
+                       "over its `grid` argument.")
+            elif near(got_t, _recipe(W, b, data, grid, tune_on="test")[0]):
+                why = ("tunes the threshold on the TEST images. Tune it on the validation images: "
+                       "a threshold chosen on the test set makes the test score an optimistic "
+                       "guess.")
+            elif near(got_t, last):
+                why = ("breaks ties towards the LAST grid value; keep the first of the thresholds "
+                       "with the best validation F1.")
+            elif near(got_t, _recipe(W, b, data, grid, rule=np.greater_equal)[0]):
+                why = ("predicts the label when the probability is >= the threshold; the rule is "
+                       "strictly greater.")
+            elif (lr, epochs) != (2.0, 300) and near(got_t, _recipe(
+                    *_trained(train_multilabel, data[0], data[1], 2.0, 300), data, grid)[0]):
+                why = ("trains with lr=2.0 and epochs=300 whatever it is given: pass its `lr` and "
+                       "`epochs` on to train_multilabel.")
+            else:
+                why = ("returned another threshold than the value of the grid with the best "
+                       "validation F1 of a model trained by train_multilabel(X_train, y_train as "
+                       "a column, lr, epochs, seed=0).")
+            fail(f"{what} {why}", expected=expected, got=shown, revisit=EXPERIMENT)
+        if near(got_half, f1_tuned) and near(got_tuned, f1_half):
+            fail(f"{what} returned the two test F1 scores in the wrong order: (threshold, F1 at "
+                 "0.5, F1 at the tuned threshold).", expected=expected, got=shown,
+                 revisit=EXPERIMENT)
+        if near(got_half, f1_val[0]) or near(got_tuned, f1_val[1]):
+            fail(f"{what} reports F1 scores of the VALIDATION images; report the F1 on the test "
+                 "images, which played no part in choosing the threshold.", expected=expected,
+                 got=shown, revisit=EXPERIMENT)
+        fail(f"{what} returned test F1 scores that differ from those of the model trained by "
+             "train_multilabel(X_train, y_train as a column, lr, epochs, seed=0), at the "
+             "threshold 0.5 and at the tuned one (a label is predicted when its probability is "
+             "strictly greater).", expected=expected, got=shown, revisit=EXPERIMENT)
 
 
 def expit_(z):
@@ -675,6 +809,31 @@ def expit_(z):
     from scipy.special import expit
     return expit(z)
 
+
+# Each question's right answer for a student's numbers (`python -m autograder numbers` prints
+# them; tests/test_variants.py checks that classmates' answers differ).
+ANSWERS = {
+    "test-question-outputs": right_outputs,
+    "test-question-f1-averages": right_f1_averages,
+    "test-question-pos-weight": right_pos_weight,
+}
+
+# Library functions a graded function must not call: the grader names a submission that does
+# (a hint for the instructor); the notebook names each of them.
+_COUNTING = ("sklearn.metrics.f1_score", "sklearn.metrics.fbeta_score",
+             "sklearn.metrics.precision_recall_fscore_support",
+             "sklearn.metrics.multilabel_confusion_matrix", "sklearn.metrics.precision_score",
+             "sklearn.metrics.recall_score", "sklearn.metrics.jaccard_score")
+FORBIDDEN = {
+    "multilabel-metrics": ("sklearn.metrics.hamming_loss", "sklearn.metrics.accuracy_score",
+                           "sklearn.metrics.zero_one_loss") + _COUNTING,
+    "multilabel-thresholds": _COUNTING + ("sklearn.metrics.precision_recall_curve",),
+    "multilabel-train": ("sklearn.linear_model.LogisticRegression",
+                         "sklearn.linear_model.SGDClassifier",
+                         "sklearn.multioutput.MultiOutputClassifier",
+                         "sklearn.neural_network.MLPClassifier", "scipy.optimize.minimize"),
+    "question-f1-averages": ("sklearn.metrics.f1_score",),
+}
 
 TESTS = {
     "test-multilabel-predict": check_predict_multilabel,

@@ -1,5 +1,5 @@
 """Buggy and alternative correct implementations for the `multilabel` exercise."""
-from . import bug, correct
+from . import bug, correct, question_entries
 
 # --- multilabel-predict -------------------------------------------------------------------------
 
@@ -101,13 +101,15 @@ def {name}():
 
 
 EXPERIMENT = '''
-def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, grid, lr, epochs,
+                          plot=True):
     from sklearn import metrics
     y_train, y_val, y_test = (np.asarray(y, dtype=float) for y in (y_train, y_val, y_test))
-    W, b = train_multilabel(X_train, y_train[:, None], 2.0, {epochs}, seed=0)
+    grid = {grid}
+    W, b = train_multilabel(X_train, y_train[:, None], {lr}, {epochs}, seed=0)
     p_val = expit(X_val @ np.asarray(W).T + b)[:, 0]
     p_test = expit(X_test @ np.asarray(W).T + b)[:, 0]
-    f1_val = np.array([metrics.f1_score({tune_y}, {tune_p} {op} t, zero_division=0) for t in GRID])
+    f1_val = np.array([metrics.f1_score({tune_y}, {tune_p} {op} t, zero_division=0) for t in grid])
     {pick}
     f1_half = metrics.f1_score({report_y}, {report_p} > 0.5, zero_division=0)
     f1_tuned = metrics.f1_score({report_y}, {report_p} > threshold, zero_division=0)
@@ -115,12 +117,23 @@ def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=T
 '''
 
 
-def experiment(epochs="300", tune_y="y_val", tune_p="p_val", op=">",
-               pick="threshold = float(GRID[np.argmax(f1_val)])", report_y="y_test",
-               report_p="p_test", result="threshold, float(f1_half), float(f1_tuned)"):
-    return EXPERIMENT.format(epochs=epochs, tune_y=tune_y, tune_p=tune_p, op=op, pick=pick,
-                             report_y=report_y, report_p=report_p, result=result)
+def experiment(grid="np.asarray(grid, dtype=float)", lr="lr", epochs="epochs", tune_y="y_val",
+               tune_p="p_val", op=">", pick="threshold = float(grid[np.argmax(f1_val)])",
+               report_y="y_test", report_p="p_test",
+               result="threshold, float(f1_half), float(f1_tuned)"):
+    return EXPERIMENT.format(grid=grid, lr=lr, epochs=epochs, tune_y=tune_y, tune_p=tune_p, op=op,
+                             pick=pick, report_y=report_y, report_p=report_p, result=result)
 
+
+def constant(name, value):
+    return f'''
+def {name}(*args, **kwargs):
+    return {value}
+'''
+
+
+# What the chapter computes for its own rare label (the digit 8; see 'Rare labels').
+BOOK_EXPERIMENT = "(0.45, 0.75, 0.76)"
 
 BUGS = [
     # --- multilabel-predict ---
@@ -225,59 +238,112 @@ BUGS = [
         train().replace("return W, b", "return {'W': W, 'b': b}"),
         {"test-train-loss", "test-train-quality", "test-experiment-rare-label"}, "tuple (W, b)"),
 
-    # --- questions ---
-    bug("question-outputs", "all 2^6 subsets, ignoring at most two species",
-        answer("answer_outputs", "return 6, 2 ** 6"), "test-question-outputs", "every subset"),
-    bug("question-outputs", "forgets the empty set", answer("answer_outputs", "return 6, 21"),
+    # --- questions (each computed from this student's NUMBERS) ---
+    bug("question-outputs", "all 2^C subsets, ignoring the cap on species",
+        answer("answer_outputs", "C = NUMBERS['species']\n    return C, 2 ** C"),
+        "test-question-outputs", "every subset"),
+    bug("question-outputs", "forgets the empty set", answer(
+        "answer_outputs", "from math import comb\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return C, sum(comb(C, j) for j in range(1, m + 1))"),
         "test-question-outputs", "empty set"),
-    bug("question-outputs", "swapped", answer("answer_outputs", "return 22, 6"),
+    bug("question-outputs", "swapped", answer(
+        "answer_outputs", "from math import comb\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return sum(comb(C, j) for j in range(m + 1)), C"),
         "test-question-outputs", "swapped"),
-    bug("question-outputs", "one sigmoid for all", answer("answer_outputs", "return 1, 22"),
-        "test-question-outputs", "one sigmoid per class"),
-    bug("question-outputs", "ordered pairs", answer("answer_outputs", "return 6, 1 + 6 + 30"),
-        "test-question-outputs", "counts some pairs twice"),
-    bug("question-outputs", "a softmax over the classes", answer("answer_outputs", "return 6, 6"),
-        "test-question-outputs", "at most one species"),
-    bug("question-f1-averages", "swapped averages",
-        answer("answer_f1_averages", "return (10 / 12 + 8 / 9) / 3, 18 / 23"),
+    bug("question-outputs", "one sigmoid for all the classes", answer(
+        "answer_outputs", "from math import comb\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return 1, sum(comb(C, j) for j in range(m + 1))"),
+        "test-question-outputs", "per class"),
+    bug("question-outputs", "ordered choices of species", answer(
+        "answer_outputs", "from math import perm\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return C, sum(perm(C, j) for j in range(m + 1))"),
+        "test-question-outputs", "ordered"),
+    bug("question-outputs", "only the sets of the largest size", answer(
+        "answer_outputs", "from math import comb\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return C, comb(C, m)"),
+        "test-question-outputs", "largest size"),
+    bug("question-outputs", "'at most m' read as fewer than m", answer(
+        "answer_outputs", "from math import comb\n    C, m = NUMBERS['species'], NUMBERS['at_most']\n"
+        "    return C, sum(comb(C, j) for j in range(m))"),
+        "test-question-outputs", "off by one set size"),
+
+    bug("question-f1-averages", "swapped averages", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    f1 = 2 * tp / (2 * tp + fp + fn)\n"
+        "    return f1.mean(), 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum())"),
         "test-question-f1-averages", "swapped"),
-    bug("question-f1-averages", "micro-F1 as the share of right answers",
-        answer("answer_f1_averages", "return 19 / 24, (10 / 12 + 8 / 9) / 3"),
-        "test-question-f1-averages", "1 - Hamming loss"),
-    bug("question-f1-averages", "macro-F1 leaves out the class with F1 = 0",
-        answer("answer_f1_averages", "return 18 / 23, (10 / 12 + 8 / 9) / 2"),
-        "test-question-f1-averages", "ALL the classes"),
-    bug("question-f1-averages", "micro as the subset accuracy",
-        answer("answer_f1_averages", "return 3 / 8, (10 / 12 + 8 / 9) / 3"),
-        "test-question-f1-averages", "subset accuracy"),
-    bug("question-f1-averages", "Jaccard instead of F1",
-        answer("answer_f1_averages", "return 9 / 14, (5 / 7 + 4 / 5) / 3"),
-        "test-question-f1-averages", "Count TP, FP"),
-    bug("question-pos-weight", "swapped", answer("answer_pos_weight", "return 0.8, 0.2"),
+    bug("question-f1-averages", "Jaccard instead of F1", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    return tp.sum() / (tp + fp + fn).sum(), (tp / (tp + fp + fn)).mean()"),
+        "test-question-f1-averages", "Jaccard"),
+    bug("question-f1-averages", "macro weighted by the positives (average='weighted')", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    f1 = 2 * tp / (2 * tp + fp + fn)\n"
+        "    micro = 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum())\n"
+        "    return micro, np.sum(f1 * (tp + fn)) / np.sum(tp + fn)"),
+        "test-question-f1-averages", "weighted"),
+    bug("question-f1-averages", "macro as the F1 of the averaged precision and recall", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    P, R = (tp / (tp + fp)).mean(), (tp / (tp + fn)).mean()\n"
+        "    micro = 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum())\n"
+        "    return micro, 2 * P * R / (P + R)"),
+        "test-question-f1-averages", "harmonic mean of the averaged precision"),
+    bug("question-f1-averages", "micro as the mean of the per-label F1", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    f1 = 2 * tp / (2 * tp + fp + fn)\n    return f1.mean(), f1.mean()"),
+        "test-question-f1-averages", "pools TP, FP and FN"),
+    bug("question-f1-averages", "micro as the pooled precision", answer(
+        "answer_f1_averages", "tp, fp, fn = np.array(NUMBERS['counts'], dtype=float).T\n"
+        "    return tp.sum() / (tp + fp).sum(), (2 * tp / (2 * tp + fp + fn)).mean()"),
+        "test-question-f1-averages", "pooled precision"),
+
+    bug("question-pos-weight", "swapped", answer(
+        "answer_pos_weight", "p = NUMBERS['pos_weight']\n"
+        "    oa = NUMBERS['t_weighted'] / (1 - NUMBERS['t_weighted']) / p\n"
+        "    ob = NUMBERS['t_plain'] / (1 - NUMBERS['t_plain']) * p\n"
+        "    return ob / (1 + ob), oa / (1 + oa)"),
         "test-question-pos-weight", "swapped"),
-    bug("question-pos-weight", "divides the probability by p",
-        answer("answer_pos_weight", "return 0.25, 0.75"), "test-question-pos-weight", "ODDS"),
-    bug("question-pos-weight", "same threshold for both models",
-        answer("answer_pos_weight", "return 0.5, 0.5"), "test-question-pos-weight", "log p"),
-    bug("question-pos-weight", "only (a) shifted", answer("answer_pos_weight", "return 0.2, 0.5"),
-        "test-question-pos-weight", "log p"),
-    bug("question-pos-weight", "odds without the conversion back",
-        answer("answer_pos_weight", "return 1 / 4, 4.0 / 5"), "test-question-pos-weight", "ODDS"),
-    bug("question-pos-weight", "p / (p + 1) squared",
-        answer("answer_pos_weight", "return 0.04, 0.64"), "test-question-pos-weight",
-        "translate each threshold"),
+    bug("question-pos-weight", "odds moved the wrong way", answer(
+        "answer_pos_weight", "p = NUMBERS['pos_weight']\n"
+        "    oa = NUMBERS['t_weighted'] / (1 - NUMBERS['t_weighted']) * p\n"
+        "    ob = NUMBERS['t_plain'] / (1 - NUMBERS['t_plain']) / p\n"
+        "    return oa / (1 + oa), ob / (1 + ob)"),
+        "test-question-pos-weight", "wrong way"),
+    bug("question-pos-weight", "the same thresholds for both models", answer(
+        "answer_pos_weight", "return NUMBERS['t_weighted'], NUMBERS['t_plain']"),
+        "test-question-pos-weight", "did not move"),
+    bug("question-pos-weight", "the thresholds that imitate 0.5 (the chapter's case)", answer(
+        "answer_pos_weight", "p = NUMBERS['pos_weight']\n    return 1 / (1 + p), p / (1 + p)"),
+        "test-question-pos-weight", "imitates a model at 0.5"),
+    bug("question-pos-weight", "the probability scaled by p", answer(
+        "answer_pos_weight", "p = NUMBERS['pos_weight']\n"
+        "    return NUMBERS['t_weighted'] / p, NUMBERS['t_plain'] * p"),
+        "test-question-pos-weight", "ODDS"),
+    bug("question-pos-weight", "the logit shifted by p instead of log p", answer(
+        "answer_pos_weight", "p = NUMBERS['pos_weight']\n"
+        "    za = np.log(NUMBERS['t_weighted'] / (1 - NUMBERS['t_weighted'])) - p\n"
+        "    zb = np.log(NUMBERS['t_plain'] / (1 - NUMBERS['t_plain'])) + p\n"
+        "    return expit(za), expit(zb)"),
+        "test-question-pos-weight", "not by p"),
 
     # --- experiment ---
+    bug("experiment-rare-label", "returns the book's numbers",
+        constant("rare_label_experiment", BOOK_EXPERIMENT), "test-experiment-rare-label",
+        "same three numbers"),
+    bug("experiment-rare-label", "returns constants",
+        constant("rare_label_experiment", "(0.3, 0.8, 0.85)"), "test-experiment-rare-label",
+        "same three numbers"),
     bug("experiment-rare-label", "tunes the threshold on the test images",
         experiment(tune_y="y_test", tune_p="p_test"), "test-experiment-rare-label", "TEST images"),
     bug("experiment-rare-label", "no tuning at all",
         experiment(pick="threshold = 0.5"), "test-experiment-rare-label", "does not tune"),
+    bug("experiment-rare-label", "ignores the grid it is given (its own 0.05 steps)",
+        experiment(grid="np.round(np.arange(1, 20) * 0.05, 2)"), "test-experiment-rare-label",
+        "not a value of the grid"),
+    bug("experiment-rare-label", "ignores lr and epochs (2.0 and 300)",
+        experiment(lr="2.0", epochs="300"), "test-experiment-rare-label", "whatever it is given"),
     bug("experiment-rare-label", "tunes the threshold on the training images",
         experiment(tune_y="y_train", tune_p="expit(X_train @ np.asarray(W).T + b)[:, 0]"),
-        "test-experiment-rare-label", "another threshold"),
-    bug("experiment-rare-label", "trains on the validation images",
-        experiment().replace("train_multilabel(X_train, y_train[:, None]",
-                             "train_multilabel(X_val, y_val[:, None]"),
         "test-experiment-rare-label", "another threshold"),
     bug("experiment-rare-label", "reports the validation F1",
         experiment(report_y="y_val", report_p="p_val"), "test-experiment-rare-label",
@@ -285,8 +351,6 @@ BUGS = [
     bug("experiment-rare-label", "F1 scores in the wrong order",
         experiment(result="threshold, float(f1_tuned), float(f1_half)"),
         "test-experiment-rare-label", "wrong order"),
-    bug("experiment-rare-label", "trains for 30 epochs instead of 300",
-        experiment(epochs="30"), "test-experiment-rare-label", "another threshold"),
 ]
 
 CORRECT = [
@@ -359,7 +423,7 @@ def tune_thresholds(probs, Y, grid):
     return np.array(out, dtype=float)
 '''),
     correct("multilabel-train", "zero initial weights", train(init="W0 = np.zeros((C, D))")),
-    correct("multilabel-train", "one label at a time, as the chapter, with lr / C", '''
+    correct("multilabel-train", "one label at a time, each with lr / C", '''
 def train_multilabel(X, Y, lr, epochs, seed=0):
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     N, D = X.shape
@@ -386,39 +450,46 @@ def train_multilabel(X, Y, lr, epochs, seed=0):
         b = b - lr * G.sum(axis=0)
     return [W, b]
 '''),
-    correct("question-outputs", "binomial coefficients", answer(
-        "answer_outputs", "from math import comb\n    return 6, sum(comb(6, k) for k in range(3))")),
-    correct("question-outputs", "as numpy floats in a list",
-            answer("answer_outputs", "return [np.float64(6), np.float64(22)]")),
-    correct("question-f1-averages", "computed with the student's f1_per_class", answer(
-        "answer_f1_averages",
-        "Yt, Yp = Y_true_b.astype(bool), Y_pred_b.astype(bool)\n"
-        "    tp, fp, fn = (Yt & Yp).sum(), (~Yt & Yp).sum(), (Yt & ~Yp).sum()\n"
-        "    return 2 * tp / (2 * tp + fp + fn), f1_per_class(Y_true_b, Y_pred_b).mean()")),
-    correct("question-f1-averages", "rounded to three decimals",
-            answer("answer_f1_averages", "return 0.783, 0.574")),
-    correct("question-pos-weight", "from the odds", answer(
-        "answer_pos_weight", "odds = 1 / 4\n    return odds / (1 + odds), 4 / (1 + 4)")),
-    correct("question-pos-weight", "decimals", answer("answer_pos_weight", "return (0.2, 0.8)")),
+    correct("question-outputs", "the label sets counted one by one", answer(
+        "answer_outputs", "from itertools import combinations\n"
+        "    species = range(NUMBERS['species'])\n"
+        "    sizes = range(0 if NUMBERS['empty_photos'] else 1, NUMBERS['at_most'] + 1)\n"
+        "    sets = [s for k in sizes for s in combinations(species, k)]\n"
+        "    return [np.float64(len(species)), np.float64(len(sets))]")),
+    correct("question-f1-averages", "precision and recall per label, then harmonic means", answer(
+        "answer_f1_averages", "counts = np.array(NUMBERS['counts'], dtype=float)\n"
+        "    def f1(tp, fp, fn):\n"
+        "        if tp == 0:\n"
+        "            return 0.0\n"
+        "        precision, recall = tp / (tp + fp), tp / (tp + fn)\n"
+        "        return 2 / (1 / precision + 1 / recall)\n"
+        "    return f1(*counts.sum(axis=0)), np.mean([f1(*row) for row in counts])")),
+    correct("question-pos-weight", "through the logits, with log p", answer(
+        "answer_pos_weight", "from scipy.special import logit\n"
+        "    shift = np.log(NUMBERS['pos_weight'])\n"
+        "    return (expit(logit(NUMBERS['t_weighted']) - shift),\n"
+        "            expit(logit(NUMBERS['t_plain']) + shift))")),
     correct("experiment-rare-label", "with the student's own functions", '''
-def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
-    W, b = train_multilabel(X_train, np.asarray(y_train)[:, None], 2.0, 300, seed=0)
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, grid, lr, epochs,
+                          plot=True):
+    W, b = train_multilabel(X_train, np.asarray(y_train)[:, None], lr, epochs, seed=0)
     p_val = expit(X_val @ W.T + b)
     p_test = expit(X_test @ W.T + b)
-    threshold = float(tune_thresholds(p_val, np.asarray(y_val)[:, None], GRID)[0])
+    threshold = float(tune_thresholds(p_val, np.asarray(y_val)[:, None], grid)[0])
     y_test = np.asarray(y_test)[:, None]
     f1_half = f1_per_class(y_test, predict_multilabel(X_test @ W.T + b, 0.5))[0]
     f1_tuned = f1_per_class(y_test, p_test > threshold)[0]
     return threshold, f1_half, f1_tuned
 '''),
     correct("experiment-rare-label", "a loop over the grid that keeps strictly better F1", '''
-def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=True):
+def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, grid, lr, epochs,
+                          plot=True):
     from sklearn.metrics import f1_score
-    W, b = train_multilabel(X_train, np.reshape(y_train, (-1, 1)), lr=2.0, epochs=300, seed=0)
+    W, b = train_multilabel(X_train, np.reshape(y_train, (-1, 1)), lr=lr, epochs=epochs, seed=0)
     z_val = (X_val @ W.T + b).ravel()
     z_test = (X_test @ W.T + b).ravel()
     best, threshold = -1.0, None
-    for t in GRID:
+    for t in grid:
         score = f1_score(y_val, z_val > np.log(t / (1 - t)), zero_division=0)
         if score > best:
             best, threshold = score, float(t)
@@ -426,3 +497,14 @@ def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, plot=T
             f1_score(y_test, z_test > np.log(threshold / (1 - threshold)), zero_division=0))
 '''),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: the digits' four labels (at most three per
+# image, the empty set included: 15 sets), the table of 'Micro- and macro-averaged F1', and
+# pos_weight 9 at the threshold 0.5.
+_bugs, _correct = question_entries("multilabel", book={
+    "test-question-outputs": (4, 15),
+    "test-question-f1-averages": (8 / 11, (1 + 2 / 3 + 1 / 2) / 3),
+    "test-question-pos-weight": (0.1, 0.9)})
+BUGS += _bugs
+CORRECT += _correct
