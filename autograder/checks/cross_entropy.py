@@ -586,9 +586,8 @@ def check_question_kl(answer_kl_gap):
         (float(special.rel_entr(f, q).sum()),
          "that is the KL divergence with its arguments swapped. The loss is measured on the new "
          "data: its expectation, and so the divergence's, is over the new frequencies."),
-        (float(-q @ np.log(f)), "that is the whole loss of the model before the correction. "
-                                "Part of it, the entropy of the new labels, stays after the "
-                                "correction."),
+        (float(-q @ np.log(f)), "that is the whole loss of the model on the new data before "
+                                "the correction, not how much the correction removes from it."),
         (_entropy(q), "that is the loss after the correction, the part that stays. The question "
                       "asks how much it drops."),
         (_entropy(q) - _entropy(f), "the drop is not a difference of the two entropies: the "
