@@ -1,42 +1,47 @@
 """Hidden checks for the `cross-entropy` exercise (chapter 5): one_hot, cross_entropy,
-CrossEntropyLoss (forward, backward graded apart, label smoothing), three auto-graded questions and
-the bias-only experiment.
+CrossEntropyLoss (forward, backward graded apart, label smoothing), three auto-graded questions on
+the student's numbers (`_common.numbers()`), and the bias-only experiment with its report.
 
 Oracles: scipy.special.logsumexp / softmax / log_softmax, one-hot targets built entry by entry,
-PyTorch's definition of label smoothing written out, and the checks' own central differences;
-never the reference solution.
+PyTorch's definition of label smoothing written out, the checks' own central differences and their
+own gradient descent on a bias, on the full (N, C) batch; never the reference solution.
 """
 
 import numpy as np
 from scipy import special
 
 from ._common import (CheckFailed, answer, as_float, call, central_difference, describe, expect_close,
-                      expect_shape, expect_unchanged, fail, matches, quiet_call, rng, snapshot,
-                      strict_call)
+                      expect_shape, expect_unchanged, fail, matches, numbers, quiet_call, rng,
+                      snapshot, strict_call)
 
 ONE_HOT = ("Chapter 5, 'Labels and one-hot targets' (one-hot targets: a float (N, C) array with a "
            "single 1 per row, at column y_n)")
 LOSS = ("Chapter 5, 'The negative log-likelihood of the true class' (L = mean over the batch of "
         "LSE(z_n) - z_n[y_n], through log-softmax)")
 STABLE = ("Chapter 5, 'The negative log-likelihood of the true class', and chapter 4, 'Log-softmax' "
-          "(compute log-probabilities with log_softmax, never log(softmax(z)))")
+          "(compute the log-probabilities with log_softmax, never the log of the softmax)")
 LOGITS_IN = "Chapter 5, 'Logits in, not probabilities' (the loss applies log-softmax itself)"
-GRADIENT = "Chapter 5, 'The gradient: softmax minus one-hot' (dL/dz = (softmax(z) - t) / N)"
-SMOOTHING = ("Chapter 5, 'Label smoothing' (PyTorch's targets: t = (1 - eps) * one_hot + eps / C, "
-             "the eps / C on every class, the true one included)")
+GRADIENT = ("Chapter 5, 'The gradient: softmax minus one-hot' (the gradient of a MEAN loss, "
+            "row by row)")
+SMOOTHING = ("Chapter 5, 'Label smoothing' (PyTorch's targets: the one-hot part scaled by 1 - eps, "
+             "and the uniform part, eps / C, on every class, the true one included)")
 LABELS = ("Chapter 5, 'Labels and one-hot targets' (a label is an integer in 0 .. C-1; anything "
           "else is an error, not a class)")
 STORED = ("the contract of CrossEntropyLoss in the notebook: forward stores self.probs "
           "(softmax(z), shape (N, C)) and self.targets (t, shape (N, C)), and backward computes "
           "from those two alone")
 ENTROPY_KL = "Chapter 5, 'Entropy and KL divergence' (H(t, p) = H(t) + KL(t || p))"
-FREQUENCIES = ("Chapter 5, 'Maximum likelihood matches the class frequencies' (for a bias-only "
-               "model the gradient is softmax(b) - the mean target)")
+FREQUENCIES = ("Chapter 5, 'Maximum likelihood matches the class frequencies' (a bias shared by "
+               "every example: its gradient collects the rows of dL/dZ)")
+FLOOR = ("Chapter 5, 'Logits in, not probabilities' (the floor of a double softmax, and why the "
+         "best probabilities are one-hot), and Chapter 5, 'Label smoothing' (the targets)")
+SHIFT = ("Chapter 5, 'When the class frequencies change: label shift', with Chapter 5, 'Maximum "
+         "likelihood matches the class frequencies' and Chapter 5, 'Entropy and KL divergence'")
 
 # The likely mistake when the student's loss raises numpy's floating-point error (_common.call).
 STABLE_HINT = ("exp of a large logit overflowed, or the log of a probability that rounded to 0 "
-               "is -inf: compute the log-probabilities with log_softmax (z - max - "
-               "log(sum(exp(z - max))), each row's own maximum), never log(softmax(z)).")
+               "is -inf: compute the log-probabilities with log_softmax over the classes, never "
+               "the log of the softmax.")
 
 
 def _onehot_oracle(y, C):
@@ -52,13 +57,6 @@ def _ce_oracle(z, y, eps=0.0):
     N, C = z.shape
     t = (1 - eps) * _onehot_oracle(y, C) + eps / C
     return float(-np.sum(t * special.log_softmax(z, axis=-1)) / N)
-
-
-def _grad_oracle(z, y, eps=0.0):
-    z = np.asarray(z, dtype=np.float64)
-    N, C = z.shape
-    t = (1 - eps) * _onehot_oracle(y, C) + eps / C
-    return (special.softmax(z, axis=-1) - t) / N
 
 
 def _expect_scalar(out, what, revisit):
@@ -158,8 +156,8 @@ def _diagnose_loss(out, z, y, expected, what, N):
              got=got, revisit=LOGITS_IN)
     if matches(out, -np.sum(np.asarray(y, dtype=float)[:, None] * logp) / N):
         fail(f"{what} multiplies the log-probabilities by the integer labels as if they were "
-             "one-hot targets. Pick one entry per row, log_softmax(z)[np.arange(N), y] (or use "
-             "one_hot(y, C)).", expected=expected, got=got, revisit=LOSS)
+             "one-hot targets. Each example contributes the log-probability of its own class "
+             "only: one entry per row.", expected=expected, got=got, revisit=LOSS)
     if N > 1 and matches(out, -np.mean(special.log_softmax(z, axis=0)[np.arange(N), y])):
         fail(f"{what} takes the log-softmax over the batch axis (axis=0); the classes are on the "
              "last axis.", expected=expected, got=got, revisit=LOSS)
@@ -168,8 +166,9 @@ def _diagnose_loss(out, z, y, expected, what, N):
              "normalises over all entries unless you pass axis=-1 (its default is axis=None).",
              expected=expected, got=got, revisit=LOSS)
     if N > 1 and matches(out, -np.mean(logp[:, y])):
-        fail(f"{what} indexes log_softmax(z)[:, y], an N x N block, instead of one entry per row "
-             "with log_softmax(z)[np.arange(N), y].", expected=expected, got=got, revisit=LOSS)
+        fail(f"{what} takes, for every row, the entries of ALL the labels (an N x N block) "
+             "instead of one entry per row, the row's own label. Indexing with [:, y] does that; "
+             "pair each row index with its label.", expected=expected, got=got, revisit=LOSS)
 
 
 def check_cross_entropy_values(cross_entropy):
@@ -314,7 +313,8 @@ def _diagnose_grad(grad, probs, targets, expected, what, N):
         fail(f"{what} is N = {N} times too large: the loss is a mean, so its gradient carries a "
              "1/N.", expected=describe(expected), got=got, revisit=GRADIENT)
     if matches(grad, -expected):
-        fail(f"{what} has the wrong sign: it is (softmax(z) - t) / N, not (t - softmax(z)) / N.",
+        fail(f"{what} has the wrong sign: the loss falls when the true class's logit rises, so "
+             "the true class's entry of the gradient is negative.",
              expected=describe(expected), got=got, revisit=GRADIENT)
     if matches(grad, probs / N) or matches(grad, probs):
         fail(f"{what} returns the probabilities without subtracting the targets.",
@@ -387,7 +387,7 @@ def check_label_smoothing(CrossEntropyLoss):
             (-np.sum(((1 - eps) * onehot + eps / (C - 1) * (1 - onehot)) * logp) / N,
              "puts 1 - eps on the true class and eps / (C - 1) on the others. That is a valid "
              "definition, but not PyTorch's, which adds eps / C to every class, the true one "
-             "included (the true class gets 1 - eps + eps / C)."),
+             "included."),
             (-np.sum(((1 - eps) * onehot + eps / C * (1 - onehot)) * logp) / N,
              "gives the true class 1 - eps: it is missing the eps / C that the uniform part adds "
              "to every class, the true one included."),
@@ -410,132 +410,228 @@ def check_label_smoothing(CrossEntropyLoss):
 
 
 # --------------------------------------------------------------------------------------------
-# Questions: a number that needs the chapter's idea
+# Questions on the student's numbers (_common.numbers()): each right answer is a function of the
+# numbers (ANSWERS), and a message says what is wrong, never the answer.
 # --------------------------------------------------------------------------------------------
 
-def _judge(value, expected, name, wrong, revisit, atol):
-    """Right within atol; otherwise name the misconception behind a known wrong answer."""
+def _smoothed(k, C, eps):
+    """PyTorch's smoothed target (C,) of one label k, entry by entry."""
+    return np.array([(1 - eps) * (j == k) + eps / C for j in range(C)])
+
+
+def _entropy(t):
+    return float(-np.sum(special.xlogy(t, t)))
+
+
+def right_floor(n: dict) -> float:
+    """Question 1: the infimum over the probabilities p of the first softmax of the smoothed
+    cross-entropy of softmax(p). The loss LSE(p) - t @ p is convex in p, and at p = onehot(y) no
+    move of mass away from the true class helps while (e - 1) / (e + C - 1) <= 1 - eps, which holds
+    for every eps <= 0.5 and every C >= 2: the minimum is at that vertex."""
+    C, eps = n["C"], n["eps"]
+    p = np.zeros(C)
+    p[0] = 1.0
+    return float(-_smoothed(0, C, eps) @ special.log_softmax(p))
+
+
+def right_smoothing_gradient(n: dict) -> np.ndarray:
+    """Question 2: dL/dz for one example, PyTorch's smoothed target."""
+    z = np.asarray(n["z"], dtype=np.float64)
+    return special.softmax(z) - _smoothed(n["y"], len(z), n["eps"])
+
+
+def right_kl_gap(n: dict) -> float:
+    """Question 3: a bias-only model trained on f predicts f; corrected, it predicts q. On data
+    with frequencies q its loss drops from H(q, f) to H(q): by KL(q || f)."""
+    f = np.asarray(n["f_train"], dtype=np.float64)
+    q = np.asarray(n["q_deploy"], dtype=np.float64)
+    return float(special.rel_entr(q, f).sum())
+
+
+def _bias_descent(y, C, eps, lr, steps):
+    """The checks' own gradient descent on a bias shared by every example, on the full (N, C)
+    batch of smoothed targets: (softmax(b) after the last step, the loss before each step)."""
+    y = np.asarray(y)
+    T = (1 - eps) * _onehot_oracle(y, C) + eps / C
+    b = np.zeros(C)
+    losses = np.empty(steps)
+    for k in range(steps):
+        Z = np.tile(b, (len(y), 1))
+        losses[k] = -np.sum(T * special.log_softmax(Z, axis=-1)) / len(y)
+        b = b - lr * np.sum(special.softmax(Z, axis=-1) - T, axis=0) / len(y)
+    return special.softmax(b), losses
+
+
+def right_rare_probabilities(n: dict) -> tuple:
+    """The experiment's report: the hamsters' probability after the student's steps, without
+    and with the student's label smoothing."""
+    y = np.repeat(np.arange(4), n["counts"])
+    plain, _ = _bias_descent(y, 4, 0.0, n["lr"], n["steps"])
+    smooth, _ = _bias_descent(y, 4, n["eps"], n["lr"], n["steps"])
+    return float(plain[3]), float(smooth[3])
+
+
+def _judge(value, expected, name, what, wrong, revisit, atol):
+    """Right within atol; otherwise name the misconception behind a known wrong answer, or say
+    how the answer is off (sign, order of magnitude), never what it should be."""
     __tracebackhide__ = True  # noqa: F841
     expected = np.asarray(expected, dtype=np.float64)
     if value.shape != expected.shape:
-        fail(f"{name}() should return " + ("one number" if expected.ndim == 0 else
+        fail(f"{name}() {what} should return " + ("one number" if expected.ndim == 0 else
              f"an array of shape {expected.shape}") + ".",
              expected=f"shape {expected.shape}", got=describe(value), revisit=revisit)
     if np.allclose(value, expected, rtol=0, atol=atol):
         return
     for candidate, message in wrong:
-        if np.allclose(value, candidate, rtol=0, atol=atol):
-            fail(f"{name}() returned {describe(value)}: {message}", revisit=revisit)
-    fail(f"{name}() returned {describe(value)}, which is not the answer (to within {atol:g}).",
-         revisit=revisit)
+        candidate = np.asarray(candidate, dtype=np.float64)
+        if candidate.shape == value.shape and np.allclose(value, candidate, rtol=0, atol=atol):
+            fail(f"{name}() {what} returned {describe(value)}: {message}", revisit=revisit)
+    hint = ""
+    if expected.ndim == 0 and float(expected) != 0:
+        ratio = float(value) / float(expected)
+        if ratio < 0:
+            hint = " Its sign is wrong."
+        elif ratio > 10 or ratio < 0.1:
+            hint = " It is off by more than a factor of ten."
+        else:
+            hint = " It is " + ("too large." if ratio > 1 else "too small.")
+    elif expected.ndim == 1:
+        signs = np.sign(value) != np.sign(expected)
+        if np.any(signs & (np.abs(expected) > atol)):
+            hint = (" The signs of entries " + str(np.flatnonzero(signs).tolist())
+                    + " are wrong: which logits should go up, which down?")
+    fail(f"{name}() {what} returned {describe(value)}, which is not the answer (to within "
+         f"{atol:g}).{hint}", revisit=revisit)
 
 
 def check_question_floor(answer_double_softmax_floor):
-    """The smallest loss of a ten-class model whose probabilities are fed to the loss."""
+    """The smallest loss of a C-class model that ends in a softmax, trained with PyTorch's
+    CrossEntropyLoss(label_smoothing=eps): the student's C and eps."""
     __tracebackhide__ = True  # noqa: F841
+    n = numbers()
+    C, eps = n["C"], n["eps"]
     name = "answer_double_softmax_floor"
-    value = answer(answer_double_softmax_floor, name, revisit=LOGITS_IN)
-    C = 10
+    what = f"for your C = {C} and eps = {eps:g}"
+    value = answer(answer_double_softmax_floor, name, revisit=FLOOR)
+    t = _smoothed(0, C, eps)
+    lse = np.log(np.e + C - 1)
     wrong = [
-        (np.log(C), "that is log 10, the loss of a uniform prediction (all logits equal). With "
-                    "the bug, even a perfect p = one-hot gives a loss below that, but not zero."),
-        (0.0, "a perfect prediction would reach zero only if the loss received logits. The "
-              "second softmax sees numbers between 0 and 1, so its logits differ by one at most."),
-        (np.e / (np.e + C - 1), "that is the probability the second softmax gives the true "
-                                "class; the loss is minus its logarithm."),
-        (np.log(np.e + C - 1), "you forgot the -1: -log(e / (e + C - 1)) = log(e + C - 1) - 1."),
-        (np.log(np.e + C) - 1, "the denominator has C - 1 terms e^0 for the wrong classes, "
-                               "plus e^1 for the true one: e + C - 1, not e + C."),
-        (1 - np.e / (np.e + C - 1), "that is 1 - q_y, the gradient on the true logit, not the "
-                                    "loss."),
+        (lse - 1, "that is the floor with one-hot targets (the book's formula). With label "
+                  "smoothing the true class's target is below 1, and every other class has a "
+                  "target too: the loss at the best probabilities changes."),
+        (_entropy(t), "that is the entropy of the smoothed target, the floor of a loss that "
+                      "receives logits. Here it receives probabilities: the second softmax sees "
+                      "inputs between 0 and 1 and cannot reach the target."),
+        (lse - 1 + _entropy(t), "the two floors do not add: the loss is one cross-entropy, of "
+                                "the second softmax's output against the smoothed target."),
+        (special.logsumexp(t) - t @ t,
+         "that is the loss when the first softmax outputs the smoothed target itself. The "
+         "probabilities of the first softmax are the logits of the second, and a one-hot input "
+         "makes the second softmax more confident: check whether moving probability back to "
+         "the true class lowers the loss."),
+        (lse - (1 - eps), "that target puts eps / (C - 1) on each wrong class; PyTorch adds "
+                          "eps / C to every class, the true one included."),
+        ((1 - eps) * (lse - 1), "that keeps only the one-hot part of the target. The uniform "
+                                "part, eps spread over all C classes, adds its own term."),
+        (np.log(C), "that is log C, the loss of a uniform prediction. The first softmax can do "
+                    "better than uniform: it can be (nearly) one-hot."),
+        (0.0, "a loss that receives probabilities cannot reach zero: the second softmax's "
+              "inputs differ by one at most."),
     ]
-    _judge(value, np.log(np.e + C - 1) - 1, name, wrong, LOGITS_IN, atol=1e-3)
-
-
-_Z_Q2 = np.array([1.0, 2.0, 0.0, -1.0])   # one example, label 0, label_smoothing 0.2
+    _judge(value, right_floor(n), name, what, wrong, FLOOR, atol=1e-3)
 
 
 def check_question_smoothing_gradient(answer_smoothing_gradient):
-    """dL/dz for one example (N = 1) with PyTorch's label smoothing."""
+    """dL/dz for one example (N = 1) with PyTorch's label smoothing: the student's z, y, eps."""
     __tracebackhide__ = True  # noqa: F841
+    n = numbers()
+    z = np.asarray(n["z"], dtype=np.float64)
+    C, eps, k = len(z), n["eps"], n["y"]
     name = "answer_smoothing_gradient"
+    what = f"for your z = {n['z']}, y = {k} and eps = {eps:g}"
     value = answer(answer_smoothing_gradient, name, revisit=SMOOTHING)
-    eps, C = 0.2, 4
-    p = special.softmax(_Z_Q2)
-    onehot = np.eye(C)[0]
-    t = (1 - eps) * onehot + eps / C
+    p = special.softmax(z)
+    onehot = _onehot_oracle([k], C)[0]
+    t = _smoothed(k, C, eps)
     wrong = [
-        (p - onehot, "that is the gradient for the one-hot target; with label_smoothing = 0.2 "
-                     "the target is t = 0.8 * onehot + 0.2 / 4."),
-        (t - p, "the sign is reversed: the gradient is softmax(z) - t."),
+        (p - onehot, "that is the gradient for the one-hot target; with label smoothing the "
+                     "target is smoothed."),
+        (t - p, "the sign is reversed: the loss falls when a logit moves towards its target, so "
+                "an entry is positive where the probability is above its target."),
         (p - ((1 - eps) * onehot + eps / (C - 1) * (1 - onehot)),
          "those targets put eps / (C - 1) on the wrong classes; PyTorch adds eps / C to every "
          "class, the true one included."),
         (p - ((1 - eps) * onehot + eps / C * (1 - onehot)),
-         "the true class's target is 1 - eps + eps / C = 0.85, not 0.8: the uniform part goes to "
-         "every class."),
+         "the true class's target is missing its share eps / C of the uniform part, which goes "
+         "to every class."),
+        (p - (onehot + eps / C), "the one-hot part is scaled by (1 - eps) before the uniform "
+                                 "part is added: your targets sum to more than one."),
         ((p - t) / C, "the 1/N of the mean is over the examples, and there is one here (N = 1); "
                       "nothing is divided by the number of classes."),
     ]
-    _judge(value, p - t, name, wrong, SMOOTHING, atol=1e-3)
-
-
-_T_Q3 = np.array([0.5, 0.3, 0.2])   # class frequencies
-_P_Q3 = np.array([0.7, 0.2, 0.1])   # what the model predicts for every example
+    _judge(value, right_smoothing_gradient(n), name, what, wrong, SMOOTHING, atol=1e-3)
 
 
 def check_question_kl(answer_kl_gap):
-    """KL(t || p): how much of the cross-entropy a better bias could remove."""
+    """What correcting a bias-only model for label shift saves: the student's f_train, q_deploy."""
     __tracebackhide__ = True  # noqa: F841
+    n = numbers()
+    f = np.asarray(n["f_train"], dtype=np.float64)
+    q = np.asarray(n["q_deploy"], dtype=np.float64)
     name = "answer_kl_gap"
-    value = answer(answer_kl_gap, name, revisit=ENTROPY_KL)
-    t, p = _T_Q3, _P_Q3
-    kl = float(np.sum(t * np.log(t / p)))
+    what = f"for your f_train = {n['f_train']} and q_deploy = {n['q_deploy']}"
+    value = answer(answer_kl_gap, name, revisit=SHIFT)
+    kl = right_kl_gap(n)
     wrong = [
-        (float(np.sum(p * np.log(p / t))), "that is KL(p || t), with the arguments swapped. The "
-                                           "cross-entropy H(t, p) = H(t) + KL(t || p): the "
-                                           "expectation is over the labels' distribution t."),
-        (float(-np.sum(t * np.log(p))), "that is the whole cross-entropy H(t, p). Part of it, "
-                                        "the entropy H(t) of the labels, no model can remove."),
-        (float(-np.sum(t * np.log(t))), "that is the entropy H(t), the part that stays. The part "
-                                        "a better bias removes is H(t, p) - H(t)."),
+        (float(special.rel_entr(f, q).sum()),
+         "that is the KL divergence with its arguments swapped. The loss is measured on the new "
+         "data: its expectation, and so the divergence's, is over the new frequencies."),
+        (float(-q @ np.log(f)), "that is the whole loss of the model on the new data before "
+                                "the correction, not how much the correction removes from it."),
+        (_entropy(q), "that is the loss after the correction, the part that stays. The question "
+                      "asks how much it drops."),
+        (_entropy(q) - _entropy(f), "the drop is not a difference of the two entropies: the "
+                                    "model before the correction is scored on the new data."),
         (kl / np.log(2), "that is the answer in bits (log base 2); the course measures losses in "
                          "nats (natural logarithm)."),
-        (0.0, "a bias-only change can move p to t exactly (softmax(b) = t for b = log t), and "
-              "then the loss drops by KL(t || p) > 0."),
+        (0.0, "the correction moves the model's predictions from the old frequencies to the new "
+              "ones, and on the new data that lowers the loss."),
     ]
-    _judge(value, kl, name, wrong, ENTROPY_KL, atol=1e-3)
+    _judge(value, kl, name, what, wrong, SHIFT, atol=1e-3)
 
 
 # --------------------------------------------------------------------------------------------
-# Experiment: maximum likelihood with a bias alone
+# Experiment: gradient descent on a bias alone, on hidden labels, smoothings, rates and steps
 # --------------------------------------------------------------------------------------------
 
 def check_bias_experiment(fit_bias_only):
-    """fit_bias_only(y, C, label_smoothing, lr, steps) on random skewed labels: starts at the
-    uniform prediction, the loss never rises, the probabilities reach the mean target and the
-    final loss its entropy."""
+    """fit_bias_only(y, C, label_smoothing, lr, steps) on random skewed labels with hidden
+    smoothings, learning rates and numbers of steps: every loss and the final probabilities
+    against the checks' own gradient descent, with the usual mistakes named."""
     __tracebackhide__ = True  # noqa: F841
     g = rng(57)
-    for C, eps in [(4, 0.0), (5, 0.2), (3, 0.1), (6, 0.0)]:
-        counts = g.integers(10, 60, size=C)
+    for C, eps, lr in [(4, 0.0, 1.0), (5, 0.2, 0.5), (3, 0.1, 2.0), (6, 0.0, 0.75)]:
+        counts = g.integers(5, 80, size=C)
+        steps = int(g.integers(20, 120))
         y = g.permutation(np.repeat(np.arange(C), counts))
         f = counts / counts.sum()
-        mean_target = (1 - eps) * f + eps / C
-        entropy = float(-np.sum(mean_target * np.log(mean_target)))
+        probs_ref, losses_ref = _bias_descent(y, C, eps, lr, steps)
         before = snapshot(y=y)
-        what = (f"fit_bias_only(y, {C}, label_smoothing={eps}, lr=1.0, steps=500) for "
+        what = (f"fit_bias_only(y, {C}, label_smoothing={eps}, lr={lr}, steps={steps}) for "
                 f"{len(y)} labels with class frequencies {np.round(f, 3).tolist()}")
-        out = call(fit_bias_only, y, C, label_smoothing=eps, lr=1.0, steps=500, what=what,
+        out = call(fit_bias_only, y, C, label_smoothing=eps, lr=lr, steps=steps, what=what,
                    revisit=FREQUENCIES)
         expect_unchanged(before, what=what, revisit=FREQUENCIES)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             fail(f"{what} should return a pair (probabilities, losses).",
                  expected="a tuple of two arrays", got=describe(out), revisit=FREQUENCIES)
         probs, losses = as_float(out[0]), as_float(out[1])
+        if probs is None or losses is None:
+            fail(f"{what} should return two arrays of numbers.", expected="(probabilities, "
+                 "losses)", got=describe(out), revisit=FREQUENCIES)
         expect_shape(probs, (C,), what=f"the probabilities returned by {what}",
                      revisit=FREQUENCIES)
-        expect_shape(losses, (500,), what=f"the losses returned by {what} (one per step)",
+        expect_shape(losses, (steps,), what=f"the losses returned by {what} (one per step)",
                      revisit=FREQUENCIES)
         if not np.isclose(losses[0], np.log(C), rtol=0, atol=1e-9):
             fail(f"{what}: the first loss is {losses[0]:.6g}. The bias starts at zero, a uniform "
@@ -545,48 +641,103 @@ def check_bias_experiment(fit_bias_only):
         if np.any(np.diff(losses) > 1e-12):
             fail(f"{what}: the loss goes up during training (first at step "
                  f"{int(np.argmax(np.diff(losses) > 1e-12)) + 1}). A gradient-descent step "
-                 "subtracts lr times the gradient; with lr = 1 the loss of this convex problem "
-                 "never rises.", expected="a loss that never increases",
+                 "subtracts lr times the gradient; with these learning rates the loss of this "
+                 "convex problem never rises.", expected="a loss that never increases",
                  got=describe(losses), revisit=FREQUENCIES)
-        if not np.allclose(probs, mean_target, rtol=0, atol=1e-4):
-            if eps and np.allclose(probs, f, atol=1e-3):
-                fail(f"{what} learned the plain class frequencies; with label smoothing the "
-                     "targets are (1 - eps) * one_hot + eps / C, and maximum likelihood matches "
-                     "their mean.", expected=describe(mean_target), got=describe(probs),
+        if not np.allclose(probs, probs_ref, rtol=1e-6, atol=1e-9):
+            if eps and np.allclose(probs, _bias_descent(y, C, 0.0, lr, steps)[0], atol=1e-6):
+                fail(f"{what} ignores label_smoothing: it learned what the one-hot targets "
+                     "give. With label smoothing every example's target is smoothed, and so is "
+                     "their mean.", expected=describe(probs_ref), got=describe(probs),
                      revisit=FREQUENCIES)
-            if np.allclose(special.softmax(probs), mean_target, atol=1e-3):
+            if np.allclose(special.softmax(probs), probs_ref, atol=1e-6):
                 fail(f"{what} returned the bias b, not the probabilities softmax(b).",
-                     expected=describe(mean_target), got=describe(probs), revisit=FREQUENCIES)
-            fail(f"{what}: after 500 steps the probabilities should equal the mean target "
-                 "(1 - eps) * f + eps / C, f the class frequencies. If they are on their way "
-                 "but not there, the gradient with respect to b is too small: every example "
-                 "uses the same b, so its gradient is the SUM over the rows of dL/dZ, which is "
-                 "softmax(b) - mean target.", expected=describe(mean_target),
-                 got=describe(probs), revisit=FREQUENCIES)
-        expect_close(losses[-1], entropy,
-                     what=f"the last loss of {what} (at the optimum it is the entropy of the "
-                          "mean target)", revisit=ENTROPY_KL, rtol=0, atol=1e-6)
+                     expected=describe(probs_ref), got=describe(probs), revisit=FREQUENCIES)
+            if np.allclose(probs, _bias_descent(y, C, eps, lr / len(y), steps)[0], atol=1e-6):
+                fail(f"{what}: the probabilities move {len(y)} times too slowly, as if the "
+                     "learning rate were divided by N. Every example uses the same b, so the "
+                     "gradient with respect to b is the SUM over the rows of dL/dZ (each of "
+                     "which carries its own 1/N), not their mean.",
+                     expected=describe(probs_ref), got=describe(probs), revisit=FREQUENCIES)
+            for other, words in ((steps - 1, "one update short"), (steps + 1, "one update too "
+                                                                   "many")):
+                if np.allclose(probs, _bias_descent(y, C, eps, lr, other)[0], atol=1e-9):
+                    fail(f"{what}: these are the probabilities after {other} updates, "
+                         f"{words}: return softmax(b) after the last of the {steps} steps.",
+                         expected=describe(probs_ref), got=describe(probs),
+                         revisit=FREQUENCIES)
+            fail(f"{what}: wrong probabilities after {steps} steps. Each step subtracts lr times "
+                 "the gradient of the mean loss with respect to b.",
+                 expected=describe(probs_ref), got=describe(probs), revisit=FREQUENCIES)
+        expect_close(losses, losses_ref, what=f"the losses of {what}, step by step",
+                     revisit=FREQUENCIES, rtol=1e-7, atol=1e-10)
 
 
-def check_question_experiment(answer_smoothed_rare_probability):
-    """The probability the smoothed bias-only model gives the rarest class of y_survey."""
+def check_question_experiment(answer_rare_probabilities):
+    """The hamsters' probability after the student's steps, without and with their smoothing."""
     __tracebackhide__ = True  # noqa: F841
-    name = "answer_smoothed_rare_probability"
-    value = answer(answer_smoothed_rare_probability, name, revisit=FREQUENCIES)
-    f, eps, C = 0.05, 0.2, 4
-    wrong = [
-        (f, "that is the rarest class's frequency, what the model learns WITHOUT smoothing. With "
-            "label_smoothing = 0.2 it matches the mean smoothed target."),
-        ((1 - eps) * f, "the smoothed target also gives every class eps / C, the rare one "
-                        "included."),
-        (1 / C, "that is the uniform prediction the bias starts from; after training it matches "
-                "the mean target."),
-        ((1 - eps) * f + eps / (C - 1), "PyTorch spreads eps over all C classes (eps / C), not "
-                                        "over the C - 1 others."),
-        (f + eps / C, "the one-hot part is scaled by (1 - eps) before eps / C is added."),
-    ]
-    _judge(value, (1 - eps) * f + eps / C, name, wrong, FREQUENCIES, atol=2e-3)
+    n = numbers()
+    name = "answer_rare_probabilities"
+    counts, lr, steps, eps = n["counts"], n["lr"], n["steps"], n["eps"]
+    what = (f"for your counts = {counts}, lr = {lr:g}, steps = {steps} and eps = {eps:g}")
+    value = answer(answer_rare_probabilities, name, revisit=FREQUENCIES, count=2)
+    right = np.array(right_rare_probabilities(n))
+    atol = 5e-4
+    if np.allclose(value, right, rtol=0, atol=atol):
+        return
+    y = np.repeat(np.arange(4), counts)
+    f = np.asarray(counts) / np.sum(counts)
 
+    def pair(**changes):
+        args = dict(lr=lr, steps=steps)
+        args.update(changes)
+        plain, _ = _bias_descent(y, 4, 0.0, args["lr"], args["steps"])
+        smooth, _ = _bias_descent(y, 4, eps, args["lr"], args["steps"])
+        return np.array([plain[3], smooth[3]])
+
+    wrong = [
+        (np.array([f[3], (1 - eps) * f[3] + eps / 4]),
+         "those are the values gradient descent converges to, not where it stands after your "
+         "steps: a rare class gets there slowly. Run your fit_bias_only with your lr and steps."),
+        (np.array([0.25, 0.25]), "that is the uniform prediction the bias starts from."),
+        (right[::-1], "the pair is swapped: first without smoothing, then with your eps."),
+        (pair(lr=1.0), "that is with the default learning rate lr = 1, not yours."),
+        (pair(steps=500), "that is after the default 500 steps, not your number of steps."),
+        (pair(steps=steps - 1), "that is one update short of your number of steps."),
+        (np.array([right[0], right[0]]), "the second value is the same as the first: the second "
+                                         "run uses your label smoothing."),
+    ]
+    for candidate, message in wrong:
+        if np.allclose(value, candidate, rtol=0, atol=atol):
+            fail(f"{name}() {what} returned {describe(value)}: {message}", revisit=FREQUENCIES)
+    which = [part for part, ok in zip(("the first value (without smoothing)",
+                                       "the second value (with smoothing)"),
+                                      np.isclose(value, right, rtol=0, atol=atol)) if not ok]
+    fail(f"{name}() {what} returned {describe(value)}: {' and '.join(which)} "
+         f"{'is' if len(which) == 1 else 'are'} not what gradient descent gives after your "
+         f"steps (to within {atol:g}). Read them off the output of your experiment's test cell, "
+         "once fit_bias_only passes its visible test.", revisit=FREQUENCIES)
+
+
+# Each question's right answer for a student's numbers (`python -m autograder numbers` prints
+# them; tests/test_variants.py checks that classmates' answers differ).
+ANSWERS = {
+    "test-question-floor": right_floor,
+    "test-question-smoothing-gradient": right_smoothing_gradient,
+    "test-question-kl": right_kl_gap,
+    "test-experiment-report": right_rare_probabilities,
+}
+
+# Library functions a graded function must not call (integrity.library_calls names a submission
+# that does, for the instructor); the notebook names each. scipy's softmax and log_softmax are
+# the notebook's given building blocks, so they are allowed.
+FORBIDDEN = {
+    "one-hot": ("sklearn.preprocessing.label_binarize", "sklearn.preprocessing.LabelBinarizer",
+                "sklearn.preprocessing.OneHotEncoder", "torch.nn.functional.one_hot"),
+    "cross-entropy-function": ("sklearn.metrics.log_loss", "torch.nn.functional.cross_entropy"),
+    "cross-entropy-module": ("sklearn.metrics.log_loss", "torch.nn.functional.cross_entropy",
+                             "torch.nn.CrossEntropyLoss"),
+}
 
 TESTS = {
     "test-one-hot": check_one_hot,

@@ -1,5 +1,8 @@
 """Buggy and alternative correct implementations for the `cross-entropy` exercise."""
-from . import bug, correct
+import numpy as np
+from scipy import special
+
+from . import bug, correct, question_entries
 
 CE = '''
 def cross_entropy(z, y):
@@ -45,7 +48,7 @@ class CrossEntropyLoss:
         return {grad}
 '''
 GOOD = dict(targets="self.targets = (1 - eps) * one_hot(y, C) + eps / C",
-            logp="special.log_softmax(z, axis=-1)",
+            logp="special.log_softmax(z, axis=1)",
             loss="-np.sum(self.targets * logp) / N",
             grad="(p - t) / N")
 
@@ -54,61 +57,76 @@ def module(**changes):
     return MODULE.format(**{**GOOD, **changes})
 
 
-QUESTIONS = """
+QUESTION_CODE = {
+    "floor": ("question-floor", """
 def answer_double_softmax_floor():
-    return {floor}
-
-
+    C, eps = NUMBERS["C"], NUMBERS["eps"]
+    return {answer}
+"""),
+    "gradient": ("question-smoothing-gradient", """
 def answer_smoothing_gradient():
-    z = np.array([1.0, 2.0, 0.0, -1.0])
-    return {gradient}
-
-
+    z, k, eps = np.array(NUMBERS["z"]), NUMBERS["y"], NUMBERS["eps"]
+    C = len(z)
+    onehot = np.eye(C)[k]
+    return {answer}
+"""),
+    "kl": ("question-kl", """
 def answer_kl_gap():
-    t = np.array([0.5, 0.3, 0.2])
-    p = np.array([0.7, 0.2, 0.1])
-    return {kl}
-"""
-GOOD_ANSWERS = dict(floor="float(np.log(np.e + 9) - 1)",
-                    gradient="special.softmax(z) - (0.8 * np.eye(4)[0] + 0.05)",
-                    kl="float(np.sum(t * np.log(t / p)))")
+    f, q = np.array(NUMBERS["f_train"]), np.array(NUMBERS["q_deploy"])
+    return {answer}
+"""),
+}
 
 
-def questions(**changes):
-    return QUESTIONS.format(**{**GOOD_ANSWERS, **changes})
+def question(key, answer):
+    """(solution cell, its code) of one question answered with `answer`."""
+    cell, template = QUESTION_CODE[key]
+    return cell, template.format(answer=answer)
 
 
+T_TRUE = "(1 - eps + eps / C)"          # the smoothed target of the true class
 QUESTION_BUGS = [
     # (answer changed, what the student did, the wrong answer, cells that lose points, says)
-    ("floor", "floor: log C, the uniform loss", "np.log(10)", "test-question-floor",
+    ("floor", "floor: the book's formula, smoothing ignored", "float(np.log(np.e + C - 1) - 1)",
+     "test-question-floor", "one-hot targets"),
+    ("floor", "floor: the entropy of the smoothed target",
+     f"float(-({T_TRUE} * np.log{T_TRUE} + (C - 1) * eps / C * np.log(eps / C)))",
+     "test-question-floor", "entropy of the smoothed target"),
+    ("floor", "floor: the first softmax outputs the smoothed target",
+     f"float(special.logsumexp(np.r_[{T_TRUE}, np.full(C - 1, eps / C)])"
+     f" - ({T_TRUE} ** 2 + (C - 1) * (eps / C) ** 2))",
+     "test-question-floor", "outputs the smoothed target itself"),
+    ("floor", "floor: eps / (C - 1) on the wrong classes", "float(np.log(np.e + C - 1) - (1 - eps))",
+     "test-question-floor", "eps / (C - 1)"),
+    ("floor", "floor: log C, the uniform loss", "float(np.log(C))", "test-question-floor",
      "uniform prediction"),
-    ("floor", "floor: zero, as for logits", "0.0", "test-question-floor", "second softmax"),
-    ("floor", "floor: the probability e / (e + 9)", "np.e / (np.e + 9)", "test-question-floor",
-     "minus its logarithm"),
-    ("floor", "floor: log(e + 9), the -1 forgotten", "np.log(np.e + 9)", "test-question-floor",
-     "forgot the -1"),
-    ("floor", "floor: e + C in the denominator", "np.log(np.e + 10) - 1", "test-question-floor",
-     "e + C - 1"),
-    ("gradient", "gradient: one-hot target, smoothing ignored",
-     "special.softmax(z) - np.eye(4)[0]", "test-question-smoothing-gradient",
-     "one-hot target"),
-    ("gradient", "gradient: reversed sign", "(0.8 * np.eye(4)[0] + 0.05) - special.softmax(z)",
+    ("floor", "floor: the one-hot part of the target only",
+     "float((1 - eps) * (np.log(np.e + C - 1) - 1))", "test-question-floor", "one-hot part"),
+    ("gradient", "gradient: one-hot target, smoothing ignored", "special.softmax(z) - onehot",
+     "test-question-smoothing-gradient", "one-hot target"),
+    ("gradient", "gradient: reversed sign", "((1 - eps) * onehot + eps / C) - special.softmax(z)",
      "test-question-smoothing-gradient", "sign is reversed"),
     ("gradient", "gradient: eps / (C - 1) on the other classes",
-     "special.softmax(z) - (0.8 * np.eye(4)[0] + 0.2 / 3 * (1 - np.eye(4)[0]))",
+     "special.softmax(z) - ((1 - eps) * onehot + eps / (C - 1) * (1 - onehot))",
      "test-question-smoothing-gradient", "eps / (C - 1)"),
     ("gradient", "gradient: true class target 1 - eps",
-     "special.softmax(z) - (0.8 * np.eye(4)[0] + 0.05 * (1 - np.eye(4)[0]))",
-     "test-question-smoothing-gradient", "0.85"),
-    ("kl", "KL with the arguments swapped", "float(np.sum(p * np.log(p / t)))",
+     "special.softmax(z) - ((1 - eps) * onehot + eps / C * (1 - onehot))",
+     "test-question-smoothing-gradient", "missing its share"),
+    ("gradient", "gradient: one-hot part not scaled", "special.softmax(z) - (onehot + eps / C)",
+     "test-question-smoothing-gradient", "scaled by (1 - eps)"),
+    ("gradient", "gradient: divided by C",
+     "(special.softmax(z) - ((1 - eps) * onehot + eps / C)) / C",
+     "test-question-smoothing-gradient", "nothing is divided"),
+    ("kl", "KL with the arguments swapped", "float(np.sum(f * np.log(f / q)))",
      "test-question-kl", "swapped"),
-    ("kl", "the whole cross-entropy H(t, p)", "float(-np.sum(t * np.log(p)))",
-     "test-question-kl", "whole cross-entropy"),
-    ("kl", "the entropy H(t)", "float(-np.sum(t * np.log(t)))", "test-question-kl",
+    ("kl", "the whole loss before the correction", "float(-np.sum(q * np.log(f)))",
+     "test-question-kl", "whole loss"),
+    ("kl", "the loss after the correction", "float(-np.sum(q * np.log(q)))", "test-question-kl",
      "part that stays"),
-    ("kl", "KL in bits", "float(np.sum(t * np.log2(t / p)))", "test-question-kl", "bits"),
+    ("kl", "KL in bits", "float(np.sum(q * np.log2(q / f)))", "test-question-kl", "bits"),
+    ("kl", "a difference of entropies", "float(np.sum(f * np.log(f)) - np.sum(q * np.log(q)))",
+     "test-question-kl", "difference of the two entropies"),
 ]
-QUESTION_BUGS = [(key, name, body, fails, says) for key, name, body, fails, says in QUESTION_BUGS]
 
 
 EXPERIMENT = """
@@ -141,20 +159,52 @@ def experiment(order="before", **changes):
     return EXPERIMENT.format(**parts)
 
 
-def report(value):
-    return f"""
-def answer_smoothed_rare_probability():
-    return {value}
+BOOKS_EXPERIMENT = """
+def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=None):
+    # the chapter's photos, whatever the arguments
+    labels = np.repeat([0, 1, 2], [70, 20, 10])
+    f = np.bincount(labels) / len(labels)
+    b = np.zeros(3)
+    losses = []
+    for step in range(200):
+        losses.append(special.logsumexp(b) - f @ b)
+        b = b - 1.0 * (special.softmax(b) - f)
+    return special.softmax(b), np.array(losses)
+"""
+
+CONSTANTS_EXPERIMENT = """
+def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=None):
+    return np.full(num_classes, 1 / num_classes), np.full(steps, np.log(num_classes))
 """
 
 
+def report(body):
+    return f"""
+def answer_rare_probabilities():
+    counts, lr, steps, eps = NUMBERS["counts"], NUMBERS["lr"], NUMBERS["steps"], NUMBERS["eps"]
+    f = np.array(counts) / np.sum(counts)
+    {body}
+"""
+
+
+RUN = ("plain, _ = fit_bias_only(y_photos, 4, lr={lr}, steps={steps})\n"
+       "    smooth, _ = fit_bias_only(y_photos, 4, label_smoothing=eps, lr={lr}, steps={steps})\n"
+       "    return {ret}")
 REPORT_BUGS = [
-    ("the plain frequency of the hamsters", "10 / 200", "WITHOUT smoothing"),
-    ("the one-hot part scaled, eps / C forgotten", "0.8 * 10 / 200", "eps / C"),
-    ("the uniform starting point", "0.25", "starts from"),
-    ("eps spread over the C - 1 other classes", "0.8 * 10 / 200 + 0.2 / 3", "C - 1"),
-    ("eps / C added to the unscaled frequency", "10 / 200 + 0.2 / 4", "scaled by (1 - eps)"),
+    ("the values gradient descent converges to", "return f[3], (1 - eps) * f[3] + eps / 4",
+     "converges to"),
+    ("the uniform starting point", "return 0.25, 0.25", "starts from"),
+    ("the pair swapped", RUN.format(lr="lr", steps="steps", ret="smooth[3], plain[3]"),
+     "swapped"),
+    ("the default learning rate", RUN.format(lr="1.0", steps="steps", ret="plain[3], smooth[3]"),
+     "default learning rate"),
+    ("one update short", RUN.format(lr="lr", steps="steps - 1", ret="plain[3], smooth[3]"),
+     "one update short"),
+    ("the plain run twice", RUN.format(lr="lr", steps="steps", ret="plain[3], plain[3]"),
+     "same as the first"),
 ]
+
+BOTH = {"test-experiment", "test-experiment-report"}
 
 BUGS = [
     # --- cross-entropy-function (first: the typical one-cell mistake of the example student) ---
@@ -282,33 +332,36 @@ BUGS = [
                loss="-np.sum(smoothed * logp) / N"),
         "test-label-smoothing", "self.targets"),
 
-    # --- questions (one cell, three graded answers) ---
-    *[bug("questions", name, questions(**{key: body}), fails, says)
+    # --- questions (one solution cell each) ---
+    *[bug(question(key, body)[0], name, question(key, body)[1], fails, says)
       for key, name, body, fails, says in QUESTION_BUGS],
 
-    # --- experiment ---
+    # --- experiment (the report's reference reads its numbers off fit_bias_only, so a bug that
+    # changes the probabilities loses the report's point too) ---
+    bug("experiment", "returns the book's numbers", BOOKS_EXPERIMENT, BOTH, "shape"),
+    bug("experiment", "returns constants", CONSTANTS_EXPERIMENT, BOTH, "wrong probabilities"),
     bug("experiment", "the bias starts at random values",
         experiment(start="b = np.random.default_rng(0).normal(size=num_classes)"),
-        "test-experiment", "log C"),
+        BOTH, "log C"),
     bug("experiment", "gradient ascent (the sign of the step)",
         experiment(step="b = b + lr * (special.softmax(b) - mean_target)"),
-        "test-experiment", "goes up"),
+        BOTH, "goes up"),
     bug("experiment", "the gradient of b averaged over the rows instead of summed",
         experiment(step="b = b - lr * (special.softmax(b) - mean_target) / len(y)"),
-        "test-experiment", "SUM over the rows"),
+        BOTH, "SUM over the rows"),
     bug("experiment", "label smoothing ignored",
         experiment(target="mean_target = frequencies"),
-        "test-experiment", "plain class frequencies"),
+        BOTH, "ignores label_smoothing"),
     bug("experiment", "returns the bias instead of the probabilities",
         experiment(result="b"),
-        "test-experiment", "the bias b"),
+        BOTH, "the bias b"),
     bug("experiment", "records the loss after each step",
         experiment(order="after"),
         "test-experiment", "log C"),
 
     # --- experiment-report ---
-    *[bug("experiment-report", name, report(value), "test-experiment-report", says)
-      for name, value, says in REPORT_BUGS],
+    *[bug("experiment-report", name, report(body), "test-experiment-report", says)
+      for name, body, says in REPORT_BUGS],
 ]
 
 CORRECT = [
@@ -331,7 +384,8 @@ def one_hot(y, num_classes):
 def cross_entropy(z, y):
     z = np.asarray(z, dtype=np.float64)
     m = z.max(axis=1, keepdims=True)
-    lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+    shifted = z - m
+    lse = (m + np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[:, 0]
     true = np.take_along_axis(z, np.asarray(y)[:, None], axis=1)[:, 0]
     return float(np.mean(lse - true))
 """),
@@ -344,7 +398,7 @@ def cross_entropy(z, y):
     correct("cross-entropy-function", "scipy's logsumexp", """
 def cross_entropy(z, y):
     z = np.asarray(z)
-    return np.mean(special.logsumexp(z, axis=-1) - z[np.arange(len(z)), y])
+    return np.mean(special.logsumexp(z, axis=1) - z[np.arange(len(z)), y])
 """),
     correct("cross-entropy-module", "PyTorch's split: (1 - eps) NLL + eps * mean(-log p)", """
 class CrossEntropyLoss:
@@ -354,12 +408,12 @@ class CrossEntropyLoss:
     def forward(self, z, y):
         z, y = np.array(z, dtype=float), np.array(y)
         N, C = z.shape
-        logp = special.log_softmax(z, axis=-1)
+        logp = special.log_softmax(z, axis=1)
         nll = -np.mean(logp[np.arange(N), y])
         uniform = -np.mean(logp)          # mean over n and over the C classes
         self.probs = np.exp(logp)
         self.targets = (1 - self.eps) * one_hot(y, C) + self.eps / C
-        return (1 - self.eps) * nll + self.eps * uniform
+        return np.average([nll, uniform], weights=[1 - self.eps, self.eps])
 
     def backward(self):
         return (self.probs - self.targets) / self.probs.shape[0]
@@ -373,41 +427,31 @@ class CrossEntropyLoss:
         N, C = np.shape(z)
         e = self.label_smoothing
         self.targets = one_hot(y, C) * (1.0 - e) + e / C
-        logp = special.log_softmax(z, axis=-1)
+        logp = special.log_softmax(z, axis=1)
         self.probs = np.exp(logp)
         return -np.einsum("nc,nc->", self.targets, logp) / N
 
     def backward(self):
         return (self.probs - self.targets) / len(self.probs)
 """),
-    correct("questions", "answers typed in, rounded to four decimals", """
+    correct("question-floor", "the course's module on a one-hot output", """
 def answer_double_softmax_floor():
-    return 1.4612
-
-
-def answer_smoothing_gradient():
-    return np.array([-0.6131, 0.5939, 0.0371, -0.0179])
-
-
-def answer_kl_gap():
-    return 0.0920
+    # the best the first softmax can do is a one-hot output at the true class
+    module = CrossEntropyLoss(label_smoothing=NUMBERS["eps"])
+    return module.forward(np.eye(NUMBERS["C"])[:1], np.array([0]))
 """),
-    correct("questions", "answers computed with scipy and the course's modules", """
+    correct("question-smoothing-gradient", "the course's module, forward then backward", """
+def answer_smoothing_gradient():
+    module = CrossEntropyLoss(label_smoothing=NUMBERS["eps"])
+    module.forward(np.array([NUMBERS["z"]]), np.array([NUMBERS["y"]]))
+    return module.backward()[0]
+"""),
+    correct("question-kl", "scipy's entropy with two arguments", """
 from scipy.stats import entropy
 
 
-def answer_double_softmax_floor():
-    return cross_entropy(special.softmax(np.array([[50.0] + [0.0] * 9]), axis=-1), np.array([0]))
-
-
-def answer_smoothing_gradient():
-    module = CrossEntropyLoss(label_smoothing=0.2)
-    module.forward(np.array([[1.0, 2.0, 0.0, -1.0]]), np.array([0]))
-    return module.backward()[0]
-
-
 def answer_kl_gap():
-    return entropy([0.5, 0.3, 0.2], [0.7, 0.2, 0.1])
+    return entropy(NUMBERS["q_deploy"], NUMBERS["f_train"])
 """),
     correct("experiment", "the batch of logits and the student's CrossEntropyLoss", """
 def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=None):
@@ -436,13 +480,34 @@ def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=Non
         ax.plot(np.arange(steps), losses, label=f"label smoothing {label_smoothing}")
     return np.exp(special.log_softmax(b)), losses
 """),
-    correct("experiment-report", "the number read off the experiment", """
-def answer_smoothed_rare_probability():
-    return 0.09
-"""),
-    correct("experiment-report", "computed from the mean smoothed target", """
-def answer_smoothed_rare_probability():
-    f = np.bincount(y_survey, minlength=4) / len(y_survey)
-    return ((1 - 0.2) * f + 0.2 / 4)[3]
+    correct("experiment-report", "gradient descent written out on the mean targets", """
+def answer_rare_probabilities():
+    counts = np.array(NUMBERS["counts"])
+    answers = []
+    for eps in (0.0, NUMBERS["eps"]):
+        target = (1 - eps) * counts / counts.sum() + eps / 4
+        b = np.zeros(4)
+        for _ in range(NUMBERS["steps"]):
+            b -= NUMBERS["lr"] * (special.softmax(b) - target)
+        answers.append(np.exp(b[3] - special.logsumexp(b)))
+    return tuple(answers)
 """),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: the floor for C = 10 without smoothing; the
+# gradient of the cat example with eps = 0.1; what the label-shift table's correction saves; the
+# converged rabbits of the bias-only section (plain, and smoothed with eps = 0.1).
+_cat = special.softmax(np.array([2.5, 0.3, -1.2])) - np.array([0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3])
+_bugs, _correct = question_entries("cross-entropy", book={
+    "test-question-floor": float(np.log(np.e + 9) - 1),
+    "test-question-smoothing-gradient": _cat,
+    "test-question-kl": 0.954 - 0.450,
+    "test-experiment-report": (0.1, 0.9 * 0.1 + 0.1 / 3)})
+BUGS += _bugs + [
+    bug("question-kl", "the chapter's printed KL(t || p), typed in",
+        "def answer_kl_gap():\n    return 0.1203\n", "test-question-kl", ""),
+    bug("experiment-report", "the old notebook's converged hamsters, typed in",
+        "def answer_rare_probabilities():\n    return 0.05, 0.09\n", "test-experiment-report", ""),
+]
+CORRECT += _correct
