@@ -1,5 +1,7 @@
 """Buggy and alternative correct implementations for the `calibration` exercise."""
-from . import bug, correct
+import numpy as np
+
+from . import bug, correct, question_entries
 
 # --- reliability ----------------------------------------------------------------------------------
 
@@ -107,37 +109,51 @@ def nll_search(nll="return -np.mean(log_softmax(z / T, axis=1)[rows, labels])", 
     return NLL_SEARCH.format(nll=nll, search=search)
 
 
-# --- questions ------------------------------------------------------------------------------------
+# --- questions: each on this student's NUMBERS ---------------------------------------------------
 
-QUESTIONS = '''
+ECE_Q = """
 def answer_ece_two_bins():
-    return {ece}
+    conf = np.array(NUMBERS["confidence"])
+    right = np.array(NUMBERS["right"], dtype=float)
+    low = {low}
+    {body}
+"""
+ECE_RIGHT = "return (abs(np.sum(right[low] - conf[low])) + abs(np.sum(right[~low] - conf[~low]))) / 8"
 
 
+def ece_q(body=ECE_RIGHT, low="conf <= 0.5"):
+    return ECE_Q.format(low=low, body=body)
+
+
+TEMPERATURE_Q = """
 def answer_temperature():
-    return {temperature}
+    C, lead, q = NUMBERS["C"], NUMBERS["lead"], NUMBERS["target"]
+    return {ret}
+"""
 
-
+ACCURACY_Q = """
 def answer_accuracy_choice():
-    return {choice}
+    truth = [(1, 0, 1, 0), (1, 0), (1, 0, 1, 0), (1, 0), (0, 1, 1, 0), (1, 0, 1, 0)]
+    right = [letter for letter, versions, i in zip("abcdef", truth, NUMBERS["statements"])
+             if versions[i]]
+    wrong = [letter for letter in "abcdef" if letter not in right]
+    {ret}
+"""
 
-
-def answer_float64_gap():
-    return {gap}
-'''
-
-
-def questions(ece="0.0917", temperature="1.92", choice='"c"', gap="38.93"):
-    return QUESTIONS.format(ece=ece, temperature=temperature, choice=choice, gap=gap)
-
+GAIN_Q = """
+def answer_linear_gain():
+    q = np.array(NUMBERS["belief"])
+    return {ret}
+"""
 
 # --- experiment -----------------------------------------------------------------------------------
 
-EXPERIMENT = '''
+EXPERIMENT = """
 def temperature_experiment(val_logits, val_labels, test_logits, test_labels, plot=True):
     T = {fit}
     before = softmax(test_logits, axis=1)
     after = {after}
+    onehot = np.eye(test_logits.shape[1])[test_labels]
     if plot:
         fig, ax = plt.subplots()
         for probs, name in [(before, "T = 1"), (after, "fitted T")]:
@@ -148,15 +164,47 @@ def temperature_experiment(val_logits, val_labels, test_logits, test_labels, plo
         ax.set_ylabel("accuracy")
         ax.legend()
         plt.close(fig)
-    return T, {ece_before}, {ece_after}
-'''
+    return (T, {ece_before}, {ece_after},
+            {brier}(before, onehot, test_labels), {brier}(after, onehot, test_labels))
+
+
+def brier(probs, onehot, labels):
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def brier_top_class(probs, onehot, labels):
+    right = (np.argmax(probs, 1) == labels).astype(float)
+    return float(np.mean((np.max(probs, 1) - right) ** 2))
+
+
+def brier_all_entries(probs, onehot, labels):
+    return float(np.mean((probs - onehot) ** 2))
+
+
+def brier_from_the_true_class(probs, onehot, labels):
+    true = probs[np.arange(len(labels)), labels]
+    return float(np.mean(1 - 2 * true + np.sum(probs * probs, axis=1)))
+"""
 
 
 def experiment(fit="fit_temperature(val_logits, val_labels)",
                after="softmax(test_logits / T, axis=1)",
                ece_before="expected_calibration_error(before, test_labels)",
-               ece_after="expected_calibration_error(after, test_labels)"):
-    return EXPERIMENT.format(fit=fit, after=after, ece_before=ece_before, ece_after=ece_after)
+               ece_after="expected_calibration_error(after, test_labels)", brier="brier"):
+    return EXPERIMENT.format(fit=fit, after=after, ece_before=ece_before, ece_after=ece_after,
+                             brier=brier)
+
+
+# What a student who does not run the experiment returns: the chapter's numbers (its digits model:
+# T fitted on the validation set, the test ECE and Brier score before and after), and the five
+# numbers the reference prints for this student's own data, typed in.
+BOOK_EXPERIMENT = (1.6, 0.04, 0.015, 0.13, 0.11)
+MY_EXPERIMENT = (3.1431, 0.2671, 0.0339, 0.7126, 0.6011)
+
+
+def returns(*values):
+    return ("def temperature_experiment(val_logits, val_labels, test_logits, test_labels, "
+            f"plot=True):\n    return {values!r}\n")
 
 
 BUGS = [
@@ -292,40 +340,61 @@ def fit_temperature(logits, labels):
     return float(best_T)
 ''', {"test-fit-temperature", "test-temperature-robust"}, "modified its input"),
 
-    # --- questions: three wrong answers (or more) per question ---
-    bug("questions", "(a) bins averaged with equal weights", questions(ece="0.1"),
+    # --- questions: realistic wrong answers computed from this student's NUMBERS ---
+    bug("answer-ece", "bins averaged with equal weights", ece_q(
+        "return np.mean([abs(right[b].mean() - conf[b].mean()) for b in (low, ~low)])"),
         "test-answer-ece", "equal weights"),
-    bug("questions", "(a) signed gaps", questions(ece="abs(0.25 - 0.3) / 6"),
+    bug("answer-ece", "signed gaps that cancel", ece_q("return abs(np.sum(right - conf)) / 8"),
         "test-answer-ece", "cancel"),
-    bug("questions", "(a) the larger gap (MCE)", questions(ece="0.125"),
+    bug("answer-ece", "the larger gap (MCE)", ece_q(
+        "return max(abs(right[b].mean() - conf[b].mean()) for b in (low, ~low))"),
         "test-answer-ece", "maximum calibration error"),
-    bug("questions", "(a) confidence 1.0 left out", questions(ece="(0.25 + 0.7) / 6"),
-        "test-answer-ece", "exactly 1.0"),
-    bug("questions", "(b) logits multiplied by T", questions(temperature="4 * np.log(8)"),
-        "test-answer-temperature", "multiplied"),
-    bug("questions", "(b) 1/T", questions(temperature="np.log(8) / 4"),
-        "test-answer-temperature", "inverse temperature"),
-    bug("questions", "(b) one other class instead of two", questions(temperature="4 / np.log(4)"),
-        "test-answer-temperature", "two other classes"),
-    bug("questions", "(c) temperature raises accuracy", questions(choice='"a"'),
-        "test-answer-accuracy", "does not change which class"),
-    bug("questions", "(c) T > 1 lowers accuracy", questions(choice='"b"'),
-        "test-answer-accuracy", "argmax"),
-    bug("questions", "(c) T < 1 changes accuracy", questions(choice='"d"'),
-        "test-answer-accuracy", "sharpens"),
-    bug("questions", "(d) 53 ln 2, without the nine classes", questions(gap="36.74"),
-        "test-answer-float64", "nine other classes"),
-    bug("questions", "(d) about 37", questions(gap="37"), "test-answer-float64",
-        "ignores the number of classes"),
-    bug("questions", "(d) the float32 threshold", questions(gap="np.log(9) + 24 * np.log(2)"),
-        "test-answer-float64", "float32"),
+    bug("answer-ece", "confidence 1.0 left out", ece_q(ECE_RIGHT.replace(
+        "right[~low] - conf[~low]", "right[~low & (conf < 1)] - conf[~low & (conf < 1)]")),
+        "test-answer-ece", "closed on the right"),
+    bug("answer-ece", "0.5 in the upper bin", ece_q(low="conf < 0.5"), "test-answer-ece",
+        "closed on the right"),
+
+    bug("answer-temperature", "the inverse temperature", TEMPERATURE_Q.format(
+        ret="np.log((C - 1) * q / (1 - q)) / lead"), "test-answer-temperature", "inverse"),
+    bug("answer-temperature", "one other class instead of C - 1", TEMPERATURE_Q.format(
+        ret="lead / np.log(q / (1 - q))"), "test-answer-temperature", "ONE other class"),
+    bug("answer-temperature", "C other classes instead of C - 1", TEMPERATURE_Q.format(
+        ret="lead / np.log(C * q / (1 - q))"), "test-answer-temperature", "not with C"),
+    bug("answer-temperature", "base-10 logarithm", TEMPERATURE_Q.format(
+        ret="lead / np.log10((C - 1) * q / (1 - q))"), "test-answer-temperature", "base-10"),
+
+    bug("answer-accuracy", "one false statement added", ACCURACY_Q.format(
+        ret='return "".join(right + wrong[:1])'), "test-answer-accuracy", "is false"),
+    bug("answer-accuracy", "one true statement left out", ACCURACY_Q.format(
+        ret='return "".join(right[1:])'), "test-answer-accuracy", "missing"),
+    bug("answer-accuracy", "every statement", ACCURACY_Q.format(ret='return "abcdef"'),
+        "test-answer-accuracy", "is false"),
+    bug("answer-accuracy", "the number of true statements", ACCURACY_Q.format(
+        ret="return len(right)"), "test-answer-accuracy", "letters"),
+
+    bug("answer-linear-gain", "honest reporting taken as best", GAIN_Q.format(ret="0.0"),
+        "test-answer-linear-gain", "already best"),
+    bug("answer-linear-gain", "the honest report's expected loss", GAIN_Q.format(
+        ret="1 - np.sum(q ** 2)"), "test-answer-linear-gain", "honest report itself"),
+    bug("answer-linear-gain", "the best report's expected loss", GAIN_Q.format(
+        ret="1 - q.max()"), "test-answer-linear-gain", "best report itself"),
+    bug("answer-linear-gain", "the Brier score's penalty instead", GAIN_Q.format(
+        ret="np.sum((np.eye(len(q))[np.argmax(q)] - q) ** 2)"), "test-answer-linear-gain",
+        "Brier"),
+    bug("answer-linear-gain", "the sign reversed", GAIN_Q.format(ret="np.sum(q ** 2) - q.max()"),
+        "test-answer-linear-gain", "sign is reversed"),
 
     # --- experiment ---
+    bug("experiment", "returns the book's numbers", returns(*BOOK_EXPERIMENT), "test-experiment",
+        "does not minimise"),
+    bug("experiment", "returns constants", returns(*MY_EXPERIMENT), "test-experiment",
+        "does not minimise"),
     bug("experiment", "T fitted on the test set",
         experiment(fit="fit_temperature(test_logits, test_labels)"), "test-experiment",
         "TEST examples"),
     bug("experiment", "'after' not rescaled", experiment(after="softmax(test_logits, axis=1)"),
-        "test-experiment", "divide the test logits"),
+        "test-experiment", "ECE before scaling"),
     bug("experiment", "logits multiplied by T", experiment(after="softmax(test_logits * T, axis=1)"),
         "test-experiment", "multiplies"),
     bug("experiment", "ECE measured on the validation set", experiment(
@@ -334,6 +403,10 @@ def fit_temperature(logits, labels):
         "test-experiment", "validation examples"),
     bug("experiment", "softmax over the whole array (scipy's default axis=None)",
         experiment(after="softmax(test_logits / T)"), "test-experiment", "axis=1"),
+    bug("experiment", "Brier score of the top class only", experiment(brier="brier_top_class"),
+        "test-experiment", "only the top class"),
+    bug("experiment", "Brier score averaged over the classes too",
+        experiment(brier="brier_all_entries"), "test-experiment", "over the classes too"),
 ]
 
 CORRECT = [
@@ -387,17 +460,40 @@ def fit_temperature(logits, labels):
             break
     return float(np.exp(u))
 '''),
-    correct("questions", "the numbers, rounded", questions()),
-    correct("questions", "computed, with another spelling of the choice", questions(
-        ece="(abs(1 - 0.75) + abs(3 - 3.3)) / 6", temperature="4 / np.log(2 * 0.8 / (1 - 0.8))",
-        choice='" (C) "', gap="np.log(9) - 53 * np.log(0.5)")),
+    correct("answer-ece", "a loop over the bins, then the weighted gaps", ece_q("""total = 0.0
+    for lo, hi in [(0.0, 0.5), (0.5, 1.0)]:
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            total += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
+    return total""")),
+    correct("answer-temperature", "solved numerically", TEMPERATURE_Q.format(
+        ret="brentq(lambda T: 1 / (1 + (C - 1) * np.exp(-lead / T)) - q, 0.01, 100)").replace(
+        "def answer_temperature", "from scipy.optimize import brentq\n\n\ndef answer_temperature")),
+    correct("answer-accuracy", "capitals and commas", ACCURACY_Q.format(
+        ret='return ", ".join(letter.upper() for letter in right)')),
+    correct("answer-linear-gain", "expectations over the outcomes", GAIN_Q.format(
+        ret="sum(q[y] * (1 - q[y]) for y in range(len(q))) - (1 - q[np.argmax(q)])")),
     correct("experiment", "one panel, ECE from the function", experiment()),
-    correct("experiment", "ECE from reliability_curve's counts", experiment(
-        ece_before="_ece(before, test_labels)", ece_after="_ece(after, test_labels)").replace(
-        "def temperature_experiment", '''def _ece(probs, labels):
+    correct("experiment", "ECE from reliability_curve's counts, Brier from the true class",
+            experiment(ece_before="_ece(before, test_labels)", ece_after="_ece(after, test_labels)",
+                       brier="brier_from_the_true_class").replace(
+        "def temperature_experiment", """def _ece(probs, labels):
     conf, acc, count = reliability_curve(probs, labels, 15)
-    return float(np.nansum(count / count.sum() * np.abs(acc - conf)))
+    return float(np.nansum(count * abs(acc - conf)) / count.sum())
 
 
-def temperature_experiment''')),
+def temperature_experiment""")),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: Check your understanding Q1 (ECE 0.1 with two
+# bins), z = (4, 0, 0) at confidence 0.8 (T = 4 / ln 8), the 0.3.0 choice "c", and the binary
+# absolute error with belief 0.7 (gain 0.7 - 0.58 = 0.12).
+_bugs, _correct = question_entries("calibration", book={
+    "test-answer-ece": 0.1,
+    "test-answer-temperature": float(4 / np.log(8)),
+    "test-answer-accuracy": "c",
+    "test-answer-linear-gain": 0.12})
+BUGS += _bugs
+CORRECT += _correct
+
