@@ -16,13 +16,13 @@ def reliability_curve(probs, labels, n_bins=15):
         inside = {inside}
         count[m] = inside.sum()
         if count[m] > 0:
-            conf[m] = confidence[inside].mean()
-            acc[m] = correct[inside].mean()
+            conf[m] = confidence[inside].sum() / count[m]
+            acc[m] = correct[inside].sum() / count[m]
     return conf, acc, count
 '''
 
 
-def curve(confidence="probs.max(axis=-1)", correct="probs.argmax(axis=-1) == labels",
+def curve(confidence="np.max(probs, 1)", correct="np.argmax(probs, 1) == labels",
           empty="np.nan", bins="n_bins", inside="(confidence > lo) & (confidence <= hi)"):
     return LOOP_CURVE.format(confidence=confidence, correct=correct, empty=empty, bins=bins,
                              inside=inside)
@@ -34,20 +34,20 @@ BINNED_ECE = '''
 def expected_calibration_error(probs, labels, n_bins=15):
     probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
     confidence = {confidence}
-    correct = (probs.argmax(axis=-1) == labels).astype(float)
+    correct = (np.argmax(probs, 1) == labels).astype(float)
     gaps, weights = [], []
     for m in range(n_bins):
         lo, hi = m / n_bins, (m + 1) / n_bins
         inside = {inside}
         if inside.any():
-            gaps.append(correct[inside].mean() - confidence[inside].mean())
+            gaps.append((correct[inside].sum() - confidence[inside].sum()) / inside.sum())
             weights.append(inside.sum() / len(labels))
     gaps, weights = np.array(gaps), np.array(weights)
     {total}
 '''
 
 
-def ece(total="return float(np.sum(weights * np.abs(gaps)))", confidence="probs.max(axis=-1)",
+def ece(total="return float(np.sum(weights * np.abs(gaps)))", confidence="np.max(probs, 1)",
         inside="(confidence > lo) & (confidence <= hi)"):
     return BINNED_ECE.format(total=total, confidence=confidence, inside=inside)
 
@@ -102,7 +102,7 @@ GOLDEN = '''a, b = np.log(0.01), np.log(100.0)
             b = d
         else:
             a = c
-    return float(np.exp((a + b) / 2))'''
+    return float(np.exp(np.mean([a, b])))'''
 
 
 def nll_search(nll="return -np.mean(log_softmax(z / T, axis=1)[rows, labels])", search=GOLDEN):
@@ -411,54 +411,56 @@ def fit_temperature(logits, labels):
 
 CORRECT = [
     correct("reliability", "explicit loop over the bins", curve()),
-    correct("reliability", "ceil(conf * M) - 1 as the bin index", '''
+    correct("reliability", "ceil(conf * M) - 1 as the bin index, bins as a one-hot matrix", '''
 def reliability_curve(probs, labels, n_bins=15):
     probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
-    confidence = probs.max(axis=-1)
-    correct = probs.argmax(axis=-1) == labels
+    confidence = np.max(probs, 1)
+    correct = (np.argmax(probs, 1) == labels).astype(float)
     index = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    count = np.array([np.sum(index == m) for m in range(n_bins)])
-    conf = np.array([confidence[index == m].mean() if c else np.nan for m, c in enumerate(count)])
-    acc = np.array([correct[index == m].mean() if c else np.nan for m, c in enumerate(count)])
+    member = (index[:, None] == np.arange(n_bins)).astype(float)     # (N, M)
+    count = member.sum(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conf = np.where(count > 0, confidence @ member / count, np.nan)
+        acc = np.where(count > 0, correct @ member / count, np.nan)
     return conf, acc, count
 '''),
     correct("ece", "weighted gaps from the bins", ece()),
     correct("ece", "reuses reliability_curve and np.nansum", '''
 def expected_calibration_error(probs, labels, n_bins=15):
     conf, acc, count = reliability_curve(probs, labels, n_bins)
-    return float(np.nansum(count / np.sum(count) * np.abs(acc - conf)))
+    return float(np.nansum(count * abs(acc - conf)) / count.sum())
 '''),
     correct("temperature-scaling", "golden-section search on log T", nll_search()),
-    correct("temperature-scaling", "Newton's method on log T with a bisection fallback", '''
+    correct("temperature-scaling", "Newton's method on beta = 1/T, safeguarded by bisection", '''
 def fit_temperature(logits, labels):
     z = np.asarray(logits, dtype=float)
     labels = np.asarray(labels)
-    rows = np.arange(len(labels))
+    true = z[np.arange(len(labels)), labels]
 
-    def grad_u(u):              # d NLL / d log T = T * d NLL / dT
-        T = np.exp(u)
-        q = softmax(z / T, axis=1)
-        return np.mean(z[rows, labels] - np.sum(q * z, axis=1)) / T
+    def moments(beta):          # slope and curvature of the NLL in beta
+        q = softmax(beta * z, axis=1)
+        expected = np.einsum("nc,nc->n", q, z)
+        spread = np.einsum("nc,nc->n", q, z * z) - expected * expected
+        return np.mean(expected - true), np.mean(spread)
 
-    lo, hi = np.log(0.01), np.log(100.0)
-    if grad_u(hi) <= 0:
+    lo, hi = 1 / 100.0, 1 / 0.01      # the range of beta
+    if moments(lo)[0] >= 0:           # rising already at T = 100
         return 100.0
-    if grad_u(lo) >= 0:
+    if moments(hi)[0] <= 0:           # still falling at T = 0.01
         return 0.01
-    u = 0.0
-    for _ in range(100):
-        g = grad_u(u)
-        if g < 0:
-            lo = u
-        else:
-            hi = u
-        h = 1e-5
-        curvature = (grad_u(u + h) - grad_u(u - h)) / (2 * h)
-        step = u - g / curvature if curvature > 0 else (lo + hi) / 2
-        u = step if lo < step < hi else (lo + hi) / 2
-        if hi - lo < 1e-12:
+    beta = 1.0
+    for _ in range(200):
+        slope, curvature = moments(beta)
+        if abs(slope) < 1e-13 or hi / lo - 1 < 1e-12:
             break
-    return float(np.exp(u))
+        if slope < 0:
+            lo = beta
+        else:
+            hi = beta
+        step = slope / curvature if curvature > 0 else np.inf
+        newton = beta - step
+        beta = newton if lo <= newton <= hi else np.mean([lo, hi])
+    return float(1 / beta)
 '''),
     correct("answer-ece", "a loop over the bins, then the weighted gaps", ece_q("""total = 0.0
     for lo, hi in [(0.0, 0.5), (0.5, 1.0)]:
