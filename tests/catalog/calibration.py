@@ -198,7 +198,7 @@ def experiment(fit="fit_temperature(val_logits, val_labels)",
 # What a student who does not run the experiment returns: the chapter's numbers (its digits model:
 # T fitted on the validation set, the test ECE and Brier score before and after), and the five
 # numbers the reference prints for this student's own data, typed in.
-BOOK_EXPERIMENT = (1.6, 0.04, 0.015, 0.13, 0.11)
+BOOK_EXPERIMENT = (1.585, 0.0407, 0.012, 0.1127, 0.1057)
 MY_EXPERIMENT = (3.1431, 0.2671, 0.0339, 0.7126, 0.6011)
 
 
@@ -322,6 +322,10 @@ def fit_temperature(logits, labels):
     bug("temperature-scaling", "softmax without the max-shift",
         bisection(q="np.exp(z / T) / np.exp(z / T).sum(axis=1, keepdims=True)"),
         {"test-fit-temperature", "test-temperature-robust"}, "subtracting each row's maximum"),
+    bug("temperature-scaling", "the chapter's grid (401 temperatures from 0.1 to 10)",
+        nll_search(search="grid = np.geomspace(0.1, 10, 401)\n"
+                          "    return float(grid[np.argmin([nll(T) for T in grid])])"),
+        {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
     bug("temperature-scaling", "NLL averaged over every class, not the true one",
         nll_search(nll="return -np.mean(log_softmax(z / T, axis=1))"),
         {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
@@ -488,14 +492,21 @@ def temperature_experiment""")),
 ]
 
 # Every question: a classmate's answer and the book's number lose the points, this student's
-# right answer typed in gets them. The book's cases: Check your understanding Q1 (ECE 0.1 with two
-# bins), z = (4, 0, 0) at confidence 0.8 (T = 4 / ln 8), the 0.3.0 choice "c", and the binary
-# absolute error with belief 0.7 (gain 0.7 - 0.58 = 0.12).
+# right answer typed in gets them. The book's cases (chapter 7): Check your understanding Q1 (ECE
+# 0.1 with two bins), two classes 3 apart at confidence 0.9 (T = 3 / ln 9, 'Temperature
+# scaling'), the choice "c" of the notebook of 0.3.0 (temperature scaling keeps the accuracy), and
+# the binary absolute error with belief 0.7 (a gain of 0.42 - 0.30 = 0.12, 'Proper scoring rules').
 _bugs, _correct = question_entries("calibration", book={
     "test-answer-ece": 0.1,
-    "test-answer-temperature": float(4 / np.log(8)),
+    "test-answer-temperature": float(3 / np.log(9)),
     "test-answer-accuracy": "c",
     "test-answer-linear-gain": 0.12})
-BUGS += _bugs
+BUGS += _bugs + [
+    # The answers of the notebook of 0.3.0, which every student had, typed in.
+    bug("answer-ece", "the answer of 0.3.0's table", "def answer_ece_two_bins():\n    return 0.0917\n",
+        "test-answer-ece", ""),
+    bug("answer-temperature", "the answer of 0.3.0 (z = (4, 0, 0) at 0.8)",
+        "def answer_temperature():\n    return 1.92\n", "test-answer-temperature", ""),
+]
 CORRECT += _correct
 
