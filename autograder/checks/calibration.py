@@ -1,17 +1,20 @@
 """Hidden checks for the `calibration` exercise (chapter 7): reliability_curve,
-expected_calibration_error, fit_temperature, four questions and the temperature experiment.
+expected_calibration_error, fit_temperature, four questions on the student's own numbers and the
+temperature experiment on hidden data.
 
 Oracles: an explicit loop over the bins with (lo, hi] tests and edges m / M (one correctly rounded
 division per edge, the rule of the contract), the ECE written as
 sum_m |sum_{n in B_m} (correct_n - confidence_n)| / N, scipy.optimize.minimize_scalar on the
-validation NLL computed with scipy.special.log_softmax, and closed forms for the questions; never
-the reference solution.
+validation NLL computed with scipy.special.log_softmax, the Brier score from its definition, and
+closed forms for the questions (`ANSWERS`, from the student's numbers); never the reference
+solution. A question's messages say what is wrong, never the answer.
 """
 
 import numpy as np
 
 from ._common import (CheckFailed, as_float, call, describe, expect_close, expect_shape,
-                      expect_unchanged, fail, matches, quiet_call, rng, snapshot, strict_call)
+                      expect_unchanged, fail, matches, numbers, quiet_call, rng, snapshot,
+                      strict_call)
 
 RELIABILITY = ("Chapter 7, 'Reliability diagrams': equal-width bins ((m-1)/M, m/M] of the top-class "
                "confidence, with edges the floats m / M, each with its mean confidence, accuracy "
@@ -19,9 +22,8 @@ RELIABILITY = ("Chapter 7, 'Reliability diagrams': equal-width bins ((m-1)/M, m/
 ECE = ("Chapter 7, 'Expected calibration error': |accuracy - confidence| of each bin, weighted by "
        "its share |B_m| / N of the examples")
 TEMPERATURE = "Chapter 7, 'Fitting the temperature' (minimise the NLL over T > 0)"
-FLOAT64 = "Chapter 7, 'Reliability diagrams' (when a float64 confidence becomes exactly 1.0)"
 EXPERIMENT = ("Chapter 7, 'Fitting the temperature': fit T on the validation set, measure the ECE "
-              "on the test set")
+              "and the Brier score on the test set")
 T_RANGE = (0.01, 100.0)
 
 
@@ -94,13 +96,13 @@ def check_reliability_curve(reliability_curve):
         conf, acc, count = _oracle_bins(confidence, correct, M)
         if count_got.sum() == probs.size and N != probs.size:
             fail(f"{what} binned the probabilities of every class. A reliability diagram bins one "
-                 "number per example: its top-class confidence, probs.max(axis=-1).",
+                 "number per example: its top-class confidence, the largest probability of its row.",
                  expected=f"counts summing to N = {N}", got=describe(count_got), revisit=RELIABILITY)
         true_class = probs[np.arange(N), labels]
         if not np.array_equal(count_got, count) and np.array_equal(
                 count_got, _oracle_bins(true_class, correct, M)[2]):
             fail(f"{what} binned the probability of the TRUE class. Bin the confidence of the "
-                 "PREDICTED class, probs.max(axis=-1): calibration asks whether the model's own "
+                 "PREDICTED class, the largest probability of the row: calibration asks whether the model's own "
                  "confidence matches its accuracy.", expected=describe(count),
                  got=describe(count_got), revisit=RELIABILITY)
         expect_close(count_got, count, what=f"the bin counts returned by {what}",
@@ -344,7 +346,8 @@ def check_fit_temperature(fit_temperature):
 
 
 def check_temperature_robust(fit_temperature):
-    """An under-confident model (T < 1), huge logits, and a model worse than chance."""
+    """An under-confident model (T < 1), huge logits, integer logits, a model that classifies
+    every example right, and one whose true-class logits lie below their rows' means."""
     __tracebackhide__ = True  # noqa: F841
     z, _, labels = _predictions(93, 400, 4, sharpness=2.0, temperature=0.4)
     what = "fit_temperature(logits, labels) for an under-confident model"
@@ -382,12 +385,15 @@ def check_temperature_robust(fit_temperature):
              f"lower end of the range, {T_RANGE[0]}.", expected=f"T = {T_RANGE[0]}",
              got=f"T = {T:.4g}", revisit=TEMPERATURE)
 
-    # Labels drawn from softmax(-z): the model is worse than chance, the NLL falls as T grows.
+    # Labels drawn from softmax(-z): the true-class logits lie, on average, below their rows'
+    # means, so the slope of the NLL in beta is positive already at beta -> 0: the NLL falls as
+    # T grows, all the way to the end of the range.
     g = rng(94)
     z = g.normal(scale=3.0, size=(200, 4))
     q = _softmax(-z)
     labels = (g.random((200, 1)) > np.cumsum(q, axis=1)).sum(axis=1).clip(0, 3)
-    what = "fit_temperature(logits, labels) for a model that is worse than chance"
+    what = ("fit_temperature(logits, labels) for a model whose true-class logits lie, on "
+            "average, below their rows' means")
     T = _fit(fit_temperature, z, labels, what)
     if T < 50:
         fail(f"{what} returned T = {T:.4g}. Here the NLL keeps falling as T grows, so the best "
@@ -396,12 +402,12 @@ def check_temperature_robust(fit_temperature):
 
 
 # ---------------------------------------------------------------------------------------------
-# questions
+# questions: each on the student's own numbers (`numbers()`); messages never state the answer
 
-def _number(answer, what, revisit):
+def _number(answer_fn, what, revisit):
     """Call a question's function and return its answer as a float (or fail saying why)."""
     __tracebackhide__ = True  # noqa: F841
-    got = call(answer, what=what, revisit=revisit)
+    got = call(answer_fn, what=what, revisit=revisit)
     value = as_float(got)
     if value is None or value.size != 1 or not np.isfinite(value).all():
         fail(f"{what} should return one finite number.", expected="a float",
@@ -409,117 +415,249 @@ def _number(answer, what, revisit):
     return float(value.reshape(()))
 
 
-def _expect_answer(value, expected, wrong, what, revisit, rtol=5e-3, atol=0.0):
-    """`wrong`: (value, what that mistake is) pairs, recognised to say what went wrong."""
+def _near(value, target, rtol=5e-3):
+    return abs(value - target) <= rtol * abs(target) + 1e-12
+
+
+def _expect_answer(value, expected, wrong, what, revisit, rtol=5e-3, then=None):
+    """`wrong`: (value, what that mistake is) pairs, recognised to say what went wrong; `then`,
+    a further check run when none of them is recognised. The messages say what is wrong and
+    what to revisit, never the right value."""
     __tracebackhide__ = True  # noqa: F841
-    if abs(value - expected) <= max(atol, rtol * abs(expected)):
+    if _near(value, expected, rtol):
         return
     for mistake, explanation in wrong:
-        if abs(value - mistake) <= max(atol, rtol * abs(mistake)):
-            fail(f"{what} returned {value:.6g}: {explanation}", got=f"{value:.6g}", revisit=revisit)
-    fail(f"{what} returned {value:.6g}, which is not the answer (to {rtol:.0e} relative"
-         f"{f' or {atol:g} absolute' if atol else ''}).", got=f"{value:.6g}", revisit=revisit)
+        if np.isfinite(mistake) and _near(value, mistake, rtol) and not _near(mistake, expected,
+                                                                               rtol):
+            fail(f"{what} returned {value:.6g}: {explanation}", got=f"{value:.6g}",
+                 revisit=revisit)
+    if then is not None:
+        then()
+    if expected > 0 and value > 0:
+        ratio = value / expected
+        size = ("more than twice the answer" if ratio > 2 else "less than half the answer"
+                if ratio < 0.5 else "within a factor of two of the answer, but not it")
+    else:
+        size = "of the wrong sign" if value * expected < 0 else "not the answer"
+    fail(f"{what} returned {value:.6g}, which is {size} (the check allows {rtol:.1%} of "
+         "relative error).", got=f"{value:.6g}", revisit=revisit)
 
 
-# (a): confidences and correctness of six predictions, two bins (0, 0.5] and (0.5, 1].
-_TABLE_CONFIDENCE = np.array([0.3, 0.45, 0.6, 0.8, 0.9, 1.0])
-_TABLE_CORRECT = np.array([0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+def _numbers_said(mine, *keys):
+    return ", ".join(f"{k} = {mine[k]}" for k in keys)
+
+
+# 4.1: the ECE of eight predictions with two bins, (0, 0.5] and (0.5, 1].
+
+def _two_bins(n):
+    conf = np.array(n["confidence"], dtype=float)
+    right = np.array(n["right"], dtype=float)
+    return conf, right, conf <= 0.5
+
+
+def right_ece_two_bins(n: dict) -> float:
+    """The right answer of `answer_ece_two_bins` for a student's numbers."""
+    conf, right, low = _two_bins(n)
+    return float((abs(np.sum(right[low] - conf[low]))
+                  + abs(np.sum(right[~low] - conf[~low]))) / len(conf))
+
+
+def _ece_two_bins_mistakes(n: dict):
+    conf, right, low = _two_bins(n)
+    N = len(conf)
+    gaps = [abs(right[b].mean() - conf[b].mean()) for b in (low, ~low)]
+    kept = ~low & (conf < 1.0)
+    moved = conf < 0.5                           # 0.5 put into the upper bin
+    return [
+        (np.mean(gaps), "the two bins' gaps averaged with equal weights. Each bin's "
+         "|accuracy - confidence| is weighted by its share of the examples, |B_m| / N."),
+        (abs(np.sum(right - conf)) / N, "the signed gaps of the two bins added before taking the "
+         "absolute value, so that over- and under-confidence cancel. Take |.| of each bin's gap, "
+         "then add."),
+        (max(gaps), "the larger of the two gaps (the maximum calibration error), not their "
+         "weighted average."),
+        ((abs(np.sum(right[low] - conf[low])) + abs(np.sum(right[kept] - conf[kept]))) / N,
+         "the example with a confidence of exactly 1.0 left out of the bin (0.5, 1]. The bins are "
+         "closed on the right, so 1.0 belongs to the last bin."),
+        ((abs(np.sum(right[low] - conf[low])) + abs(np.sum(right[kept] - conf[kept]))) / (N - 1),
+         "the example with a confidence of exactly 1.0 left out. The bins are closed on the "
+         "right, so 1.0 belongs to the last bin."),
+        ((abs(np.sum(right[moved] - conf[moved]))
+          + abs(np.sum(right[~moved] - conf[~moved]))) / N,
+         "the example with a confidence of exactly 0.5 put into the upper bin. The bins are "
+         "(0, 0.5] and (0.5, 1]: closed on the right, so 0.5 belongs to the lower one."),
+    ]
 
 
 def check_answer_ece(answer_ece_two_bins):
-    """Question (a): the ECE of a six-row table with two bins, worked by hand."""
+    """Question 4.1: the ECE of the student's eight predictions with two bins."""
     __tracebackhide__ = True  # noqa: F841
-    what = "answer_ece_two_bins()"
+    mine = numbers()
+    what = "answer_ece_two_bins() for your eight predictions"
     value = _number(answer_ece_two_bins, what, ECE)
-    conf, correct = _TABLE_CONFIDENCE, _TABLE_CORRECT
-    low, high = conf <= 0.5, conf > 0.5
-    expected = (abs(np.sum(correct[low] - conf[low])) + abs(np.sum(correct[high] - conf[high]))) / 6
-    gaps = [abs(correct[b].mean() - conf[b].mean()) for b in (low, high)]
-    kept = high & (conf < 1.0)
+    if not 0 <= value <= 1:
+        fail(f"{what} returned {value:.6g}: an ECE is a weighted mean of gaps between two "
+             "fractions, so it lies between 0 and 1.", got=f"{value:.6g}", revisit=ECE)
+    _expect_answer(value, right_ece_two_bins(mine), _ece_two_bins_mistakes(mine), what, ECE)
+
+
+# 4.2: the temperature at which a given top-class confidence is reached.
+
+TEMPERATURE_Q = ("Chapter 7, 'Temperature scaling' (write the top-class probability of "
+                 "softmax(z / T) with the ratio q_i / q_j and solve for T)")
+
+
+def right_temperature(n: dict) -> float:
+    """The right answer of `answer_temperature` for a student's numbers."""
+    C, lead, q = n["C"], n["lead"], n["target"]
+    return float(lead / np.log((C - 1) * q / (1 - q)))
+
+
+def _temperature_mistakes(n: dict):
+    C, lead, q = n["C"], n["lead"], n["target"]
+    right = right_temperature(n)
     wrong = [
-        (np.mean(gaps), "the two bins' gaps averaged with equal weights. Weight each bin's "
-         "|accuracy - confidence| by its share of the examples, |B_m| / N (here 2/6 and 4/6)."),
-        (abs(np.sum(correct - conf)) / 6, "the signed gaps added before taking the absolute "
-         "value, so that the two bins cancel. Take |.| of each bin's gap, then add."),
-        (max(gaps), "the larger of the two gaps (the maximum calibration error), not their "
-         "weighted average."),
-        ((abs(np.sum(correct[low] - conf[low])) + abs(np.sum(correct[kept] - conf[kept]))) / 6,
-         "the example with confidence exactly 1.0 left out of the bin (0.5, 1]. The bins are "
-         "closed on the right, so 1.0 belongs to the last bin."),
-        ((abs(np.sum(correct[low] - conf[low])) + abs(np.sum(correct[kept] - conf[kept]))) / 5,
-         "the example with confidence exactly 1.0 left out. The bins are closed on the right, so "
-         "1.0 belongs to the last bin."),
+        (1 / right, "that is the inverse of the temperature: it is what you get when the "
+         "logits are multiplied by T. Temperature scaling divides them, softmax(z / T)."),
+        (lead / np.log(q / (1 - q)), "this T gives the top class that probability against ONE "
+         f"other class. Your model has C = {C} classes: all C - 1 others share the rest."),
+        (lead / np.log(C * q / (1 - q)), "the top class is one of the C classes: it is compared "
+         "with the C - 1 others, not with C."),
+        (lead / np.log10((C - 1) * q / (1 - q)), "a base-10 logarithm: the softmax uses e."),
     ]
-    _expect_answer(value, expected, wrong, what, ECE)
+    if (C - 1) * q > 1:
+        wrong.append((lead / np.log((C - 1) * q), "the top class's own term is missing from the "
+                      "denominator of the softmax: it divides by the sum over ALL classes."))
+    return wrong
 
 
 def check_answer_temperature(answer_temperature):
-    """Question (b): the T at which softmax([4, 0, 0] / T) has top-class probability 0.8."""
+    """Question 4.2: the T at which softmax(z / T) reaches the student's target confidence."""
     __tracebackhide__ = True  # noqa: F841
-    what = "answer_temperature()"
-    revisit = "Chapter 7, 'Temperature scaling' (q_i / q_j = exp((z_i - z_j) / T))"
-    value = _number(answer_temperature, what, revisit)
-    # 0.8 = e^(4/T) / (e^(4/T) + 2)  <=>  e^(4/T) = 2 * 0.8 / 0.2 = 8  <=>  T = 4 / ln 8.
-    expected = 4 / np.log(8)
-    wrong = [
-        (4 * np.log(8), "the logits were multiplied by T instead of divided by it: with z / T, "
-         "the ratio of the top probability to each of the others is e^(4/T)."),
-        (1 / expected, "that is 1/T (the inverse temperature), not T."),
-        (4 / np.log(4), "this T gives the top class probability 0.8 against ONE other class of "
-         "logit 0. There are two other classes: 0.8 = e^(4/T) / (e^(4/T) + 2)."),
-        (4 / np.log(2 * 0.8), "check the algebra: 0.8 = e^(4/T) / (e^(4/T) + 2) gives "
-         "0.8 * (e^(4/T) + 2) = e^(4/T), so e^(4/T) = 2 * 0.8 / (1 - 0.8)."),
-    ]
-    _expect_answer(value, expected, wrong, what, revisit)
+    mine = numbers()
+    what = (f"answer_temperature() for your {_numbers_said(mine, 'C', 'lead', 'target')}")
+    value = _number(answer_temperature, what, TEMPERATURE_Q)
+    if value <= 0:
+        fail(f"{what} returned {value:.6g}. A temperature is positive: a negative T would reverse "
+             "the order of the classes.", got=f"{value:.6g}", revisit=TEMPERATURE_Q)
+    right = right_temperature(mine)
+
+    def side_of_one():
+        if (value - 1) * (right - 1) < 0:
+            at_one = 1 / (1 + (mine["C"] - 1) * np.exp(-mine["lead"]))
+            side = "above" if at_one > mine["target"] else "below"
+            fail(f"{what} returned {value:.6g}, on the wrong side of 1. At T = 1 your top-class "
+                 f"probability is {side} the target, so the probabilities must be made "
+                 f"{'flatter' if side == 'above' else 'sharper'}: which T does that?",
+                 got=f"{value:.6g}", revisit=TEMPERATURE_Q)
+
+    _expect_answer(value, right, _temperature_mistakes(mine), what, TEMPERATURE_Q,
+                   then=side_of_one)
+
+
+# 4.3: which statements about temperature scaling are true (drawn per student).
+
+ACCURACY = ("Chapter 7, 'Temperature scaling' (for T > 0 the order of the classes within each row "
+            "is kept)")
+LETTERS = "abcdef"
+# _TRUTH[topic][version]: whether the statement the notebook's `your_statements` shows is true.
+# Topics: (a) predictions/accuracy, (b) top-3 accuracy, (c) NLL/Brier/ECE, (d) answering above
+# a confidence tau, (e) sorting the images by confidence (10 classes: can change; 2 classes:
+# cannot, sigma(|z1 - z0| / T) is increasing in |z1 - z0|), (f) a two-class model's decisions at
+# a threshold on sigma(z / T) (unchanged at 0.5 only: sigma(z / T) > t <=> z > T logit(t)).
+_TRUTH = [(True, False, True, False), (True, False), (True, False, True, False), (True, False),
+          (False, True, True, False), (True, False, True, False)]
+
+
+def right_accuracy(n: dict) -> str:
+    """The right answer of `answer_accuracy_choice`: the letters of the true statements."""
+    return "".join(letter for letter, truth, version in zip(LETTERS, _TRUTH, n["statements"])
+                   if truth[version])
+
+
+def _letters(got):
+    """The set of letters a student's answer names (None when it is not letters a-f)."""
+    if isinstance(got, (list, tuple)):
+        got = "".join(str(x) for x in got)
+    if not isinstance(got, str):
+        return None
+    text = "".join(ch for ch in got.lower() if ch not in " ,;()[]{}'\"")
+    return set(text) if set(text) <= set(LETTERS) else None
 
 
 def check_answer_accuracy(answer_accuracy_choice):
-    """Question (c): temperature scaling never changes a prediction (choice c)."""
+    """Question 4.3: the student's six statements, some true, some false."""
     __tracebackhide__ = True  # noqa: F841
-    what = "answer_accuracy_choice()"
-    revisit = "Chapter 7, 'Temperature scaling' (the order of the classes for T > 0)"
-    got = call(answer_accuracy_choice, what=what, revisit=revisit)
-    letter = str(got).strip().strip("()").strip().lower()
-    if letter not in {"a", "b", "c", "d"}:
-        fail(f"{what} should return one of the letters 'a', 'b', 'c', 'd'.",
-             expected="a string such as 'c'", got=describe(got), revisit=revisit)
-    if letter == "c":
+    mine = numbers()
+    what = f"answer_accuracy_choice() for your six statements (your T = {mine['T']})"
+    got = call(answer_accuracy_choice, what=what, revisit=ACCURACY)
+    chosen = _letters(got)
+    if chosen is None:
+        fail(f"{what} should return the letters of the true statements, as one string such as "
+             "'bd' (or '' if none is true).", expected="a string of letters a to f",
+             got=describe(got), revisit=ACCURACY)
+    right = set(right_accuracy(mine))
+    if chosen == right:
         return
-    why = {
-        "a": "a larger T lowers every confidence, but it does not change which class is largest: "
-             "q_i / q_j = exp((z_i - z_j) / T) is above 1 exactly when z_i > z_j, for every T > 0.",
-        "b": "every confidence goes down, but the predicted class is the argmax, and the argmax "
-             "is the same for every T > 0, so no prediction changes.",
-        "d": "a T < 1 sharpens the probabilities, but the order of the classes stays the same for "
-             "every T > 0, so no prediction and no accuracy changes.",
-    }[letter]
-    fail(f"{what} returned {got!r}: {why}", got=repr(got), revisit=revisit)
+    problems = []
+    if chosen - right:
+        problems.append("at least one letter you gave names a statement that is false")
+    if right - chosen:
+        problems.append("at least one true statement is missing from your letters")
+    fail(f"{what}: {' and '.join(problems)}. For T > 0 the order of the classes within each row "
+         "of logits is kept, so whatever depends only on that order is the same for every T; for "
+         "anything else, decide whether dividing the logits by your T can change it (a small "
+         "example with two or three logits settles most statements).",
+         got=repr(got), revisit=ACCURACY)
 
 
-def check_answer_float64_gap(answer_float64_gap):
-    """Question (d): the logit gap at which a float64 softmax over 10 classes gives exactly 1.0."""
-    __tracebackhide__ = True  # noqa: F841
-    what = "answer_float64_gap()"
-    value = _number(answer_float64_gap, what, FLOAT64)
-    # 1 / (1 + 9 e^-d) is 1.0 in float64 once 1 + 9 e^-d rounds to 1: 9 e^-d <= 2^-53.
-    expected = np.log(9) + 53 * np.log(2)
-    wrong = [
-        (53 * np.log(2), "that is where e^-d alone drops below half the spacing of floats at 1, "
-         "2^-53; but the nine other classes add 9 e^-d to the sum: solve 9 e^-d = 2^-53."),
-        (37.0, "37 ignores the number of classes: the nine other classes add 9 e^-d to the sum, "
-         "which must drop below 2^-53."),
-        (np.log(9) + 24 * np.log(2), "that is the float32 threshold (2^-24); the question is "
-         "about float64, whose floats next to 1 are 2^-52 apart."),
-        (np.log(9) + 52 * np.log(2), "2^-52 is the spacing of the floats at 1; a sum rounds back "
-         "to 1 when what is added is at most half of it, 2^-53."),
-        (np.log(np.finfo(np.float64).max), "that is where exp(d) overflows, not where the "
-         "softmax rounds to 1."),
+# 4.4: what a forecaster gains by not reporting their belief under the linear loss.
+
+SCORING = ("Chapter 7, 'Proper scoring rules' (write the expected loss under the belief q as a "
+           "function of the report p, then minimise it over the distributions p)")
+
+
+def right_linear_gain(n: dict) -> float:
+    """The right answer of `answer_linear_gain` for a student's numbers."""
+    q = np.array(n["belief"], dtype=float)
+    return float(q.max() - np.sum(q ** 2))
+
+
+def _linear_gain_mistakes(n: dict):
+    q = np.array(n["belief"], dtype=float)
+    return [
+        (0.0, "that says reporting the belief honestly is already best. Under the linear loss "
+         "it is not: minimise the expected loss over every distribution p, not only near q."),
+        (1 - np.sum(q ** 2), "that is the expected loss of the honest report itself; the "
+         "question asks how much lower the best report's expected loss is."),
+        (1 - q.max(), "that is the expected loss of the best report itself; the question asks "
+         "how much lower it is than the honest report's."),
+        (1 - 2 * q.max() + np.sum(q ** 2), "that is what the Brier score charges for the best "
+         "linear-loss report; the question is about the linear loss 1 - p_y."),
+        (np.sum(q ** 2) - q.max(), "the sign is reversed: the best report LOWERS the expected "
+         "loss, so the gain is positive."),
     ]
-    _expect_answer(value, expected, wrong, what, FLOAT64, rtol=0.0, atol=0.01)
+
+
+def check_answer_linear_gain(answer_linear_gain):
+    """Question 4.4: the expected linear loss saved by the best report instead of the belief."""
+    __tracebackhide__ = True  # noqa: F841
+    mine = numbers()
+    what = f"answer_linear_gain() for your belief = {tuple(mine['belief'])}"
+    value = _number(answer_linear_gain, what, SCORING)
+    _expect_answer(value, right_linear_gain(mine), _linear_gain_mistakes(mine), what, SCORING,
+                   rtol=5e-3)
 
 
 # ---------------------------------------------------------------------------------------------
-# experiment
+# experiment: on data the notebook never shows (rng), against the checks' own computation; the
+# student's own fit_temperature and expected_calibration_error are accepted too, so that a
+# mistake graded in parts 2 and 3 is not counted twice.
+
+BRIER = ("Chapter 7, 'Proper scoring rules' (the Brier score: the squared distance between the "
+         "probability vector and the one-hot target, summed over the classes, averaged over the "
+         "examples)")
+
 
 def _own(fn, *args):
     """What the student's own function returns as a float (None when it fails or returns
@@ -535,68 +673,135 @@ def _same(a, b, rtol=1e-6):
     return a is not None and b is not None and abs(a - b) <= 1e-12 + rtol * abs(b)
 
 
+def _brier(z, labels, T):
+    P = _softmax(z / T)
+    P[np.arange(len(labels)), labels] -= 1.0
+    return float(np.mean(np.sum(P ** 2, axis=1)))
+
+
+def _experiment_data(g):
+    """An over-confident model of the checks' own: its labels follow softmax(z / T_true)."""
+    C = int(g.integers(4, 11))
+    T_true = float(g.uniform(1.6, 3.2))
+    n_val, n_test = int(g.integers(500, 900)), int(g.integers(900, 1500))
+    z = g.normal(scale=3.0, size=(n_val + n_test, C))
+    q = _softmax(z / T_true)
+    labels = (g.random((n_val + n_test, 1)) > np.cumsum(q, axis=1)).sum(axis=1).clip(0, C - 1)
+    return z[:n_val], labels[:n_val], z[n_val:], labels[n_val:]
+
+
 def check_experiment(temperature_experiment, fit_temperature, expected_calibration_error):
-    """The experiment on other data: T fitted on the validation set with the student's own
-    fit_temperature, the test set's ECE (15 bins) with their own expected_calibration_error.
-    The numbers are compared with what those functions return on the same data, not with an
-    oracle: parts 2 and 3 grade the functions, this cell grades the experiment's logic, so a bug
-    there does not cost these points too."""
+    """The experiment on hidden data (sizes, classes and the model's true temperature drawn with
+    rng): T fitted on the validation set, the test set's ECE (15 bins) and Brier score before and
+    after scaling, against the checks' own computation (or the student's own fit_temperature and
+    expected_calibration_error on the same data)."""
     __tracebackhide__ = True  # noqa: F841
-    g = rng(96)
-    z = g.normal(scale=3.0, size=(1500, 6))
-    q = _softmax(z / 2.0)
-    labels = (g.random((1500, 1)) > np.cumsum(q, axis=1)).sum(axis=1).clip(0, 5)
-    val_z, val_y, test_z, test_y = z[:600], labels[:600], z[600:], labels[600:]
+    val_z, val_y, test_z, test_y = _experiment_data(rng(96))
+    C = val_z.shape[1]
     what = ("temperature_experiment(val_logits, val_labels, test_logits, test_labels, plot=False) "
-            "on another over-confident model (600 validation and 900 test examples, 6 classes)")
+            f"on data of its own ({len(val_y)} validation and {len(test_y)} test examples, "
+            f"{C} classes)")
     # Copies: a fit_temperature that changes its input loses its points in its own cells.
     out = call(temperature_experiment, val_z.copy(), val_y.copy(), test_z.copy(), test_y.copy(),
                plot=False, what=what, revisit=EXPERIMENT)
-    numbers = as_float(out) if isinstance(out, (tuple, list)) else None
-    if numbers is None or numbers.shape != (3,):
-        fail(f"{what} should return three numbers: (T, ece_before, ece_after).",
-             expected="a tuple of 3 floats", got=describe(out), revisit=EXPERIMENT)
-    T, before, after = (float(x) for x in numbers)
-
-    own_val = _own(fit_temperature, val_z.copy(), val_y.copy())
-    if own_val is None or not own_val > 0:
-        fail(f"{what} needs your fit_temperature, but fit_temperature(val_logits, val_labels) "
-             "did not return a positive number on this data. Make the tests of part 3 pass "
-             "first.", expected="a temperature T > 0", got=f"{own_val!r}", revisit=EXPERIMENT)
-    if not _same(T, own_val):
-        if _same(T, _own(fit_temperature, test_z.copy(), test_y.copy())):
-            fail(f"{what} fitted T on the TEST examples. Fit it on the validation examples; the "
-                 "test set only measures the result.", expected=f"T = {own_val:.6g}",
-                 got=f"T = {T:.6g}", revisit=EXPERIMENT)
-        fail(f"{what} returned T = {T:.6g}, but your fit_temperature gives T = {own_val:.6g} on "
-             "the validation examples. Fit T with your fit_temperature on the validation "
-             "examples, and return it.", expected=f"T = {own_val:.6g}", got=f"T = {T:.6g}",
+    values = as_float(out) if isinstance(out, (tuple, list)) else None
+    if values is None or values.shape != (5,) or not np.all(np.isfinite(values)):
+        fail(f"{what} should return five numbers: (T, ece_before, ece_after, brier_before, "
+             "brier_after).", expected="a tuple of 5 finite floats", got=describe(out),
              revisit=EXPERIMENT)
+    T, ece_before, ece_after, brier_before, brier_after = (float(x) for x in values)
+    if len(set(np.round(values, 12))) == 1 or T <= 0:
+        fail(f"{what} returned {describe(out)}: these cannot all be measurements of this data.",
+             expected="T > 0 and four scores measured on the test examples",
+             got=describe(out), revisit=EXPERIMENT)
 
-    def ece(logits, labels, scale):   # the student's own ECE, 15 bins
-        return _own(expected_calibration_error, _softmax(logits / scale), labels.copy(), 15)
+    # 1. T: fitted on the validation examples.
+    oracle_T = _oracle_temperature(val_z, val_y)
+    own_T = _own(fit_temperature, val_z.copy(), val_y.copy())
+    if not (abs(T - oracle_T) <= 2e-3 * oracle_T or _same(T, own_T)):
+        on_test = _oracle_temperature(test_z, test_y)
+        if abs(T - on_test) <= 2e-3 * on_test or _same(T, _own(fit_temperature, test_z.copy(),
+                                                                test_y.copy())):
+            fail(f"{what} fitted T on the TEST examples. Fit it on the validation examples; the "
+                 "test set only measures the result.", got=f"T = {T:.6g}", revisit=EXPERIMENT)
+        if abs(1 / T - oracle_T) <= 2e-3 * oracle_T:
+            fail(f"{what} returned 1 / T, the inverse temperature. Return T itself.",
+                 got=f"T = {T:.6g}", revisit=EXPERIMENT)
+        fail(f"{what} returned T = {T:.6g}, which does not minimise the NLL of softmax(logits / T) "
+             "on these validation examples. Fit T on the validation examples with your "
+             "fit_temperature, and return it.", got=f"T = {T:.6g}", revisit=EXPERIMENT)
 
-    expected = {"ece_before": ece(test_z, test_y, 1.0), "ece_after": ece(test_z, test_y, T)}
-    if any(v is None for v in expected.values()):
-        fail(f"{what} needs your expected_calibration_error, but it did not return a number on "
-             "this data. Make the tests of part 2 pass first.", expected="a number",
-             got=f"{expected}", revisit=EXPERIMENT)
-    for name, got in [("ece_before", before), ("ece_after", after)]:
-        if _same(got, expected[name]):
+    # 2. The ECE of the test examples, 15 bins, before and after (at the T returned).
+    def eces(logits, labels, scale):
+        probs = _softmax(logits / scale)
+        return (_oracle_ece(probs, labels, 15),
+                _own(expected_calibration_error, probs, labels.copy(), 15))
+
+    for name, got, scale in [("ece_before", ece_before, 1.0), ("ece_after", ece_after, T)]:
+        oracle, own = eces(test_z, test_y, scale)
+        if _same(got, oracle, 1e-7) or _same(got, own):
             continue
-        if name == "ece_after" and _same(got, expected["ece_before"]):
+        if name == "ece_after" and any(_same(got, v) for v in eces(test_z, test_y, 1.0)):
             problem = ("is the ECE before scaling: divide the test logits by the fitted T before "
                        "the softmax")
-        elif name == "ece_after" and _same(got, ece(test_z, test_y, 1 / T)):
+        elif name == "ece_after" and any(_same(got, v) for v in eces(test_z, test_y, 1 / T)):
             problem = "multiplies the test logits by T; temperature scaling divides them"
-        elif _same(got, ece(val_z, val_y, 1.0 if name == "ece_before" else T)):
+        elif any(_same(got, v) for v in eces(val_z, val_y, scale)):
             problem = "was measured on the validation examples; measure it on the test examples"
         else:
-            problem = ("is not what your expected_calibration_error gives for the test examples "
-                       "(15 bins): check that the softmax is taken over each row (axis=1)")
-        fail(f"{what}: the {name} returned, {got:.6g}, {problem}.",
-             expected=f"{expected[name]:.6g}", got=f"{got:.6g}", revisit=EXPERIMENT)
+            problem = ("is not the ECE of the test examples with 15 bins (is the softmax taken "
+                       "over each row, axis=1?)")
+        fail(f"{what}: the {name} returned, {got:.6g}, {problem}.", got=f"{got:.6g}",
+             revisit=EXPERIMENT)
 
+    # 3. The Brier score of the test examples, before and after.
+    for name, got, scale in [("brier_before", brier_before, 1.0), ("brier_after", brier_after, T)]:
+        expected = _brier(test_z, test_y, scale)
+        if _same(got, expected, 1e-7):
+            continue
+        probs = _softmax(test_z / scale)
+        conf, correct = _top(probs, test_y)
+        if _same(got, float(np.mean((conf - correct) ** 2)), 1e-7):
+            problem = ("scores only the top class, (confidence - [right])^2. The Brier score sums "
+                       "the squared differences over all C classes")
+        elif _same(got, expected / C, 1e-7):
+            problem = ("averages the squared differences over the classes too. The Brier score "
+                       "sums them over the classes and averages over the examples only")
+        elif _same(got, expected * len(test_y), 1e-7):
+            problem = "is a sum over the examples; the Brier score is their mean"
+        elif _same(got, _brier(val_z, val_y, scale), 1e-7):
+            problem = "was measured on the validation examples; measure it on the test examples"
+        elif name == "brier_after" and _same(got, _brier(test_z, test_y, 1.0), 1e-7):
+            problem = ("is the Brier score before scaling: divide the test logits by the fitted "
+                       "T before the softmax")
+        elif _same(got, float(np.sqrt(expected)), 1e-7):
+            problem = "is the square root of the Brier score (a root-mean-square distance)"
+        else:
+            problem = ("is not the Brier score of the test examples: for each example, the sum "
+                       "over the classes of (p_k - t_k)^2 with t the one-hot label, then the "
+                       "mean over the examples")
+        fail(f"{what}: the {name} returned, {got:.6g}, {problem}.", got=f"{got:.6g}",
+             revisit=BRIER)
+
+
+# Each question's right answer for a student's numbers (`python -m autograder numbers` prints
+# them; tests/test_variants.py checks that classmates' answers differ).
+ANSWERS = {
+    "test-answer-ece": right_ece_two_bins,
+    "test-answer-temperature": right_temperature,
+    "test-answer-accuracy": right_accuracy,
+    "test-answer-linear-gain": right_linear_gain,
+}
+
+# The library functions each graded function must not call (the instructor is told, `hint:`).
+# scipy.optimize as a whole for fit_temperature: the search on log T is part of the exercise
+# (the notebook asks for one of your own, guided by the derivative of Chapter 7).
+FORBIDDEN = {
+    "reliability": ("sklearn.calibration.calibration_curve",),
+    "ece": ("sklearn.calibration.calibration_curve",),
+    "temperature-scaling": ("scipy.optimize",),
+    "experiment": ("sklearn.metrics.brier_score_loss",),
+}
 
 TESTS = {
     "test-reliability": check_reliability_curve,
@@ -607,6 +812,6 @@ TESTS = {
     "test-answer-ece": check_answer_ece,
     "test-answer-temperature": check_answer_temperature,
     "test-answer-accuracy": check_answer_accuracy,
-    "test-answer-float64": check_answer_float64_gap,
+    "test-answer-linear-gain": check_answer_linear_gain,
     "test-experiment": check_experiment,
 }

@@ -1,5 +1,7 @@
 """Buggy and alternative correct implementations for the `calibration` exercise."""
-from . import bug, correct
+import numpy as np
+
+from . import bug, correct, question_entries
 
 # --- reliability ----------------------------------------------------------------------------------
 
@@ -14,13 +16,13 @@ def reliability_curve(probs, labels, n_bins=15):
         inside = {inside}
         count[m] = inside.sum()
         if count[m] > 0:
-            conf[m] = confidence[inside].mean()
-            acc[m] = correct[inside].mean()
+            conf[m] = confidence[inside].sum() / count[m]
+            acc[m] = correct[inside].sum() / count[m]
     return conf, acc, count
 '''
 
 
-def curve(confidence="probs.max(axis=-1)", correct="probs.argmax(axis=-1) == labels",
+def curve(confidence="np.max(probs, 1)", correct="np.argmax(probs, 1) == labels",
           empty="np.nan", bins="n_bins", inside="(confidence > lo) & (confidence <= hi)"):
     return LOOP_CURVE.format(confidence=confidence, correct=correct, empty=empty, bins=bins,
                              inside=inside)
@@ -32,20 +34,20 @@ BINNED_ECE = '''
 def expected_calibration_error(probs, labels, n_bins=15):
     probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
     confidence = {confidence}
-    correct = (probs.argmax(axis=-1) == labels).astype(float)
+    correct = (np.argmax(probs, 1) == labels).astype(float)
     gaps, weights = [], []
     for m in range(n_bins):
         lo, hi = m / n_bins, (m + 1) / n_bins
         inside = {inside}
         if inside.any():
-            gaps.append(correct[inside].mean() - confidence[inside].mean())
+            gaps.append((correct[inside].sum() - confidence[inside].sum()) / inside.sum())
             weights.append(inside.sum() / len(labels))
     gaps, weights = np.array(gaps), np.array(weights)
     {total}
 '''
 
 
-def ece(total="return float(np.sum(weights * np.abs(gaps)))", confidence="probs.max(axis=-1)",
+def ece(total="return float(np.sum(weights * np.abs(gaps)))", confidence="np.max(probs, 1)",
         inside="(confidence > lo) & (confidence <= hi)"):
     return BINNED_ECE.format(total=total, confidence=confidence, inside=inside)
 
@@ -100,44 +102,58 @@ GOLDEN = '''a, b = np.log(0.01), np.log(100.0)
             b = d
         else:
             a = c
-    return float(np.exp((a + b) / 2))'''
+    return float(np.exp(np.mean([a, b])))'''
 
 
 def nll_search(nll="return -np.mean(log_softmax(z / T, axis=1)[rows, labels])", search=GOLDEN):
     return NLL_SEARCH.format(nll=nll, search=search)
 
 
-# --- questions ------------------------------------------------------------------------------------
+# --- questions: each on this student's NUMBERS ---------------------------------------------------
 
-QUESTIONS = '''
+ECE_Q = """
 def answer_ece_two_bins():
-    return {ece}
+    conf = np.array(NUMBERS["confidence"])
+    right = np.array(NUMBERS["right"], dtype=float)
+    low = {low}
+    {body}
+"""
+ECE_RIGHT = "return (abs(np.sum(right[low] - conf[low])) + abs(np.sum(right[~low] - conf[~low]))) / 8"
 
 
+def ece_q(body=ECE_RIGHT, low="conf <= 0.5"):
+    return ECE_Q.format(low=low, body=body)
+
+
+TEMPERATURE_Q = """
 def answer_temperature():
-    return {temperature}
+    C, lead, q = NUMBERS["C"], NUMBERS["lead"], NUMBERS["target"]
+    return {ret}
+"""
 
-
+ACCURACY_Q = """
 def answer_accuracy_choice():
-    return {choice}
+    truth = [(1, 0, 1, 0), (1, 0), (1, 0, 1, 0), (1, 0), (0, 1, 1, 0), (1, 0, 1, 0)]
+    right = [letter for letter, versions, i in zip("abcdef", truth, NUMBERS["statements"])
+             if versions[i]]
+    wrong = [letter for letter in "abcdef" if letter not in right]
+    {ret}
+"""
 
-
-def answer_float64_gap():
-    return {gap}
-'''
-
-
-def questions(ece="0.0917", temperature="1.92", choice='"c"', gap="38.93"):
-    return QUESTIONS.format(ece=ece, temperature=temperature, choice=choice, gap=gap)
-
+GAIN_Q = """
+def answer_linear_gain():
+    q = np.array(NUMBERS["belief"])
+    return {ret}
+"""
 
 # --- experiment -----------------------------------------------------------------------------------
 
-EXPERIMENT = '''
+EXPERIMENT = """
 def temperature_experiment(val_logits, val_labels, test_logits, test_labels, plot=True):
     T = {fit}
     before = softmax(test_logits, axis=1)
     after = {after}
+    onehot = np.eye(test_logits.shape[1])[test_labels]
     if plot:
         fig, ax = plt.subplots()
         for probs, name in [(before, "T = 1"), (after, "fitted T")]:
@@ -148,15 +164,47 @@ def temperature_experiment(val_logits, val_labels, test_logits, test_labels, plo
         ax.set_ylabel("accuracy")
         ax.legend()
         plt.close(fig)
-    return T, {ece_before}, {ece_after}
-'''
+    return (T, {ece_before}, {ece_after},
+            {brier}(before, onehot, test_labels), {brier}(after, onehot, test_labels))
+
+
+def brier(probs, onehot, labels):
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def brier_top_class(probs, onehot, labels):
+    right = (np.argmax(probs, 1) == labels).astype(float)
+    return float(np.mean((np.max(probs, 1) - right) ** 2))
+
+
+def brier_all_entries(probs, onehot, labels):
+    return float(np.mean((probs - onehot) ** 2))
+
+
+def brier_from_the_true_class(probs, onehot, labels):
+    true = probs[np.arange(len(labels)), labels]
+    return float(np.mean(1 - 2 * true + np.sum(probs * probs, axis=1)))
+"""
 
 
 def experiment(fit="fit_temperature(val_logits, val_labels)",
                after="softmax(test_logits / T, axis=1)",
                ece_before="expected_calibration_error(before, test_labels)",
-               ece_after="expected_calibration_error(after, test_labels)"):
-    return EXPERIMENT.format(fit=fit, after=after, ece_before=ece_before, ece_after=ece_after)
+               ece_after="expected_calibration_error(after, test_labels)", brier="brier"):
+    return EXPERIMENT.format(fit=fit, after=after, ece_before=ece_before, ece_after=ece_after,
+                             brier=brier)
+
+
+# What a student who does not run the experiment returns: the chapter's numbers (its digits model:
+# T fitted on the validation set, the test ECE and Brier score before and after), and the five
+# numbers the reference prints for this student's own data, typed in.
+BOOK_EXPERIMENT = (1.585, 0.0407, 0.012, 0.1127, 0.1057)
+MY_EXPERIMENT = (3.1431, 0.2671, 0.0339, 0.7126, 0.6011)
+
+
+def returns(*values):
+    return ("def temperature_experiment(val_logits, val_labels, test_logits, test_labels, "
+            f"plot=True):\n    return {values!r}\n")
 
 
 BUGS = [
@@ -274,6 +322,10 @@ def fit_temperature(logits, labels):
     bug("temperature-scaling", "softmax without the max-shift",
         bisection(q="np.exp(z / T) / np.exp(z / T).sum(axis=1, keepdims=True)"),
         {"test-fit-temperature", "test-temperature-robust"}, "subtracting each row's maximum"),
+    bug("temperature-scaling", "the chapter's grid (401 temperatures from 0.1 to 10)",
+        nll_search(search="grid = np.geomspace(0.1, 10, 401)\n"
+                          "    return float(grid[np.argmin([nll(T) for T in grid])])"),
+        {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
     bug("temperature-scaling", "NLL averaged over every class, not the true one",
         nll_search(nll="return -np.mean(log_softmax(z / T, axis=1))"),
         {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
@@ -292,40 +344,61 @@ def fit_temperature(logits, labels):
     return float(best_T)
 ''', {"test-fit-temperature", "test-temperature-robust"}, "modified its input"),
 
-    # --- questions: three wrong answers (or more) per question ---
-    bug("questions", "(a) bins averaged with equal weights", questions(ece="0.1"),
+    # --- questions: realistic wrong answers computed from this student's NUMBERS ---
+    bug("answer-ece", "bins averaged with equal weights", ece_q(
+        "return np.mean([abs(right[b].mean() - conf[b].mean()) for b in (low, ~low)])"),
         "test-answer-ece", "equal weights"),
-    bug("questions", "(a) signed gaps", questions(ece="abs(0.25 - 0.3) / 6"),
+    bug("answer-ece", "signed gaps that cancel", ece_q("return abs(np.sum(right - conf)) / 8"),
         "test-answer-ece", "cancel"),
-    bug("questions", "(a) the larger gap (MCE)", questions(ece="0.125"),
+    bug("answer-ece", "the larger gap (MCE)", ece_q(
+        "return max(abs(right[b].mean() - conf[b].mean()) for b in (low, ~low))"),
         "test-answer-ece", "maximum calibration error"),
-    bug("questions", "(a) confidence 1.0 left out", questions(ece="(0.25 + 0.7) / 6"),
-        "test-answer-ece", "exactly 1.0"),
-    bug("questions", "(b) logits multiplied by T", questions(temperature="4 * np.log(8)"),
-        "test-answer-temperature", "multiplied"),
-    bug("questions", "(b) 1/T", questions(temperature="np.log(8) / 4"),
-        "test-answer-temperature", "inverse temperature"),
-    bug("questions", "(b) one other class instead of two", questions(temperature="4 / np.log(4)"),
-        "test-answer-temperature", "two other classes"),
-    bug("questions", "(c) temperature raises accuracy", questions(choice='"a"'),
-        "test-answer-accuracy", "does not change which class"),
-    bug("questions", "(c) T > 1 lowers accuracy", questions(choice='"b"'),
-        "test-answer-accuracy", "argmax"),
-    bug("questions", "(c) T < 1 changes accuracy", questions(choice='"d"'),
-        "test-answer-accuracy", "sharpens"),
-    bug("questions", "(d) 53 ln 2, without the nine classes", questions(gap="36.74"),
-        "test-answer-float64", "nine other classes"),
-    bug("questions", "(d) about 37", questions(gap="37"), "test-answer-float64",
-        "ignores the number of classes"),
-    bug("questions", "(d) the float32 threshold", questions(gap="np.log(9) + 24 * np.log(2)"),
-        "test-answer-float64", "float32"),
+    bug("answer-ece", "confidence 1.0 left out", ece_q(ECE_RIGHT.replace(
+        "right[~low] - conf[~low]", "right[~low & (conf < 1)] - conf[~low & (conf < 1)]")),
+        "test-answer-ece", "closed on the right"),
+    bug("answer-ece", "0.5 in the upper bin", ece_q(low="conf < 0.5"), "test-answer-ece",
+        "closed on the right"),
+
+    bug("answer-temperature", "the inverse temperature", TEMPERATURE_Q.format(
+        ret="np.log((C - 1) * q / (1 - q)) / lead"), "test-answer-temperature", "inverse"),
+    bug("answer-temperature", "one other class instead of C - 1", TEMPERATURE_Q.format(
+        ret="lead / np.log(q / (1 - q))"), "test-answer-temperature", "ONE other class"),
+    bug("answer-temperature", "C other classes instead of C - 1", TEMPERATURE_Q.format(
+        ret="lead / np.log(C * q / (1 - q))"), "test-answer-temperature", "not with C"),
+    bug("answer-temperature", "base-10 logarithm", TEMPERATURE_Q.format(
+        ret="lead / np.log10((C - 1) * q / (1 - q))"), "test-answer-temperature", "base-10"),
+
+    bug("answer-accuracy", "one false statement added", ACCURACY_Q.format(
+        ret='return "".join(right + wrong[:1])'), "test-answer-accuracy", "is false"),
+    bug("answer-accuracy", "one true statement left out", ACCURACY_Q.format(
+        ret='return "".join(right[1:])'), "test-answer-accuracy", "missing"),
+    bug("answer-accuracy", "every statement", ACCURACY_Q.format(ret='return "abcdef"'),
+        "test-answer-accuracy", "is false"),
+    bug("answer-accuracy", "the number of true statements", ACCURACY_Q.format(
+        ret="return len(right)"), "test-answer-accuracy", "letters"),
+
+    bug("answer-linear-gain", "honest reporting taken as best", GAIN_Q.format(ret="0.0"),
+        "test-answer-linear-gain", "already best"),
+    bug("answer-linear-gain", "the honest report's expected loss", GAIN_Q.format(
+        ret="1 - np.sum(q ** 2)"), "test-answer-linear-gain", "honest report itself"),
+    bug("answer-linear-gain", "the best report's expected loss", GAIN_Q.format(
+        ret="1 - q.max()"), "test-answer-linear-gain", "best report itself"),
+    bug("answer-linear-gain", "the Brier score's penalty instead", GAIN_Q.format(
+        ret="np.sum((np.eye(len(q))[np.argmax(q)] - q) ** 2)"), "test-answer-linear-gain",
+        "Brier"),
+    bug("answer-linear-gain", "the sign reversed", GAIN_Q.format(ret="np.sum(q ** 2) - q.max()"),
+        "test-answer-linear-gain", "sign is reversed"),
 
     # --- experiment ---
+    bug("experiment", "returns the book's numbers", returns(*BOOK_EXPERIMENT), "test-experiment",
+        "does not minimise"),
+    bug("experiment", "returns constants", returns(*MY_EXPERIMENT), "test-experiment",
+        "does not minimise"),
     bug("experiment", "T fitted on the test set",
         experiment(fit="fit_temperature(test_logits, test_labels)"), "test-experiment",
         "TEST examples"),
     bug("experiment", "'after' not rescaled", experiment(after="softmax(test_logits, axis=1)"),
-        "test-experiment", "divide the test logits"),
+        "test-experiment", "ECE before scaling"),
     bug("experiment", "logits multiplied by T", experiment(after="softmax(test_logits * T, axis=1)"),
         "test-experiment", "multiplies"),
     bug("experiment", "ECE measured on the validation set", experiment(
@@ -334,70 +407,106 @@ def fit_temperature(logits, labels):
         "test-experiment", "validation examples"),
     bug("experiment", "softmax over the whole array (scipy's default axis=None)",
         experiment(after="softmax(test_logits / T)"), "test-experiment", "axis=1"),
+    bug("experiment", "Brier score of the top class only", experiment(brier="brier_top_class"),
+        "test-experiment", "only the top class"),
+    bug("experiment", "Brier score averaged over the classes too",
+        experiment(brier="brier_all_entries"), "test-experiment", "over the classes too"),
 ]
 
 CORRECT = [
     correct("reliability", "explicit loop over the bins", curve()),
-    correct("reliability", "ceil(conf * M) - 1 as the bin index", '''
+    correct("reliability", "ceil(conf * M) - 1 as the bin index, bins as a one-hot matrix", '''
 def reliability_curve(probs, labels, n_bins=15):
     probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
-    confidence = probs.max(axis=-1)
-    correct = probs.argmax(axis=-1) == labels
+    confidence = np.max(probs, 1)
+    correct = (np.argmax(probs, 1) == labels).astype(float)
     index = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    count = np.array([np.sum(index == m) for m in range(n_bins)])
-    conf = np.array([confidence[index == m].mean() if c else np.nan for m, c in enumerate(count)])
-    acc = np.array([correct[index == m].mean() if c else np.nan for m, c in enumerate(count)])
+    member = (index[:, None] == np.arange(n_bins)).astype(float)     # (N, M)
+    count = member.sum(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conf = np.where(count > 0, confidence @ member / count, np.nan)
+        acc = np.where(count > 0, correct @ member / count, np.nan)
     return conf, acc, count
 '''),
     correct("ece", "weighted gaps from the bins", ece()),
     correct("ece", "reuses reliability_curve and np.nansum", '''
 def expected_calibration_error(probs, labels, n_bins=15):
     conf, acc, count = reliability_curve(probs, labels, n_bins)
-    return float(np.nansum(count / np.sum(count) * np.abs(acc - conf)))
+    return float(np.nansum(count * abs(acc - conf)) / count.sum())
 '''),
     correct("temperature-scaling", "golden-section search on log T", nll_search()),
-    correct("temperature-scaling", "Newton's method on log T with a bisection fallback", '''
+    correct("temperature-scaling", "Newton's method on beta = 1/T, safeguarded by bisection", '''
 def fit_temperature(logits, labels):
     z = np.asarray(logits, dtype=float)
     labels = np.asarray(labels)
-    rows = np.arange(len(labels))
+    true = z[np.arange(len(labels)), labels]
 
-    def grad_u(u):              # d NLL / d log T = T * d NLL / dT
-        T = np.exp(u)
-        q = softmax(z / T, axis=1)
-        return np.mean(z[rows, labels] - np.sum(q * z, axis=1)) / T
+    def moments(beta):          # slope and curvature of the NLL in beta
+        q = softmax(beta * z, axis=1)
+        expected = np.einsum("nc,nc->n", q, z)
+        spread = np.einsum("nc,nc->n", q, z * z) - expected * expected
+        return np.mean(expected - true), np.mean(spread)
 
-    lo, hi = np.log(0.01), np.log(100.0)
-    if grad_u(hi) <= 0:
+    lo, hi = 1 / 100.0, 1 / 0.01      # the range of beta
+    if moments(lo)[0] >= 0:           # rising already at T = 100
         return 100.0
-    if grad_u(lo) >= 0:
+    if moments(hi)[0] <= 0:           # still falling at T = 0.01
         return 0.01
-    u = 0.0
-    for _ in range(100):
-        g = grad_u(u)
-        if g < 0:
-            lo = u
-        else:
-            hi = u
-        h = 1e-5
-        curvature = (grad_u(u + h) - grad_u(u - h)) / (2 * h)
-        step = u - g / curvature if curvature > 0 else (lo + hi) / 2
-        u = step if lo < step < hi else (lo + hi) / 2
-        if hi - lo < 1e-12:
+    beta = 1.0
+    for _ in range(200):
+        slope, curvature = moments(beta)
+        if abs(slope) < 1e-13 or hi / lo - 1 < 1e-12:
             break
-    return float(np.exp(u))
+        if slope < 0:
+            lo = beta
+        else:
+            hi = beta
+        step = slope / curvature if curvature > 0 else np.inf
+        newton = beta - step
+        beta = newton if lo <= newton <= hi else np.mean([lo, hi])
+    return float(1 / beta)
 '''),
-    correct("questions", "the numbers, rounded", questions()),
-    correct("questions", "computed, with another spelling of the choice", questions(
-        ece="(abs(1 - 0.75) + abs(3 - 3.3)) / 6", temperature="4 / np.log(2 * 0.8 / (1 - 0.8))",
-        choice='" (C) "', gap="np.log(9) - 53 * np.log(0.5)")),
+    correct("answer-ece", "a loop over the bins, then the weighted gaps", ece_q("""total = 0.0
+    for lo, hi in [(0.0, 0.5), (0.5, 1.0)]:
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            total += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
+    return total""")),
+    correct("answer-temperature", "solved numerically", TEMPERATURE_Q.format(
+        ret="brentq(lambda T: 1 / (1 + (C - 1) * np.exp(-lead / T)) - q, 0.01, 100)").replace(
+        "def answer_temperature", "from scipy.optimize import brentq\n\n\ndef answer_temperature")),
+    correct("answer-accuracy", "capitals and commas", ACCURACY_Q.format(
+        ret='return ", ".join(letter.upper() for letter in right)')),
+    correct("answer-linear-gain", "expectations over the outcomes", GAIN_Q.format(
+        ret="sum(q[y] * (1 - q[y]) for y in range(len(q))) - (1 - q[np.argmax(q)])")),
     correct("experiment", "one panel, ECE from the function", experiment()),
-    correct("experiment", "ECE from reliability_curve's counts", experiment(
-        ece_before="_ece(before, test_labels)", ece_after="_ece(after, test_labels)").replace(
-        "def temperature_experiment", '''def _ece(probs, labels):
+    correct("experiment", "ECE from reliability_curve's counts, Brier from the true class",
+            experiment(ece_before="_ece(before, test_labels)", ece_after="_ece(after, test_labels)",
+                       brier="brier_from_the_true_class").replace(
+        "def temperature_experiment", """def _ece(probs, labels):
     conf, acc, count = reliability_curve(probs, labels, 15)
-    return float(np.nansum(count / count.sum() * np.abs(acc - conf)))
+    return float(np.nansum(count * abs(acc - conf)) / count.sum())
 
 
-def temperature_experiment''')),
+def temperature_experiment""")),
 ]
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases (chapter 7): Check your understanding Q1 (ECE
+# 0.1 with two bins), two classes 3 apart at confidence 0.9 (T = 3 / ln 9, 'Temperature
+# scaling'), the choice "c" of the notebook of 0.3.0 (temperature scaling keeps the accuracy), and
+# the binary absolute error with belief 0.7 (a gain of 0.42 - 0.30 = 0.12, 'Proper scoring rules').
+_bugs, _correct = question_entries("calibration", book={
+    "test-answer-ece": 0.1,
+    "test-answer-temperature": float(3 / np.log(9)),
+    "test-answer-accuracy": "c",
+    "test-answer-linear-gain": 0.12})
+BUGS += _bugs + [
+    # The answers of the notebook of 0.3.0, which every student had, typed in.
+    bug("answer-ece", "the answer of 0.3.0's table", "def answer_ece_two_bins():\n    return 0.0917\n",
+        "test-answer-ece", ""),
+    bug("answer-temperature", "the answer of 0.3.0 (z = (4, 0, 0) at 0.8)",
+        "def answer_temperature():\n    return 1.92\n", "test-answer-temperature", ""),
+]
+CORRECT += _correct
+
