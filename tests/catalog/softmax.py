@@ -236,8 +236,8 @@ def softmax(z, axis=-1):
     if np.issubdtype(z.dtype, np.integer):
         z = z.astype(float)
     moved = np.moveaxis(z, axis, -1)
-    e = np.exp(moved - moved.max(axis=-1)[..., None])
-    p = e / e.sum(axis=-1)[..., None]
+    e = np.exp(moved - moved.max(-1)[..., None])
+    p = e / e.sum(-1)[..., None]
     return np.moveaxis(p, -1, axis)
 '''),
     correct("log-softmax-function", "logaddexp.reduce", '''
