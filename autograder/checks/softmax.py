@@ -8,6 +8,8 @@ Oracles: scipy.special.softmax and log_softmax, the Jacobian's closed form, and 
 central differences; never the reference solution.
 """
 
+import time
+
 import numpy as np
 from scipy import special
 
@@ -94,6 +96,55 @@ def _wrapped_shift(zi):
         return (zi - np.max(zi, axis=-1, keepdims=True)).astype(np.float64)
 
 
+# Whole-array operations, not a Python loop over the slices (the contract): on a batch of many
+# short rows a loop runs the interpreter once per row and takes about a second (100 000 rows),
+# where whole-array numpy takes milliseconds. A call fails only when it is slower
+# than both a floor no whole-array version comes near and a multiple of the checks' own
+# whole-array computation timed just before (so a slow or busy machine slows both alike).
+LOOP_ROWS, LOOP_CLASSES = 100_000, 2
+LOOP_FLOOR, LOOP_RATIO = 0.25, 20.0
+LOOP = ("the contract: whole-array operations, no Python loop over the slices (numpy's reductions "
+        "take an `axis`, and keepdims=True keeps their result aligned with the slices; Chapter 4, "
+        "'Shift invariance and the log-sum-exp trick')")
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def whole_array_call(fn, *args, reference, what: str, revisit: str, hints=None, **kwargs):
+    """`call`, and a failure when the call takes as long as a Python loop over the rows of a
+    batch of LOOP_ROWS rows would (`reference` is the checks' own whole-array computation)."""
+    __tracebackhide__ = True  # noqa: F841
+    reference_seconds = min(_seconds(reference) for _ in range(3))
+    limit = max(LOOP_FLOOR, LOOP_RATIO * reference_seconds)
+    for attempt in range(2):  # a second try, in case the first met a busy machine
+        fresh = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        start = time.perf_counter()
+        out = call(fn, *fresh, what=what, revisit=revisit, hints=hints, **kwargs)
+        seconds = time.perf_counter() - start
+        if seconds <= limit:
+            return out
+    fail(f"{what} took {seconds:.1f} s, where whole-array numpy takes "
+         f"{reference_seconds * 1e3:.0f} ms. That is the cost of a Python loop over the rows (a "
+         "for loop, a comprehension, np.apply_along_axis or np.vectorize), which runs the "
+         "interpreter once per row.", expected=f"at most {limit:.1f} s", got=f"{seconds:.1f} s",
+         revisit=LOOP)
+
+
+def _many_rows(seed):
+    return rng(seed).normal(scale=3.0, size=(LOOP_ROWS, LOOP_CLASSES))
+
+
+def _whole_array_softmax(Z, log=False):
+    """The checks' own whole-array (log-)softmax over the last axis, for timing only."""
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted - lse if log else np.exp(shifted - lse)
+
+
 def _other_axes(ndim, axis):
     return [a for a in range(ndim) if a != axis % ndim]
 
@@ -163,6 +214,13 @@ def check_softmax_values(softmax):
                                      revisit=DEFINITION), dtype=float) for i in range(len(Z))])
     expect_close(batch, rows, what="softmax(Z) on a batch compared with softmax of each row on its "
                  "own (each row must be normalised independently of the others)", revisit=AXIS)
+
+    # No Python loop over the slices.
+    Z = _many_rows(51)
+    what = f"softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits"
+    out = whole_array_call(softmax, Z, reference=lambda: _whole_array_softmax(Z), what=what,
+                           revisit=LOOP, hints=SOFTMAX_HINTS)
+    expect_close(out, special.softmax(Z, axis=-1), what=what, revisit=DEFINITION)
 
 
 def check_softmax_stability(softmax):
@@ -261,6 +319,13 @@ def check_log_softmax_values(log_softmax):
                  revisit=LOG_SOFTMAX, rtol=1e-5, atol=1e-5)
 
     _check_integer_logits(log_softmax, "log_softmax", special.log_softmax)
+
+    # No Python loop over the slices.
+    Z = _many_rows(52)
+    what = f"log_softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits"
+    out = whole_array_call(log_softmax, Z, reference=lambda: _whole_array_softmax(Z, log=True),
+                           what=what, revisit=LOOP, hints=SOFTMAX_HINTS)
+    expect_close(out, special.log_softmax(Z, axis=-1), what=what, revisit=LOG_SOFTMAX)
 
 
 def check_log_softmax_stability(log_softmax):
@@ -512,6 +577,19 @@ def check_softmax_backward_memory(Softmax):
              "of 50 000 classes one row's Jacobian alone is 20 GB in float64). Let the sum over i "
              "collapse to one inner product per row instead of forming the Jacobian.",
              expected=f"at most {limit / MB:.1f} MB", got=f"{peak / MB:.1f} MB", revisit=VJP)
+
+    # ... and whole-array operations, no Python loop over the rows.
+    s = special.softmax(_many_rows(53), axis=-1)
+    G = rng(54).normal(size=s.shape)
+    layer = _make(Softmax)
+    call(_store, layer, s.copy(), what="setting Softmax().s to the probabilities",
+         revisit=CONTRACT)
+    what = (f"Softmax.backward(grad_output) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} "
+            "classes")
+    expected = _oracle_vjp(s, G)
+    grad = whole_array_call(layer.backward, G, reference=lambda: _oracle_vjp(s, G), what=what,
+                            revisit=LOOP, hints=BACKWARD_HINTS)
+    expect_close(grad, expected, what=what, revisit=VJP, rtol=1e-9, atol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------

@@ -93,6 +93,20 @@ BUGS = [
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))''', convert=False),
         "test-log-softmax-values", "wraps around"),
 
+    bug("log-softmax-function", "a Python loop over the rows of a reshaped batch", '''
+def log_softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    moved = np.moveaxis(z, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    out = np.empty_like(rows)
+    for i, v in enumerate(rows):
+        shifted = v - v.max()
+        out[i] = shifted - np.log(np.exp(shifted).sum())
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+''', "test-log-softmax-values", "Python loop"),
+
     # --- softmax-function ---
     bug("softmax-function", "no max shift (exp overflows)",
         softmax_fn("return np.exp(z) / np.sum(np.exp(z), axis=axis, keepdims=True)"),
@@ -133,6 +147,18 @@ BUGS = [
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)''', convert=False),
         "test-softmax-values", "wraps around"),
+
+    bug("softmax-function", "a Python loop over the slices (np.apply_along_axis)", '''
+def softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+
+    def one_slice(v):
+        e = np.exp(v - v.max())
+        return e / e.sum()
+    return np.apply_along_axis(one_slice, axis, z).astype(z.dtype)
+''', "test-softmax-values", "Python loop"),
 
     # --- softmax-jacobian ---
     bug("softmax-jacobian", "diagonal only",
@@ -175,6 +201,14 @@ BUGS = [
             out[i] = J.T @ rows_g[i]
         return out.reshape(s.shape)'''),
         "test-softmax-backward-memory", "Jacobian per row"),
+    bug("softmax-module", "backward loops over the rows (no Jacobian, but one row at a time)",
+        module(backward='''C = s.shape[-1]
+        rows_s, rows_g = s.reshape(-1, C), g.reshape(-1, C)
+        out = np.empty_like(rows_g)
+        for i in range(len(rows_s)):
+            out[i] = rows_s[i] * (rows_g[i] - rows_g[i] @ rows_s[i])
+        return out.reshape(s.shape)'''),
+        "test-softmax-backward-memory", "Python loop"),
     bug("softmax-module", "backward sums over the batch axis",
         module(backward="return s * (g - np.sum(g * s, axis=0, keepdims=True))"),
         {"test-softmax-backward", "test-softmax-backward-memory"}, "batch axis"),
