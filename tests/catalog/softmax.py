@@ -1,5 +1,7 @@
 """Buggy and alternative correct implementations for the `softmax` exercise."""
-from . import bug, correct
+from autograder import variants
+
+from . import ME, bug, correct, literal, question_entries
 
 SOFTMAX = '''
 def softmax(z, axis=-1):
@@ -91,6 +93,20 @@ BUGS = [
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))''', convert=False),
         "test-log-softmax-values", "wraps around"),
 
+    bug("log-softmax-function", "a Python loop over the rows of a reshaped batch", '''
+def log_softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    moved = np.moveaxis(z, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    out = np.empty_like(rows)
+    for i, v in enumerate(rows):
+        shifted = v - v.max()
+        out[i] = shifted - np.log(np.exp(shifted).sum())
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+''', "test-log-softmax-values", "Python loop"),
+
     # --- softmax-function ---
     bug("softmax-function", "no max shift (exp overflows)",
         softmax_fn("return np.exp(z) / np.sum(np.exp(z), axis=axis, keepdims=True)"),
@@ -132,6 +148,18 @@ BUGS = [
     return e / np.sum(e, axis=axis, keepdims=True)''', convert=False),
         "test-softmax-values", "wraps around"),
 
+    bug("softmax-function", "a Python loop over the slices (np.apply_along_axis)", '''
+def softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+
+    def one_slice(v):
+        e = np.exp(v - v.max())
+        return e / e.sum()
+    return np.apply_along_axis(one_slice, axis, z).astype(z.dtype)
+''', "test-softmax-values", "Python loop"),
+
     # --- softmax-jacobian ---
     bug("softmax-jacobian", "diagonal only",
         jacobian("s = softmax(z)\n    return np.diag(s * (1 - s))"),
@@ -141,7 +169,7 @@ BUGS = [
         "test-softmax-jacobian", "diagonal only"),
     bug("softmax-jacobian", "adds s s^T",
         jacobian("s = softmax(z)\n    return np.diag(s) + np.outer(s, s)"),
-        "test-softmax-jacobian", "instead of subtracting"),
+        "test-softmax-jacobian", "wrong sign"),
     bug("softmax-jacobian", "inner product instead of outer product",
         jacobian("s = softmax(z)\n    return np.diag(s) - s @ s"),
         "test-softmax-jacobian", "wrong values"),
@@ -173,6 +201,14 @@ BUGS = [
             out[i] = J.T @ rows_g[i]
         return out.reshape(s.shape)'''),
         "test-softmax-backward-memory", "Jacobian per row"),
+    bug("softmax-module", "backward loops over the rows (no Jacobian, but one row at a time)",
+        module(backward='''C = s.shape[-1]
+        rows_s, rows_g = s.reshape(-1, C), g.reshape(-1, C)
+        out = np.empty_like(rows_g)
+        for i in range(len(rows_s)):
+            out[i] = rows_s[i] * (rows_g[i] - rows_g[i] @ rows_s[i])
+        return out.reshape(s.shape)'''),
+        "test-softmax-backward-memory", "Python loop"),
     bug("softmax-module", "backward sums over the batch axis",
         module(backward="return s * (g - np.sum(g * s, axis=0, keepdims=True))"),
         {"test-softmax-backward", "test-softmax-backward-memory"}, "batch axis"),
@@ -234,8 +270,8 @@ def softmax(z, axis=-1):
     if np.issubdtype(z.dtype, np.integer):
         z = z.astype(float)
     moved = np.moveaxis(z, axis, -1)
-    e = np.exp(moved - moved.max(axis=-1)[..., None])
-    p = e / e.sum(axis=-1)[..., None]
+    e = np.exp(moved - moved.max(-1)[..., None])
+    p = e / e.sum(-1)[..., None]
     return np.moveaxis(p, -1, axis)
 '''),
     correct("log-softmax-function", "logaddexp.reduce", '''
@@ -290,18 +326,152 @@ class Softmax:
 
 
 # --- questions and the experiment ----------------------------------------------------------------
+# The catalog runs as student ME: the questions' wrong answers are computed from ME's numbers, as
+# that student would compute them (`NUMBERS` is defined by the notebook's numbers cell).
+MINE = variants.numbers("softmax", ME)
 
-def answer(name, value, comment=""):
-    note = f"      # {comment}" if comment else ""
-    return f"def {name}():\n    return {value}{note}\n"
-
-
-Q_JAC, Q_NAIVE, Q_INV = "question-jacobian-memory", "question-naive-limit", "question-invariance"
-T_JAC, T_NAIVE, T_INV = ("test-question-jacobian-memory", "test-question-naive-limit",
-                         "test-question-invariance")
+Q_JAC, Q_POST, Q_INV = "question-jacobian-memory", "question-posterior", "question-invariance"
+T_JAC, T_POST, T_INV = ("test-question-jacobian-memory", "test-question-posterior",
+                        "test-question-invariance")
 EXPERIMENT, T_EXPERIMENT = "experiment-temperature", "test-experiment-temperature"
 
-EXPERIMENT_CODE = '''
+JACOBIAN_BYTES = """
+def answer_jacobian_bytes():
+    N, C = NUMBERS["N"], NUMBERS["C"]
+    b = np.dtype(NUMBERS["dtype"]).itemsize
+    return {ret}
+"""
+
+BUGS += [
+    bug(Q_JAC, "float64 (8 bytes per number), the chapter's dtype",
+        JACOBIAN_BYTES.format(ret="8 * N * C**2"), T_JAC, "bytes per number"),
+    bug(Q_JAC, "the size of the gradient, N C numbers",
+        JACOBIAN_BYTES.format(ret="b * N * C"), T_JAC, "size of the gradient"),
+    bug(Q_JAC, "one row's Jacobian only",
+        JACOBIAN_BYTES.format(ret="b * C**2"), T_JAC, "ONE row"),
+    bug(Q_JAC, "numbers instead of bytes",
+        JACOBIAN_BYTES.format(ret="N * C**2"), T_JAC, "counts numbers"),
+    bug(Q_JAC, "in gigabytes",
+        JACOBIAN_BYTES.format(ret="b * N * C**2 / 1e9"), T_JAC, "gigabytes"),
+    bug(Q_JAC, "N squared instead of C squared",
+        JACOBIAN_BYTES.format(ret="b * N**2 * C"), T_JAC, "swapped"),
+    bug(Q_JAC, "bits instead of bytes",
+        JACOBIAN_BYTES.format(ret="8 * b * N * C**2"), T_JAC, "counts bits"),
+]
+CORRECT += [
+    correct(Q_JAC, "the product written out, bytes from a table", """
+def answer_jacobian_bytes():
+    size = {"float64": 8, "float32": 4, "float16": 2}[NUMBERS["dtype"]]
+    return NUMBERS["N"] * NUMBERS["C"] * NUMBERS["C"] * size
+"""),
+    correct(Q_JAC, "the nbytes of one small Jacobian, scaled", """
+def answer_jacobian_bytes():
+    one_number = np.zeros(1, dtype=NUMBERS["dtype"]).nbytes
+    return float(one_number) * NUMBERS["C"] ** 2 * NUMBERS["N"]
+"""),
+]
+
+POSTERIOR = """
+def answer_posterior():
+    ll = np.array(NUMBERS["log_likelihoods"])
+    prior = np.array(NUMBERS["priors"])
+    k = NUMBERS["k"]
+    {body}
+"""
+
+BUGS += [
+    bug(Q_POST, "Bayes' rule on the likelihoods themselves (they underflow: 0/0)",
+        POSTERIOR.format(body="""with np.errstate(all="ignore"):
+        joint = np.exp(ll) * prior
+        return float(joint[k] / joint.sum())"""), T_POST, "underflows"),
+    bug(Q_POST, "ignores the priors",
+        POSTERIOR.format(body="""e = np.exp(ll - ll.max())
+    return float(e[k] / e.sum())"""), T_POST, "ignores the priors"),
+    bug(Q_POST, "divides by the priors",
+        POSTERIOR.format(body="""a = ll - np.log(prior)
+    e = np.exp(a - a.max())
+    return float(e[k] / e.sum())"""), T_POST, "divides"),
+    bug(Q_POST, "the complement, 1 - P(y = k | x)",
+        POSTERIOR.format(body="""a = ll + np.log(prior)
+    e = np.exp(a - a.max())
+    return float(1 - e[k] / e.sum())"""), T_POST, "NOT"),
+    bug(Q_POST, "the posterior of the most probable class, not of class k",
+        POSTERIOR.format(body="""a = ll + np.log(prior)
+    e = np.exp(a - a.max())
+    return float(e.max() / e.sum())"""), T_POST, "posterior of class"),
+    bug(Q_POST, "normalises the log-likelihoods",
+        POSTERIOR.format(body="return float(ll[k] / ll.sum())"), T_POST,
+        "normalises the log-likelihoods"),
+    bug(Q_POST, "returns the log-posterior",
+        POSTERIOR.format(body="""a = ll + np.log(prior)
+    m = a.max()
+    return float(a[k] - m - np.log(np.sum(np.exp(a - m))))"""), T_POST, "negative"),
+]
+CORRECT += [
+    correct(Q_POST, "through scipy's logsumexp", """
+def answer_posterior():
+    from scipy import special
+    a = np.log(NUMBERS["priors"]) + np.array(NUMBERS["log_likelihoods"])
+    return float(np.exp(a[NUMBERS["k"]] - special.logsumexp(a)))
+"""),
+    correct(Q_POST, "the likelihoods rescaled by a common factor, in a loop", """
+def answer_posterior():
+    import math
+    ll, prior = NUMBERS["log_likelihoods"], NUMBERS["priors"]
+    ref = max(ll)
+    joint = [math.exp(l - ref) * q for l, q in zip(ll, prior)]
+    return joint[NUMBERS["k"]] / sum(joint)
+"""),
+]
+
+CHOICE = """
+def answer_invariant():
+    chosen = ""
+    for letter, change in zip("abcdef", NUMBERS["changes"]):
+        if {condition}:
+            chosen += letter
+    return chosen
+"""
+# How the reference reads a change: one number added to (or subtracted from) every logit of a row.
+SHIFT = ('any(s in change for s in ("subtract the largest logit from", "subtract the mean of the '
+         'logits", "subtract the smallest logit", "replace z by log_softmax", "of the first row '
+         'only", "subtract from each row the mean")) or (change.startswith("add ") and '
+         'change.endswith(" to every logit"))')
+
+BUGS += [
+    bug(Q_INV, "thinks a change of one row of a batch changes its softmax",
+        CHOICE.format(condition=f'({SHIFT}) and "row" not in change'), T_INV, "left out"),
+    bug(Q_INV, "counts a shift of each column as invariant",
+        CHOICE.format(condition=f'({SHIFT}) or "each column" in change'), T_INV,
+        "moves some logits"),
+    bug(Q_INV, "counts a change of one logit (or one class) as invariant",
+        CHOICE.format(condition=f'({SHIFT}) or "first logit only" in change or "class 0" in change'),
+        T_INV, "moves some logits"),
+    bug(Q_INV, "only an explicit number added to every logit",
+        CHOICE.format(condition='change.startswith("add ") and change.endswith(" to every logit")'),
+        T_INV, "left out"),
+    bug(Q_INV, "the opposite choice",
+        CHOICE.format(condition=f'not ({SHIFT})'), T_INV, "multiplies or divides"),
+    bug(Q_INV, "counts a temperature as invariant",
+        CHOICE.format(condition=f'({SHIFT}) or "multiply" in change or "divide" in change'),
+        T_INV, "temperature"),
+    bug(Q_INV, "counts exp(z) or softmax(z) in place of z as invariant",
+        CHOICE.format(condition=f'({SHIFT}) or change.startswith("replace z by")'),
+        T_INV, "non-linear function"),
+    bug(Q_INV, "a list instead of a string",
+        "def answer_invariant():\n    return list(" + literal(
+            "".join(ch for ch in "abcdef"[:len(MINE["changes"])])) + ")\n",
+        T_INV, "string made of the letters"),
+]
+
+_mine = __import__("autograder.checks.softmax", fromlist=["right_invariant"]).right_invariant(MINE)
+CORRECT += [
+    correct(Q_INV, "upper case with commas, reversed",
+            "def answer_invariant():\n    return " + literal(", ".join(_mine[::-1].upper())) + "\n"),
+    correct(Q_INV, "the reference's reading of the changes", CHOICE.format(condition=SHIFT)),
+]
+
+EXPERIMENT_CODE = """
 def half_temperature(z, plot=False):
     z = np.asarray(z, dtype=float)
     k = {k}
@@ -315,7 +485,7 @@ def half_temperature(z, plot=False):
         ax.set_ylabel("probability of the top class")
         plt.close(fig)
     return {answer}
-'''
+"""
 
 
 def experiment(logits="z / T", k="np.argmax(z)", points=400,
@@ -323,83 +493,37 @@ def experiment(logits="z / T", k="np.argmax(z)", points=400,
     return EXPERIMENT_CODE.format(logits=logits, k=k, points=points, answer=answer)
 
 
+def _half_temperature(z):
+    from autograder.checks.softmax import _half_temperature as right
+    return right(z)
+
+
+# The book's temperature figure (Chapter 4, 'Temperature') draws these five logits.
+BOOK_LOGITS = [0.4967, -0.1383, 0.6477, 1.5230, -0.2342]
+
 BUGS += [
-    bug(Q_JAC, "the size of the gradient, 8 N C",
-        answer("answer_jacobian_bytes", "8 * 64 * 32_000"), T_JAC, "size of the gradient"),
-    bug(Q_JAC, "one row's Jacobian only",
-        answer("answer_jacobian_bytes", "8 * 32_000**2"), T_JAC, "ONE row"),
-    bug(Q_JAC, "numbers instead of bytes",
-        answer("answer_jacobian_bytes", "64 * 32_000**2"), T_JAC, "counts numbers"),
-    bug(Q_JAC, "float32 (4 bytes per number)",
-        answer("answer_jacobian_bytes", "4 * 64 * 32_000**2"), T_JAC, "float32"),
-    bug(Q_JAC, "in gigabytes",
-        answer("answer_jacobian_bytes", "524.288", "GB"), T_JAC, "gigabytes"),
-    bug(Q_JAC, "N squared instead of C squared",
-        answer("answer_jacobian_bytes", "8 * 64**2 * 32_000"), T_JAC, "count the numbers"),
-
-    bug(Q_NAIVE, "the float32 limit",
-        answer("answer_naive_limit", "float(np.log(np.finfo(np.float32).max))"),
-        T_NAIVE, "float32"),
-    bug(Q_NAIVE, "the underflow limit",
-        answer("answer_naive_limit", "745.13"), T_NAIVE, "underflows"),
-    bug(Q_NAIVE, "710, just past the limit",
-        answer("answer_naive_limit", "710"), T_NAIVE, "already inf"),
-    bug(Q_NAIVE, "709, finite but not the largest",
-        answer("answer_naive_limit", "709"), T_NAIVE, "not the largest"),
-    bug(Q_NAIVE, "the base-10 exponent of the largest float64",
-        answer("answer_naive_limit", "float(np.log10(np.finfo(np.float64).max))"),
-        T_NAIVE, "base-10"),
-
-    bug(Q_INV, "counts scaling as invariant",
-        answer("answer_invariant", '"abce"'), T_INV, "temperature"),
-    bug(Q_INV, "counts a change of one logit as invariant",
-        answer("answer_invariant", '"acde"'), T_INV, "differences"),
-    bug(Q_INV, "only the explicit constant",
-        answer("answer_invariant", '"a"'), T_INV, "(c), (e) also leave"),
-    bug(Q_INV, "forgets the mean",
-        answer("answer_invariant", '"ac"'), T_INV, "(e) also leaves"),
-    bug(Q_INV, "the opposite choice",
-        answer("answer_invariant", '"bd"'), T_INV, "temperature"),
-    bug(Q_INV, "a list instead of a string",
-        answer("answer_invariant", '["a", "c", "e"]'), T_INV, "string made of the letters"),
-
+    bug(EXPERIMENT, "returns the book's numbers",
+        experiment(answer=f"{_half_temperature(BOOK_LOGITS):.4f}"), T_EXPERIMENT, "not 0.5"),
+    bug(EXPERIMENT, "returns constants",
+        experiment(answer=f"{_half_temperature(MINE['z']):.4f}"), T_EXPERIMENT,
+        "hidden test"),
     bug(EXPERIMENT, "multiplies the logits by T",
         experiment(logits="z * T"), T_EXPERIMENT, "inverse"),
     bug(EXPERIMENT, "returns the probability, not the temperature",
         experiment(answer="float(top[np.argmin(np.abs(top - 0.5))])"), T_EXPERIMENT,
         "the probability"),
-    bug(EXPERIMENT, "returns T = 1",
-        experiment(answer="1.0"), T_EXPERIMENT, "plain softmax"),
     bug(EXPERIMENT, "always follows class 0 instead of the top class",
-        experiment(k="0"), T_EXPERIMENT, "not the first class"),
+        experiment(k="0"), T_EXPERIMENT, "not 0.5"),
     bug(EXPERIMENT, "reads where the curve reaches 1/C instead of 0.5",
         experiment(answer="float(temperatures[np.argmin(np.abs(top - 1 / len(z)))])"),
         T_EXPERIMENT, "not 0.5"),
+    bug(EXPERIMENT, "a grid of eight temperatures",
+        experiment(points=8), T_EXPERIMENT, "finer grid"),
 ]
 
 CORRECT += [
-    correct(Q_JAC, "a literal number", answer("answer_jacobian_bytes", "5.24288e11")),
-    correct(Q_JAC, "an integer from the formula", '''
-def answer_jacobian_bytes():
-    N, C = 64, 32_000
-    return N * C * C * np.dtype(np.float64).itemsize
-'''),
-    correct(Q_NAIVE, "a rounded literal", answer("answer_naive_limit", "709.78")),
-    correct(Q_NAIVE, "found by bisection with the naive softmax", '''
-def answer_naive_limit():
-    lo, hi = 0.0, 1000.0
-    with np.errstate(all="ignore"):
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            z = np.array([mid, 0.0])
-            p = np.exp(z) / np.sum(np.exp(z))
-            lo, hi = (mid, hi) if np.all(np.isfinite(p)) else (lo, mid)
-    return lo
-'''),
-    correct(Q_INV, "upper case with commas", answer("answer_invariant", '"E, A, C"')),
-    correct(Q_INV, "letters in order", answer("answer_invariant", '"ace"')),
     correct(EXPERIMENT, "a coarser grid", experiment(points=300)),
-    correct(EXPERIMENT, "a plot, then bisection on the temperature", '''
+    correct(EXPERIMENT, "a plot, then bisection on the temperature", """
 def half_temperature(z, plot=False):
     z = np.asarray(z, dtype=float)
     k = np.argmax(z)
@@ -414,5 +538,29 @@ def half_temperature(z, plot=False):
         mid = np.sqrt(lo * hi)
         lo, hi = (mid, hi) if softmax(z / mid)[k] > 0.5 else (lo, mid)
     return mid
-'''),
+"""),
 ]
+
+# The page's example of Bayes' rule in high dimension (Chapter 4, 'The posterior of C classes').
+BOOK_LOG_LIKELIHOODS, BOOK_PRIORS = [-1093.2, -1091.5, -1096.8], [0.5, 0.3, 0.2]
+
+
+def _book_posterior():
+    import numpy as np
+    from scipy import special
+    return float(special.softmax(np.array(BOOK_LOG_LIKELIHOODS) + np.log(BOOK_PRIORS))[0])
+
+
+BOOK_POSTERIOR = _book_posterior()
+
+# Every question: a classmate's answer and the book's number lose the points, this student's
+# right answer typed in gets them. The book's cases: the Jacobians of 1024 rows of a 50 000-word
+# vocabulary in float64 (Chapter 4, 'Why backward never builds the Jacobian'); the posterior of
+# class 0 in the page's example of three image classes (Chapter 4, 'The posterior of C classes');
+# the answer of the fixed list of changes of version 0.3.0 ("ace").
+_bugs, _correct = question_entries("softmax", book={
+    T_JAC: 8 * 1024 * 50_000**2,
+    T_POST: BOOK_POSTERIOR,
+    T_INV: "ace"})
+BUGS += _bugs
+CORRECT += _correct
