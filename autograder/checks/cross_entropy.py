@@ -10,9 +10,9 @@ own gradient descent on a bias, on the full (N, C) batch; never the reference so
 import numpy as np
 from scipy import special
 
-from ._common import (CheckFailed, answer, as_float, call, central_difference, describe, expect_close,
-                      expect_shape, expect_unchanged, fail, matches, numbers, quiet_call, rng,
-                      snapshot, strict_call)
+from ._common import (CheckFailed, answer, as_float, batched_call, call, central_difference,
+                      describe, expect_close, expect_shape, expect_unchanged, fail, matches,
+                      numbers, quiet_call, rng, snapshot, strict_call)
 
 ONE_HOT = ("Chapter 5, 'Labels and one-hot targets' (one-hot targets: a float (N, C) array with a "
            "single 1 per row, at column y_n)")
@@ -171,6 +171,34 @@ def _diagnose_loss(out, z, y, expected, what, N):
              "pair each row index with its label.", expected=expected, got=got, revisit=LOSS)
 
 
+# A loss is computed on the whole batch at once, not by a Python loop over its examples (the
+# chapter's one-example loss in a loop computes the right numbers with a hundred times the CPU
+# time: _common.batched_call).
+LOOP = ("the contract: whole-array operations on the batch, no Python loop over its examples "
+        "(Chapter 5, 'The negative log-likelihood of the true class')")
+LOOP_ROWS, LOOP_CLASSES = 100_000, 3
+
+
+def _many_examples(seed):
+    g = rng(seed)
+    return (g.normal(scale=3.0, size=(LOOP_ROWS, LOOP_CLASSES)),
+            g.integers(0, LOOP_CLASSES, size=LOOP_ROWS))
+
+
+def _expect_batched(fn, seed, what, *, graded_elsewhere=False):
+    """No loop over the examples. With `graded_elsewhere` (a cell that does not grade the
+    loss's values), only for a function whose values on a batch are right: a wrong loss loses
+    the values cell's points, not these."""
+    z, y = _many_examples(seed)
+    if graded_elsewhere:
+        small = (z[:1000], y[:1000])
+        got = as_float(quiet_call(fn, *small, what=what, revisit=LOSS))
+        if got is None or got.shape != () or not np.isclose(got, _ce_oracle(*small)):
+            return
+    batched_call(fn, z, y, reference=lambda: _ce_oracle(z, y),
+                 what=f"{what} on {LOOP_ROWS:,} examples of {LOOP_CLASSES} classes", revisit=LOOP)
+
+
 def check_cross_entropy_values(cross_entropy):
     """Values against logsumexp(z) - z[y] averaged, several (N, C), label dtypes, float32 logits,
     a scalar result, inputs unchanged."""
@@ -199,6 +227,7 @@ def check_cross_entropy_values(cross_entropy):
     what = "cross_entropy(z, y) for float32 logits"
     out = call(cross_entropy, z32, y, what=what, revisit=LOSS)
     expect_close(out, _ce_oracle(z32, y), what=what, revisit=LOSS, rtol=1e-5, atol=1e-6)
+    _expect_batched(cross_entropy, 57, "cross_entropy(z, y)")
 
 
 def check_cross_entropy_stability(cross_entropy):
@@ -243,6 +272,7 @@ def check_cross_entropy_stability(cross_entropy):
     out = strict_call(cross_entropy, z32, np.array([2]), what=what, revisit=STABLE,
                       hint=STABLE_HINT)
     expect_close(out, 1000.0, what=what, revisit=STABLE, rtol=1e-6)
+    _expect_batched(cross_entropy, 58, "cross_entropy(z, y)", graded_elsewhere=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,6 +332,7 @@ def check_ce_module_forward(CrossEntropyLoss):
         expect_unchanged(before, what=what, revisit=LOSS)
         _expect_stored(module, z, y, 0.0, f"CrossEntropyLoss().forward on z of shape ({N}, {C})",
                        ONE_HOT)
+    _expect_batched(_loss(CrossEntropyLoss).forward, 59, "CrossEntropyLoss().forward(z, y)")
 
 
 def _diagnose_grad(grad, probs, targets, expected, what, N):

@@ -8,14 +8,13 @@ Oracles: scipy.special.softmax and log_softmax, the Jacobian's closed form, and 
 central differences; never the reference solution.
 """
 
-import time
 
 import numpy as np
 from scipy import special
 
-from ._common import (answer, as_float, call, measured_call, central_difference, describe,
+from ._common import (answer, as_float, batched_call, call, central_difference, describe,
                       expect_close, expect_dtype, expect_shape, expect_unchanged, fail, matches,
-                      numbers, quiet_call, rng, snapshot, strict_call)
+                      measured_call, numbers, quiet_call, rng, snapshot, strict_call)
 
 DEFINITION = "Chapter 4, 'From C logits to a distribution' (exponentiate, divide by the sum over `axis`)"
 SHIFT = ("Chapter 4, 'Shift invariance and the log-sum-exp trick' (subtract each slice's own "
@@ -98,48 +97,12 @@ def _wrapped_shift(zi):
 
 # Whole-array operations, not a Python loop over the slices (the contract): on a batch of many
 # short rows a loop runs the interpreter once per row. On 500 000 rows of two logits even a loop
-# with a single numpy call per row takes about 0.5 s, a realistic one (three or more) a second or
-# more, where whole-array numpy takes 10 to 30 ms (and the trip to a sandboxed kernel about as
-# much). A call fails only when it is slower than both a floor that no whole-array version comes
-# near and ten times the checks' own whole-array computation, timed then (a slow or busy machine
-# slows both alike), and again on a second try when it was not far off.
+# with a single numpy call per row takes about 0.5 s of CPU, a realistic one (three or more) a
+# second or more, where whole-array numpy takes 10 to 30 ms (_common.batched_call).
 LOOP_ROWS, LOOP_CLASSES = 500_000, 2
-LOOP_FLOOR, LOOP_RATIO = 0.3, 10.0
 LOOP = ("the contract: whole-array operations, no Python loop over the slices (numpy's reductions "
         "take an `axis`, and keepdims=True keeps their result aligned with the slices; Chapter 4, "
         "'Shift invariance and the log-sum-exp trick')")
-
-
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def whole_array_call(fn, *args, reference, what: str, revisit: str, hints=None, **kwargs):
-    """`call`, and a failure when the call takes as long as a Python loop over the rows of a
-    batch of LOOP_ROWS rows would (`reference` is the checks' own whole-array computation)."""
-    __tracebackhide__ = True  # noqa: F841
-    reference_seconds = limit = None
-    for attempt in range(2):  # a second try, in case the first met a busy machine
-        fresh = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        start = time.perf_counter()
-        out = call(fn, *fresh, what=what, revisit=revisit, hints=hints, **kwargs)
-        seconds = time.perf_counter() - start
-        if seconds <= LOOP_FLOOR:
-            return out
-        if reference_seconds is None:
-            reference_seconds = min(_seconds(reference) for _ in range(3))
-            limit = max(LOOP_FLOOR, LOOP_RATIO * reference_seconds)
-        if seconds <= limit:
-            return out
-        if seconds > 3 * limit:   # not a busy moment: a loop
-            break
-    fail(f"{what} took {seconds:.1f} s, where whole-array numpy takes "
-         f"{reference_seconds * 1e3:.0f} ms. That is the cost of a Python loop over the rows (a "
-         "for loop, a comprehension, np.apply_along_axis or np.vectorize), which runs the "
-         "interpreter once per row.", expected=f"at most {limit:.1f} s", got=f"{seconds:.1f} s",
-         revisit=LOOP)
 
 
 def _many_rows(seed):
@@ -226,7 +189,7 @@ def check_softmax_values(softmax):
     # No Python loop over the slices.
     Z = _many_rows(51)
     what = f"softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits"
-    out = whole_array_call(softmax, Z, reference=lambda: _whole_array_softmax(Z), what=what,
+    out = batched_call(softmax, Z, reference=lambda: _whole_array_softmax(Z), what=what,
                            revisit=LOOP, hints=SOFTMAX_HINTS)
     expect_close(out, special.softmax(Z, axis=-1), what=what, revisit=DEFINITION)
 
@@ -275,6 +238,14 @@ def check_softmax_stability(softmax):
     out = strict_call(softmax, z, hints=SOFTMAX_HINTS,
                       what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
     expect_close(out, [0.0, 1.0, 0.0], what="softmax(z) for z = [-1e4, 1e4, 0]", revisit=SHIFT)
+    # Far-apart rows, each stable, and no Python loop over them (a loop that makes each row
+    # stable in turn costs a hundred times more).
+    Z = _many_rows(55) * 1e3
+    what = (f"softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits of size about "
+            "1e3")
+    out = batched_call(softmax, Z, reference=lambda: _whole_array_softmax(Z), what=what,
+                       revisit=LOOP, hints=SOFTMAX_HINTS)
+    expect_close(out, special.softmax(Z, axis=-1), what=what, revisit=SHIFT)
 
     # float32's exp overflows past about 88.7.
     z32 = np.array([[100.0, 90.0, 80.0], [-300.0, -250.0, 120.0]], dtype=np.float32)
@@ -331,7 +302,7 @@ def check_log_softmax_values(log_softmax):
     # No Python loop over the slices.
     Z = _many_rows(52)
     what = f"log_softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits"
-    out = whole_array_call(log_softmax, Z, reference=lambda: _whole_array_softmax(Z, log=True),
+    out = batched_call(log_softmax, Z, reference=lambda: _whole_array_softmax(Z, log=True),
                            what=what, revisit=LOOP, hints=SOFTMAX_HINTS)
     expect_close(out, special.log_softmax(Z, axis=-1), what=what, revisit=LOG_SOFTMAX)
 
@@ -382,6 +353,13 @@ def check_log_softmax_stability(log_softmax):
 # --------------------------------------------------------------------------------------------
 # softmax_jacobian
 # --------------------------------------------------------------------------------------------
+    Z = _many_rows(56) * 1e3
+    what = (f"log_softmax(Z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits of size "
+            "about 1e3")
+    out = batched_call(log_softmax, Z, reference=lambda: _whole_array_softmax(Z, log=True),
+                       what=what, revisit=LOOP, hints=SOFTMAX_HINTS)
+    expect_close(out, special.log_softmax(Z, axis=-1), what=what, revisit=LOG_SOFTMAX)
+
 
 def _numerical_jacobian(z):
     """Column j: central difference of scipy's softmax along z_j."""
@@ -489,6 +467,13 @@ def check_softmax_forward(Softmax):
         expect_close(stored, expected, what=what + " (forward stores the probabilities of the "
                      "latest batch in self.s)", revisit=CONTRACT)
 
+    # No Python loop over the rows.
+    Z = _many_rows(57)
+    what = f"Softmax().forward(z) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} logits"
+    out = batched_call(_make(Softmax).forward, Z, reference=lambda: _whole_array_softmax(Z),
+                       what=what, revisit=LOOP, hints=SOFTMAX_HINTS)
+    expect_close(out, special.softmax(Z, axis=-1), what=what, revisit=DEFINITION)
+
 
 def _oracle_vjp(s, G):
     return s * (G - np.sum(G * s, axis=-1, keepdims=True))
@@ -556,6 +541,17 @@ def check_softmax_backward(Softmax):
                  what="Softmax.backward after self.s was replaced by the probabilities of a new "
                  "batch (read self.s at each call)", revisit=BACKWARD, rtol=1e-9, atol=1e-12)
 
+    # No Python loop over the rows.
+    s_many = special.softmax(_many_rows(58), axis=-1)
+    G = rng(59).normal(size=s_many.shape)
+    layer = _make(Softmax)
+    call(_store, layer, s_many.copy(), what="setting Softmax().s to the probabilities",
+         revisit=CONTRACT)
+    what = f"Softmax.backward(grad_output) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} classes"
+    grad = batched_call(layer.backward, G, reference=lambda: _oracle_vjp(s_many, G), what=what,
+                        revisit=LOOP, hints=BACKWARD_HINTS)
+    expect_close(grad, _oracle_vjp(s_many, G), what=what, revisit=BACKWARD, rtol=1e-9, atol=1e-12)
+
 
 def check_softmax_backward_memory(Softmax):
     """backward in O(N*C) memory: its peak allocation is compared with the reference vector-
@@ -595,7 +591,7 @@ def check_softmax_backward_memory(Softmax):
     what = (f"Softmax.backward(grad_output) on a batch of {LOOP_ROWS} rows of {LOOP_CLASSES} "
             "classes")
     expected = _oracle_vjp(s, G)
-    grad = whole_array_call(layer.backward, G, reference=lambda: _oracle_vjp(s, G), what=what,
+    grad = batched_call(layer.backward, G, reference=lambda: _oracle_vjp(s, G), what=what,
                             revisit=LOOP, hints=BACKWARD_HINTS)
     expect_close(grad, expected, what=what, revisit=VJP, rtol=1e-9, atol=1e-12)
 

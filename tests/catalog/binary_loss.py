@@ -414,7 +414,7 @@ BUGS += [
 def bce_with_logits(z, y):
     loss = np.vectorize(lambda a, b: softplus(a) - a * b)(z, y)
     return np.mean(loss)
-''', {"test-bce-values", "test-bce-stable", "test-bce-module-forward"}, "element by element"),
+''', {"test-bce-values", "test-bce-stable", "test-bce-module-forward"}, "Python loop"),
     bug("bce-module", "forward through the chapter's one-number softplus and np.vectorize",
         PAGE_SOFTPLUS + '''
 class BCEWithLogitsLoss:
@@ -424,5 +424,5 @@ class BCEWithLogitsLoss:
 
     def backward(self):
         return (expit(self.z) - self.y) / np.size(self.z)
-''', "test-bce-module-forward", "element by element"),
+''', "test-bce-module-forward", "Python loop"),
 ]

@@ -511,3 +511,20 @@ BUGS += _bugs + [
         "def answer_rare_probabilities():\n    return 0.05, 0.09\n", "test-experiment-report", ""),
 ]
 CORRECT += _correct
+
+# The copying path closed: the chapter's one-example loss, looped over the batch, computes the
+# right numbers one example at a time; the loss cells ask for whole-batch operations.
+PAGE_LOSS_ONE = """
+def loss_one(z, k):
+    return special.logsumexp(z) - z[k]
+"""
+BUGS += [
+    bug("cross-entropy-function", "the chapter's one-example loss in a loop over the batch",
+        PAGE_LOSS_ONE + """
+def cross_entropy(z, y):
+    return np.mean([loss_one(row, label) for row, label in zip(z, y)])
+""", {"test-cross-entropy-values", "test-cross-entropy-stability"}, "Python loop"),
+    bug("cross-entropy-module", "forward through the chapter's one-example loss in a loop",
+        PAGE_LOSS_ONE + module(loss="np.mean([loss_one(row, k) for row, k in zip(z, y)])"),
+        {"test-ce-module-forward", "test-label-smoothing"}, "Python loop"),  # no smoothing either
+]

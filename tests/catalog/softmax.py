@@ -105,7 +105,7 @@ def log_softmax(z, axis=-1):
         shifted = v - v.max()
         out[i] = shifted - np.log(np.exp(shifted).sum())
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
-''', "test-log-softmax-values", "Python loop"),
+''', {"test-log-softmax-values", "test-log-softmax-stability"}, "Python loop"),
 
     # --- softmax-function ---
     bug("softmax-function", "no max shift (exp overflows)",
@@ -158,7 +158,7 @@ def softmax(z, axis=-1):
         e = np.exp(v - v.max())
         return e / e.sum()
     return np.apply_along_axis(one_slice, axis, z).astype(z.dtype)
-''', "test-softmax-values", "Python loop"),
+''', {"test-softmax-values", "test-softmax-stability", "test-softmax-forward"}, "Python loop"),
 
     # --- softmax-jacobian ---
     bug("softmax-jacobian", "diagonal only",
@@ -200,7 +200,7 @@ def softmax(z, axis=-1):
             J = np.diag(rows_s[i]) - np.outer(rows_s[i], rows_s[i])
             out[i] = J.T @ rows_g[i]
         return out.reshape(s.shape)'''),
-        "test-softmax-backward-memory", "Jacobian per row"),
+        {"test-softmax-backward", "test-softmax-backward-memory"}, "Python loop"),
     bug("softmax-module", "backward loops over the rows (no Jacobian, but one row at a time)",
         module(backward='''C = s.shape[-1]
         rows_s, rows_g = s.reshape(-1, C), g.reshape(-1, C)
@@ -208,7 +208,7 @@ def softmax(z, axis=-1):
         for i in range(len(rows_s)):
             out[i] = rows_s[i] * (rows_g[i] - rows_g[i] @ rows_s[i])
         return out.reshape(s.shape)'''),
-        "test-softmax-backward-memory", "Python loop"),
+        {"test-softmax-backward", "test-softmax-backward-memory"}, "Python loop"),
     bug("softmax-module", "backward sums over the batch axis",
         module(backward="return s * (g - np.sum(g * s, axis=0, keepdims=True))"),
         {"test-softmax-backward", "test-softmax-backward-memory"}, "batch axis"),
