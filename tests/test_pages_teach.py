@@ -98,11 +98,15 @@ def test_a_parameter_the_check_does_not_grade_is_not_used():
     assert not guard.grades(check, reference, "helper", "function")
 
 
-def test_the_guard_catches_a_page_that_computes_a_question_s_answer():
-    code = ("import numpy as np\n"
-            "def floor_of_double_softmax(C=10):\n"
-            "    return np.log(np.e + C - 1) - 1\n")
-    page = guard._execute([(1, 1, code, True, False)], "page_planted_answer", "planted.md")
-    found = guard.offenders(page, only=["cross-entropy"])
-    assert [(o.name, o.test) for o in found] == [
-        ("floor_of_double_softmax", "test-question-floor")], found
+def test_the_guard_catches_a_planted_class():
+    """A page's class is tried where a check takes a class: the reference `Linear`, renamed,
+    passes the linear layer's checks and is found (a guard that tried functions only would not
+    see it)."""
+    from autograder import course, notebooks
+    reference = notebooks.solution_cells(notebooks.read(course.source_notebook("logits")))
+    code = "import numpy as np\n" + reference["linear"].replace("class Linear", "class Dense")
+    page = guard._execute([(1, 1, code, True, False)], "page_planted_class", "planted.md")
+    assert [d.kind for d in page.defined] == ["class"]
+    found = {(o.name, o.test) for o in guard.offenders(page, only=["logits"])}
+    assert ("Dense", "test-linear-forward") in found, found
+    assert ("Dense", "test-linear-backward") in found, found
