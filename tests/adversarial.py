@@ -98,6 +98,11 @@ CASES = {
                      lambda r: _write(r, "kim-deletes-tests", _without_test(
                          _answered(predict="def predict_class(logits):\n    return 0\n"),
                          "test-predict"))),
+    # Right, with its test cell deleted: put back and graded, the cell's 2 points are kept.
+    "deleted-test-right": (Case("kai-deletes-tests-right", "test cell test-predict was deleted",
+                                points=14),
+                           lambda r: _write(r, "kai-deletes-tests-right",
+                                            _without_test(_answered(), "test-predict"))),
     "changed-grade-id": (Case("lea-renames-cells", "grade id", points=12),
                          lambda r: _write(r, "lea-renames-cells", _edit_test(
                              _answered(predict="def predict_class(logits):\n    return 0\n"),

@@ -98,3 +98,32 @@ def chromium():
             pytest.fail(f"could not start {CHROMIUM}: {exc}", pytrace=False)
         yield browser
         browser.close()
+
+
+def _sandboxed_processes() -> set[int]:
+    """The processes running as a sandboxed kernel's uid (as root, each kernel has one of its
+    own from sandbox.UID_BASE): found by the owner of /proc/<pid>, which costs a millisecond."""
+    from autograder.isolation import sandbox
+    found = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid >= sandbox.UID_BASE:
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_process_of_a_run_outlives_its_test():
+    """Every sandboxed process a test's grading runs started is gone when the test ends (a
+    regression that leaves kernels running, or a daemon a notebook started, fails the test that
+    made it)."""
+    import time
+    before = _sandboxed_processes()
+    yield
+    deadline = time.monotonic() + 10  # a stopped kernel takes a moment to go
+    while (new := _sandboxed_processes() - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not new, f"sandboxed processes outlived the test that started them: {sorted(new)}"

@@ -223,8 +223,9 @@ def test_feedback_runs_nothing_and_loads_nothing(run):
 
 def test_only_the_graders_pages_go_into_feedback(run):
     _, _, out = run
-    assert sorted(p.name for p in (out / "feedback" / "bea-ships-html").rglob("*")) == [
-        "logits", "logits.html"]
+    assert {p.name for p in (out / "feedback" / "bea-ships-html").rglob("*")} <= {
+        "logits", "logits.html", "timestamp.txt"}
+    assert (out / "feedback" / "bea-ships-html" / "logits" / "logits.html").is_file()
 
 
 def test_a_name_is_never_a_formula_in_grades_csv(run):
@@ -233,3 +234,16 @@ def test_a_name_is_never_a_formula_in_grades_csv(run):
         cells = [cell for row in csv.reader(f) for cell in row]
     assert all(not cell.startswith(("=", "+", "@")) for cell in cells), cells
     assert f"'{FORMULA_NAMES[0]}" in cells and f"'{FORMULA_NAMES[1]}" in cells
+
+
+def test_a_deleted_test_cell_is_put_back_and_graded(run):
+    """The autograded notebook of a student who deleted a test cell holds it again, graded: a
+    right answer keeps its points, a wrong one loses them (not "a written answer to grade")."""
+    _, rows, out = run
+    for student, points in (("kai-deletes-tests-right", "2"), ("kim-deletes-tests", "0")):
+        nb = json.loads((out / "course" / "autograded" / student / "logits" / "logits.ipynb")
+                        .read_text())
+        ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]]
+        assert "test-predict" in ids, (student, ids)
+        assert rows[student]["test-predict"] == points, rows[student]
+        assert "test-predict: written answer" not in rows[student]["notes"], rows[student]

@@ -272,7 +272,8 @@ def test_a_grading_runs_course_folder_can_be_moved_and_opened_in_nbgrader(local,
     assert not list((local / "course").glob("worker-*.log"))
     assert list((local / "course" / "logs").glob("worker-*.log"))
     archive = tmp_path / "archive"
-    shutil.move(local, archive)  # the folder of the run is gone from where it was graded
+    shutil.copytree(local, tmp_path / "graded-here")  # (the session's run stays for others)
+    shutil.move(tmp_path / "graded-here", archive)  # gone from where it was graded
     proc = course.nbgrader("export", "--to", str(tmp_path / "export.csv"),
                            cwd=archive / "course")
     assert proc.returncode == 0

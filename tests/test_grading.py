@@ -112,3 +112,21 @@ def test_a_new_run_never_deletes_hand_grades_silently(graded, tmp_path):
     with Gradebook(f"sqlite:///{db}") as gb:
         assert all(g.manual_score is None for s in gb.assignment_submissions("logits")
                    for n in s.notebooks for g in n.grades)
+
+
+def test_a_comment_entered_by_hand_counts_as_a_hand_grade(graded, tmp_path):
+    """A gradebook that holds only a comment typed in the formgrader (no score) is refused as
+    well: the refusal says "score(s) or comment(s)" and means both."""
+    import shutil
+
+    from nbgrader.api import Gradebook
+    from autograder.results import rows
+    db = tmp_path / "gradebook.db"
+    shutil.copy(graded / "course" / "gradebook.db", db)
+    assert rows.hand_grades(db) == 0
+    with Gradebook(f"sqlite:///{db}") as gb:
+        comment = next(c for s in gb.assignment_submissions("logits") for n in s.notebooks
+                       for c in n.comments)
+        comment.manual_comment = "Good: the cancellation is named."
+        gb.db.commit()
+    assert rows.hand_grades(db) == 1

@@ -22,7 +22,7 @@ import re
 import nbformat
 import pytest
 
-from autograder import course, notebooks
+from autograder import course, notebooks, variants
 from tests import lab
 
 pytestmark = pytest.mark.browser
@@ -48,10 +48,22 @@ def answers() -> dict[str, str]:
     return notebooks.solution_cells(notebooks.read(course.source_notebook(ASSIGNMENT)))
 
 
+# The course ids of two students (docs/students.md: typed in the first code cell).
+ADA, BEN = (variants.course_id(variants.read_secret(), s) for s in ("ada", "ben"))
+
+
+def with_course_id(nb, course_id: str):
+    """The notebook with `course_id` typed in its first code cell, as a student does."""
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    first.source = first.source.replace('COURSE_ID = ""', f'COURSE_ID = "{course_id}"')
+    return nb
+
+
 def complete(nb, skip=()):
-    """A notebook with every answer written in (the reference code, a written answer), but the
-    cells named in skip."""
-    nb = notebooks.fill(nb, {k: v for k, v in answers().items() if k not in skip})
+    """A notebook with the student's course id typed in and every answer written in (the
+    reference code, a written answer), but the cells named in skip."""
+    nb = notebooks.fill(with_course_id(nb, ADA),
+                        {k: v for k, v in answers().items() if k not in skip})
     for c in nb.cells:
         if notebooks.is_written(c) and notebooks.grade_id(c) not in skip:
             c.source = WRITTEN
@@ -298,3 +310,44 @@ def test_every_command_of_the_section_is_run_here():
         "jupyter lab",
         f"nbgrader validate {ASSIGNMENT}.ipynb",
     ] and lab.readme_code_blocks(STUDENTS)[0].startswith("pip install ")
+
+
+def test_two_students_see_two_sets_of_numbers(student):
+    """One released notebook: the numbers it prints (and its questions ask about) are those of
+    the course id typed in its first cell, and a classmate's id gives others."""
+    page, path = student["page"], student["path"]
+    first = next(i for i, c in enumerate(notebooks.read(path).cells) if c.cell_type == "code")
+    shown = {}
+    for course_id in (ADA, BEN):
+        lab.type_into(page, first, f'COURSE_ID = "{course_id}"')
+        lab.run_cell(page, first)
+        lab.run_cell(page, cell_index(path, "imports"))
+        shown[course_id] = lab.run_cell(page, cell_index(path, variants.NUMBERS_CELL))
+        assert shown[course_id].startswith(f"Your numbers (course id {course_id}):"), shown
+        expected = variants.describe(variants.numbers(ASSIGNMENT, course_id))
+        assert expected.replace(" ", "") in shown[course_id].replace(" ", ""), shown
+        student["browser"].shot(page, f"numbers-{course_id.split('-')[0]}")
+    assert shown[ADA].split(":", 1)[1] != shown[BEN].split(":", 1)[1]
+    lab.type_into(page, first, f'COURSE_ID = "{ADA}"')  # as the rest of the module had it
+    lab.run_cell(page, first)
+
+
+def test_on_a_hub_the_id_comes_from_the_environment(student, tmp_path):
+    """On a JupyterHub that gives each user their id (LOGITS_COURSE_ID), the first cell stays
+    empty and the notebook prints that user's numbers."""
+    nb = notebooks.read(course.student_notebook(ASSIGNMENT))
+    work = tmp_path / "hub-home"
+    work.mkdir()
+    nbformat.write(nb, str(work / f"{ASSIGNMENT}.ipynb"))
+    env = {**student["env"], variants.ID_ENV: BEN, "JUPYTERHUB_USER": "ben"}
+    with lab.JupyterLab(work, env, tmp_path / "hub-lab.log") as server:
+        page = student["browser"].new_page()
+        lab.open_notebook(page, server, f"{ASSIGNMENT}.ipynb")
+        path = work / f"{ASSIGNMENT}.ipynb"
+        first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        lab.run_cell(page, first)
+        lab.run_cell(page, cell_index(path, "imports"))
+        shown = lab.run_cell(page, cell_index(path, variants.NUMBERS_CELL))
+        student["browser"].shot(page, "numbers-from-the-hub")
+        page.close()
+    assert shown.startswith(f"Your numbers (course id {BEN}):"), shown

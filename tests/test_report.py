@@ -9,6 +9,7 @@ other request aborted. Screenshots go to `_build/screenshots/grading/`.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import shutil
@@ -176,7 +177,7 @@ def _links(page: str) -> _Links:
 
 def test_report_shows_each_failure_message_whole_once_with_its_students(fake_report):
     _, page = fake_report
-    assert page.count("revisit:  Chapter 4, &#x27;From C logits to a distribution&#x27;") == 1
+    assert html.unescape(page).count("revisit:  Chapter 4, 'From C logits to a distribution'") == 1
     block = page[page.index("<pre class='msg'>f(z) with z"):]
     block = block[:block.index("</p>")]
     assert "expected: array of shape (3,): [0.1, 0.2, 0.7]" in block
@@ -389,3 +390,22 @@ def test_feedback_math_is_typeset_in_jupyterlabs_untrusted_viewer(open_page, ser
     assert found["dollars"] == [], found
     assert frame.evaluate("() => document.scripts.length") == 0
     assert off == []
+
+
+def test_a_variant_harder_than_the_others_is_named(tmp_path):
+    """Students whose numbers share one value, who all lose a cell that the others mostly
+    keep: the report names the cell and the value (a harder variant is a bug in the
+    exercise); a cell lost by all alike names nothing."""
+    rows = _rows(8)
+    numbers = {}
+    for i, r in enumerate(rows):
+        r.scores["test-b"] = 0.0 if i < 4 else 3.0          # lost by the four with C = 3
+        numbers[r.student, r.assignment] = {"C": 3 if i < 4 else 7, "T": 1.5 + (i // 2) % 2}
+    found = report.hard_variants(rows, numbers)
+    assert [(f["cell"], f["numbers"]) for f in found] == [("test-b", "C = 3")], found
+    report.write_report(tmp_path / "report.html", rows, [], numbers=numbers)
+    page = (tmp_path / "report.html").read_text()
+    assert "Lost unusually often with some numbers" in page and "C = 3" in page
+    for r in rows:
+        r.scores["test-b"] = 0.0                             # everybody loses it: no variant
+    assert report.hard_variants(rows, numbers) == []

@@ -245,7 +245,12 @@ def test_no_network_no_secrets_no_hidden_files(attacked):
     graded = (out / "course" / "autograded" / attacker("reads") / A / f"{A}.ipynb").read_text()
     assert SECRET not in graded
     assert "def check_" not in graded and "BEGIN SOLUTION" not in graded
-    assert "FileNotFoundError" in graded  # the checks, the gradebook, others: not there at all
+    # Each path the probe tried (the checks, the solutions, the gradebook, a classmate's
+    # notebook) is not there at all: the probe ran, and found nothing of the run.
+    for path in ("autograder/checks/logits.py", "autograder/checks/_common.py",
+                 "solutions/logits/logits.ipynb", "gradebook.db",
+                 "submitted/alice-correct/logits/logits.ipynb"):
+        assert re.search(re.escape(path) + r"': 'FileNotFoundError'", graded), path
     kernels = (out / "course" / "autograded" / attacker("classmates-kernels") / A
                / f"{A}.ipynb").read_text()
     assert "other kernels: 0" in kernels
@@ -265,6 +270,9 @@ def test_outputs_are_bounded_and_inert(attacked):
     out = attacked["out"]
     graded = out / "course" / "autograded" / attacker("floods-and-scripts") / A / f"{A}.ipynb"
     assert graded.stat().st_size < 6_000_000
+    cell = next(c for c in json.loads(graded.read_text())["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == "predict")
+    assert len(cell["outputs"]) <= 100 + 2, len(cell["outputs"])  # 3000 displays, cut to 100
     page = out / "feedback" / attacker("floods-and-scripts") / A / f"{A}.html"
     if page.exists():
         html = page.read_text()

@@ -11,7 +11,7 @@ import pytest
 from autograder import course, notebooks
 from autograder.checks import _common
 from tests import cheats
-from tests.catalog import checks_module, run_checks
+from tests.catalog import catalog, checks_module, run_checks
 from tests.test_adversarial import grade
 
 HONEST = {"alice": None, "carol": {}}  # the reference; the untouched student version
@@ -89,3 +89,39 @@ def test_every_check_takes_the_students_objects_as_arguments_only():
         for check in checks_module(assignment).TESTS.values():
             params = inspect.signature(check).parameters.values()
             assert all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params), check
+
+
+# One catalogued bug per assignment that changes an input in place (its catalog says so).
+IN_PLACE = {a: next(b for b in catalog(a).BUGS if b.says == "modified its input")
+            for a in course.assignments()
+            if any(b.says == "modified its input" for b in catalog(a).BUGS)}
+
+
+def test_in_place_bugs_lose_their_cells_when_graded(tmp_path):
+    """Through the real checker and a sandboxed kernel, a bug that changes its input in place
+    loses exactly the cells its catalog entry names, as it does in one process: what the
+    kernel's code did to its copy of an array reaches the checker (and only that)."""
+    import csv
+    import subprocess
+    import sys
+    cells = {}
+    for a, bug in IN_PLACE.items():
+        source = notebooks.read(course.source_notebook(a))
+        nb = notebooks.fill(notebooks.read(course.student_notebook(a)),
+                            {**notebooks.solution_cells(source), bug.cell: bug.code})
+        path = tmp_path / "subs" / "in-place" / a / f"{a}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, str(path))
+        cells[a] = notebooks.test_cells(source)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                           str(tmp_path / "subs"), "--out", str(tmp_path / "out")],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(tmp_path / "out" / "grades.csv") as f:
+        rows = {r["assignment"]: r for r in csv.DictReader(f)}
+    assert set(rows) == set(IN_PLACE)
+    for a, bug in IN_PLACE.items():
+        expected = {c: 0.0 if c in bug.fails else float(meta["points"])
+                    for c, meta in cells[a].items()}
+        got = {c: float(rows[a][c]) for c in expected}
+        assert got == expected, (a, bug.name, rows[a]["notes"])

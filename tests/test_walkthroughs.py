@@ -70,6 +70,8 @@ def student_does(state, assignment: str):
     path = home / assignment / f"{assignment}.ipynb"
     answers = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
     nb = notebooks.fill(notebooks.read(path), answers)
+    first = next(c for c in nb.cells if c.cell_type == "code")  # the id the instructor sent
+    first.source = first.source.replace('COURSE_ID = ""', f'COURSE_ID = "{state["course_id"]}"')
     for cell in nb.cells:
         if notebooks.is_written(cell):
             cell.source = "Subtracting two nearly equal numbers loses the digits."
@@ -88,6 +90,22 @@ def test_generate_and_release(walk):
     for assignment in (FIRST, SECOND):
         nbgrader(walk, readme("nbgrader release_assignment logits", assignment))
         assert (root / "exchange" / lab.COURSE_ID / "outbound" / assignment).is_dir()
+
+
+def test_give_every_student_their_course_id(walk):
+    """The instructor prints the class's course ids and sends each student theirs (here, the
+    student of this walkthrough, whose nbgrader id is their login); a student's numbers and
+    right answers are one command away."""
+    shown = sh(walk, readme("python -m autograder ids --students alice bob carol")).stdout
+    lines = shown.splitlines()
+    assert "student,course_id" in lines, shown
+    assert any(line.startswith("alice,alice-") for line in lines), shown
+    login = lab.run(["python", "-c", "import getpass; print(getpass.getuser())"],
+                    walk["student_home"], walk["student_env"]).stdout.strip()
+    mine = sh(walk, f"python -m autograder ids --students {login}").stdout.splitlines()[-1]
+    walk["course_id"] = mine.split(",", 1)[1]
+    numbers = sh(walk, readme("python -m autograder numbers alice")).stdout
+    assert numbers.startswith("alice: course id alice-") and "\nlogits: " in numbers, numbers
 
 
 def test_the_exchange_default_is_nbgraders():

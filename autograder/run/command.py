@@ -145,10 +145,12 @@ def _import_for_results() -> None:
 
 
 def _not_a_feedback_page(rel: str) -> bool:
-    """For feedback/: anything but <student>/<assignment>/<assignment>.html and its folders
-    (nbgrader's feedback copies the submission's other files beside the page)."""
+    """For feedback/: anything but <student>/<assignment>/<assignment>.html, nbgrader's
+    timestamp.txt beside it (release_feedback reads it) and their folders (nbgrader's feedback
+    copies every other file of the submission beside the page, a student's HTML included)."""
     parts = rel.split("/")
-    return len(parts) > 3 or len(parts) == 3 and parts[2] != f"{parts[1]}.html"
+    return len(parts) > 3 or len(parts) == 3 and parts[2] not in (f"{parts[1]}.html",
+                                                                  "timestamp.txt")
 
 
 def _write_results(run: Run, subs, outcomes, problems) -> list:

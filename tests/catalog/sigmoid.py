@@ -404,3 +404,17 @@ _bugs, _correct = question_entries("sigmoid", book={
     "test-answer-gaussian": (2.0, -2.0 + math.log(1 / 4))})
 BUGS += _bugs
 CORRECT += _correct
+
+# Wrong only at the limits (issue 27): clipping z to the dtype's safe range before a naive
+# sigmoid is finite and accurate everywhere, but inf becomes a finite logit, so sigmoid(inf)
+# is 1 - 1e-308 rather than exactly 1 (in float32, 1 - 1e-38).
+BUGS += [
+    bug("sigmoid-function", "clips z to the dtype's safe range (limits at +-inf not exact)", '''
+def sigmoid(z):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    bound = np.log(np.finfo(z.dtype).max) - 1
+    return 1 / (1 + np.exp(-np.clip(z, -bound, bound)))
+''', "test-sigmoid-stable", "exact limits"),
+]
