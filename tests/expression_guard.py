@@ -15,7 +15,7 @@ message, renamed and wrapped in the exercise's signature. This guard works on ex
    the built book's visible code, outputs and prose (inline code, and code-like runs of prose
    text: `max(z,0) - z*y + ...` written in a sentence counts), the glossary, the released
    notebooks (instructions, given code, comments, docstrings, visible tests) and the feedback a
-   graded class gets (the checks' messages, and feedback pages when given).
+   graded class gets (every message the checks can write, and those a graded class got).
 3. A normal form found on both sides is a finding: (where it was read, the expression as written
    there, the solution cell it gives away).
 
@@ -524,9 +524,22 @@ def read_checks(path: Path) -> list[Read]:
     return found
 
 
-def read_feedback(path: Path) -> list[Read]:
-    """A feedback page as the student gets it (the messages of failed cells included)."""
-    return read_html(path)
+def read_messages(autograded: Path) -> list[Read]:
+    """What the grader told a student in their feedback: the message of every failed cell of
+    their autograded notebook and the grader's notes (their own code, shown beside them in the
+    page, is theirs to read)."""
+    import json
+    nb = json.loads(Path(autograded).read_text())
+    found = []
+    for cell in nb.get("cells", []):
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") or "a cell"
+        for out in cell.get("outputs", []):
+            text = out.get("evalue") if out.get("output_type") == "error" else (
+                "".join(out.get("text", "")) if "[grader]" in "".join(out.get("text", ""))
+                else "")
+            if text:
+                found += from_prose(text, f"{_label(autograded)}, {gid} (feedback)")
+    return found
 
 
 def _label(path: Path) -> str:
@@ -574,11 +587,14 @@ class Finding:
 
 
 def findings(paths: list[Path], reference: dict[str, list[Given]]) -> list[Finding]:
+    return findings_in([r for path in paths for r in read(path)], reference)
+
+
+def findings_in(reads: list[Read], reference: dict[str, list[Given]]) -> list[Finding]:
     found = []
-    for path in paths:
-        for r in read(path):
-            for g in reference.get(r.form, ()):
-                found.append(Finding(r, g))
+    for r in reads:
+        for g in reference.get(r.form, ()):
+            found.append(Finding(r, g))
     unique = {(f.read.where, f.read.form, f.given.assignment, f.given.cell): f for f in found}
     return list(unique.values())
 

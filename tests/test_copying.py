@@ -7,6 +7,7 @@ reordered, before it is trusted on the course. And a solution that calls a libra
 exercise forbids is named for the instructor.
 """
 import ast
+import json
 
 import nbformat
 import pytest
@@ -68,11 +69,17 @@ def test_the_guard_finds_a_planted_copy_wherever_it_is_read(assignment, referenc
     nbformat.write(nb, str(path))
     checks = tmp_path / "checks.py"
     checks.write_text(f"MESSAGE = f'expected {copy} but got {{x}}'\n")
+    autograded = tmp_path / "graded.ipynb"
+    autograded.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [
+        {"output_type": "error", "ename": "CheckFailed", "traceback": [],
+         "evalue": f"wrong values\n  hint: compute {copy}"}]}]}))
     found = guard.findings([page, path, checks], reference)
+    found += guard.findings_in(guard.read_messages(autograded), reference)
     where = {f.read.where.split(",")[0].split("/")[-1] + (" (a string)" if "string" in
                                                          f.read.where else "")
              for f in found if (f.given.assignment, f.given.cell) == (given.assignment, given.cell)}
-    assert {"page.md", "planted.ipynb (a string)", "checks.py"} <= where, (copy, where)
+    assert {"page.md", "planted.ipynb (a string)", "checks.py", "graded.ipynb"} <= where, \
+        (copy, where)
 
 
 def test_the_guard_lets_the_mathematics_and_a_sibling_problem_through(reference, tmp_path):
@@ -93,13 +100,24 @@ def test_a_hidden_figure_cell_is_not_read(reference, tmp_path):
     assert guard.findings([page], reference) == []
 
 
+@pytest.fixture(scope="module")
+def everything_read(book, graded_class):
+    """Every expression a student can read: the built book, the released notebooks, every
+    message the checks can write, and the messages a graded class got in its feedback."""
+    paths = guard.student_reads(book)
+    reads = [r for p in paths for r in guard.read(p)]
+    for nb in sorted((graded_class / "course" / "autograded").glob("*/*/*.ipynb")):
+        reads += guard.read_messages(nb)
+    return reads
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_nothing_a_student_reads_gives_an_answer_away(assignment, book, reference):
-    """The built book, every released notebook and the checks' messages, against this
-    assignment's reference solution and its catalog's other correct implementations."""
+def test_nothing_a_student_reads_gives_an_answer_away(assignment, everything_read, reference):
+    """All of it, against this assignment's reference solution and its catalog's other correct
+    implementations."""
     mine = {form: [g for g in places if g.assignment == assignment]
             for form, places in reference.items()}
-    found = guard.findings(guard.student_reads(book), {k: v for k, v in mine.items() if v})
+    found = guard.findings_in(everything_read, {k: v for k, v in mine.items() if v})
     assert not found, "what a student reads gives an answer away:\n" + "\n".join(
         sorted(map(str, found)))
 
