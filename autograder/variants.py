@@ -163,14 +163,9 @@ def numbers(assignment: str, cid: str) -> dict | None:
 
 
 def describe(values: dict) -> str:
-    """`C = 7, T = 1.6`: a student's numbers as the notebook prints them."""
-    def one(v):
-        if isinstance(v, float):
-            return f"{v:g}"
-        if isinstance(v, (list, tuple)):
-            return "[" + ", ".join(one(x) for x in v) + "]"
-        return str(v)
-    return ", ".join(f"{k} = {one(v)}" for k, v in values.items())
+    """`C = 7, T = 1.6`: a student's numbers exactly as the notebook's `your_numbers` prints
+    them (Python's own str of each value, so that nothing is rounded)."""
+    return ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
 def typed_id(nb) -> str | None:

@@ -167,6 +167,11 @@ class JupyterLab:
             "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text('{"fetchNews": "false", "checkForUpdates": false}\n')
+        # Every cell in the page, scrolled into view or not (JupyterLab 4 renders only the
+        # visible ones by default), so that the n-th cell in the page is the notebook's n-th.
+        tracker = settings.parent.parent / "notebook-extension" / "tracker.jupyterlab-settings"
+        tracker.parent.mkdir(parents=True, exist_ok=True)
+        tracker.write_text('{"windowingMode": "none"}\n')
         self.logfile = open(self.log, "w")
         self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env,
                                      stdout=self.logfile, stderr=subprocess.STDOUT,

@@ -224,7 +224,7 @@ def test_feedback_runs_nothing_and_loads_nothing(run):
 def test_only_the_graders_pages_go_into_feedback(run):
     _, _, out = run
     assert {p.name for p in (out / "feedback" / "bea-ships-html").rglob("*")} <= {
-        "logits", "logits.html", "timestamp.txt"}
+        "logits", "logits.html", "timestamp.txt", "submission_secret.txt"}
     assert (out / "feedback" / "bea-ships-html" / "logits" / "logits.html").is_file()
 
 

@@ -316,6 +316,7 @@ def test_two_students_see_two_sets_of_numbers(student):
     """One released notebook: the numbers it prints (and its questions ask about) are those of
     the course id typed in its first cell, and a classmate's id gives others."""
     page, path = student["page"], student["path"]
+    page.locator(".lm-TabBar-tab", has_text=path.name).first.click()  # back from Assignments
     first = next(i for i, c in enumerate(notebooks.read(path).cells) if c.cell_type == "code")
     shown = {}
     for course_id in (ADA, BEN):

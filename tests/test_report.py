@@ -372,8 +372,10 @@ def test_feedback_math_is_typeset_with_the_network_off(open_page, server, graded
 @pytest.mark.browser
 def test_feedback_math_is_typeset_in_jupyterlabs_untrusted_viewer(open_page, server):
     """JupyterLab 4 shows an untrusted HTML file in an iframe sandboxed to 'allow-same-origin'
-    (no scripts), from a blob: URL of the file's text: the math must need no script."""
-    page, off = open_page(f"{server}/report.html")
+    (no scripts), from a blob: URL of the file's text: the math must need no script. (The page
+    that fetches it is the server's folder listing: the report's own Content-Security-Policy
+    forbids fetching.)"""
+    page, off = open_page(f"{server}/")
     page.evaluate("""async (url) => {
       const text = await (await fetch(url)).text();
       const frame = document.createElement('iframe');

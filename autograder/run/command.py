@@ -144,13 +144,17 @@ def _import_for_results() -> None:
     report.pyplot()
 
 
+RELEASE_FEEDBACK_READS = ("timestamp.txt", "submission_secret.txt")
+
+
 def _not_a_feedback_page(rel: str) -> bool:
     """For feedback/: anything but <student>/<assignment>/<assignment>.html, nbgrader's
-    timestamp.txt beside it (release_feedback reads it) and their folders (nbgrader's feedback
-    copies every other file of the submission beside the page, a student's HTML included)."""
+    timestamp.txt and submission_secret.txt beside it (release_feedback reads both) and their
+    folders (nbgrader's feedback copies every other file of the submission beside the page, a
+    student's HTML included)."""
     parts = rel.split("/")
     return len(parts) > 3 or len(parts) == 3 and parts[2] not in (f"{parts[1]}.html",
-                                                                  "timestamp.txt")
+                                                                  *RELEASE_FEEDBACK_READS)
 
 
 def _write_results(run: Run, subs, outcomes, problems) -> list:
