@@ -413,6 +413,170 @@ def fit_temperature(logits, labels):
         experiment(brier="brier_all_entries"), "test-experiment", "over the classes too"),
 ]
 
+# --- what a student who copies from the book writes (issue 20) ----------------------------------
+# Each entry is the whole cell as a student would put it together from code and prose the book
+# shows (chapter 7 after its rework; other chapters as they are), renamed, stitched and wrapped in
+# the exercise's signature. None may keep the points of the cells its solution feeds; where one
+# keeps some, the comment says which and why.
+
+COPIES = [
+    # Chapter 7 shows the edges np.linspace(0.0, 1.0, M + 1) ('The edges in floating point'); the
+    # student takes them and writes the bins (lo, hi] of the equation for I_m. The bins are the
+    # student's own work, right on random confidences, so 'test-reliability' keeps its 2 points;
+    # the copied edges lose 'test-reliability-edges'.
+    bug("reliability", "copied from chapter 7: the np.linspace edges of 'The edges in floating "
+        "point', one bin at a time", """
+def reliability_curve(probs, labels, n_bins=15):
+    edges_lin = np.linspace(0.0, 1.0, n_bins + 1)
+    confidence = np.max(probs, axis=1)
+    correct = np.argmax(probs, axis=1) == labels
+    conf, acc = np.full(n_bins, np.nan), np.full(n_bins, np.nan)
+    count = np.zeros(n_bins, dtype=int)
+    for m in range(n_bins):
+        inside = (confidence > edges_lin[m]) & (confidence <= edges_lin[m + 1])
+        count[m] = inside.sum()
+        if count[m]:
+            conf[m], acc[m] = confidence[inside].mean(), correct[inside].mean()
+    return conf, acc, count
+""", "test-reliability-edges", "np.linspace"),
+    # Chapter 5 counts with np.bincount (its confusion matrix, 'class frequencies'); the student
+    # bins with int(conf * M), the way a histogram index is usually made, and divides.
+    bug("reliability", "copied from chapter 5: np.bincount of the confusion matrix, with "
+        "int(confidence * M) as the bin", """
+def reliability_curve(probs, labels, n_bins=15):
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    bins = (confidence * n_bins).astype(int)
+    count = np.bincount(bins, minlength=n_bins)
+    conf = np.bincount(bins, weights=confidence, minlength=n_bins) / count
+    acc = np.bincount(bins, weights=correct, minlength=n_bins) / count
+    return conf, acc, count
+""", {"test-reliability", "test-reliability-edges"}, "floating-point error"),
+
+    bug("ece", "copied from chapter 7: the np.linspace edges of 'The edges in floating point', "
+        "the weighted gaps bin by bin", """
+def expected_calibration_error(probs, labels, n_bins=15):
+    edges_lin = np.linspace(0.0, 1.0, n_bins + 1)
+    confidence = np.max(probs, axis=1)
+    correct = np.argmax(probs, axis=1) == labels
+    total = 0.0
+    for m in range(n_bins):
+        inside = (confidence > edges_lin[m]) & (confidence <= edges_lin[m + 1])
+        if inside.any():
+            gap = abs(correct[inside].mean() - confidence[inside].mean())
+            total += inside.sum() / len(labels) * gap
+    return total
+""", "test-ece", "np.linspace"),
+    # 'With a single bin (M = 1) the ECE is the gap between the overall accuracy and the overall
+    # mean confidence' (chapter 7, 'Expected calibration error'), taken for the ECE itself.
+    bug("ece", "copied from chapter 7: the one-bin ECE of 'Expected calibration error' for every "
+        "n_bins", """
+def expected_calibration_error(probs, labels, n_bins=15):
+    accuracy = np.mean(np.argmax(probs, axis=1) == labels)
+    return abs(accuracy - np.mean(np.max(probs, axis=1)))
+""", "test-ece", "cancel"),
+    # Chapter 6's ECE of one label, 10 equal-width bins of the label's probability
+    # ('Are these probabilities calibrated?'), applied to the top-class confidence. (When every
+    # one of its 10 bins is over-confident the value equals the signed-gap ECE, and the check
+    # says so; otherwise it reports wrong values: the phrase both share is checked.)
+    bug("ece", "copied from chapter 6: the ECE of one label with its 10 bins", """
+def expected_calibration_error(probs, labels, n_bins=15):
+    s = np.max(probs, axis=1)
+    y = (np.argmax(probs, axis=1) == labels).astype(float)
+    gaps = []
+    for j in range(10):
+        inside = (s > j / 10) & (s <= (j + 1) / 10)
+        if inside.any():
+            gaps.append(inside.sum() * abs(s[inside].mean() - y[inside].mean()))
+    return sum(gaps) / len(s)
+""", "test-ece", "expected"),
+
+    # The grid of 'Fitting the temperature' (the page describes it; the NLL transcribed from
+    # eq-nll-t with scipy's log_softmax).
+    bug("temperature-scaling", "copied from chapter 7: the 401 temperatures from 0.1 to 10 of "
+        "'Fitting the temperature', best validation NLL", """
+def fit_temperature(logits, labels):
+    def nll_at(T, Z, y):
+        return -np.mean(log_softmax(Z / T, axis=1)[np.arange(len(y)), y])
+
+    grid_T = np.geomspace(0.1, 10, 401)
+    nll_va = np.array([nll_at(T, logits, labels) for T in grid_T])
+    return float(grid_T[np.argmin(nll_va)])
+""", {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
+    # Chapter 4's temperature figure: the temperatures np.geomspace(0.05, 20, 400) and the softmax
+    # of z / t at each (with the notebook's scipy softmax, over each row), then the NLL as the
+    # mean of -log of the true class's probability, and the best of them.
+    bug("temperature-scaling", "copied from chapter 4: the temperatures of the temperature "
+        "figure, -log of softmax(z / t) at each", """
+def fit_temperature(logits, labels):
+    T = np.geomspace(0.05, 20, 400)
+    rows = np.arange(len(labels))
+    P_T = [softmax(logits / t, axis=1) for t in T]
+    nll = [-np.mean(np.log(P[rows, labels])) for P in P_T]
+    return float(T[np.argmin(nll)])
+""", {"test-fit-temperature", "test-temperature-robust"}, "smallest at"),
+    # Platt's Newton step in a alone (chapter 7, 'Platt scaling'), with a = beta = 1 / T and the
+    # slope and curvature in beta transcribed from 'Fitting the temperature'; from a = 0 like
+    # platt, with no range and no safeguard. The transcription of eq-nll-beta and of the second
+    # derivative is the student's own work (the page gives them as equations), and Newton's method
+    # converges where the NLL has a minimum, so 'test-fit-temperature' keeps its 3 points; with
+    # no minimum inside [0.01, 100] the step runs past beta = 0 to a negative T and
+    # 'test-temperature-robust' loses its 2.
+    bug("temperature-scaling", "copied from chapter 7: platt's Newton step in a alone, on "
+        "beta = 1 / T", """
+def fit_temperature(logits, labels, steps=30):
+    z = np.asarray(logits, dtype=float)
+    true = z[np.arange(len(labels)), labels]
+    a = 0.0
+    for _ in range(steps):
+        q = softmax(a * z, axis=1)
+        mean = np.sum(q * z, axis=1)
+        grad = np.mean(mean - true)
+        hess = np.mean(np.sum(q * z * z, axis=1) - mean ** 2)
+        a -= grad / hess
+    return 1 / a
+""", "test-temperature-robust", "must be positive"),
+
+    # 4.1: the one-bin ECE of the page for the two bins of the question.
+    bug("answer-ece", "copied from chapter 7: the one-bin ECE of 'Expected calibration error'",
+        ece_q("return abs(right.mean() - conf.mean())"), "test-answer-ece", "cancel"),
+    # 4.2: 'A two-class model whose logits differ by d = 3 is 90 % sure at T = 3 / ln 9'
+    # (chapter 7, 'Temperature scaling') with the student's lead and target.
+    bug("answer-temperature", "copied from chapter 7: the two-class T = 3 / ln 9 of 'Temperature "
+        "scaling' with your lead and target", TEMPERATURE_Q.format(
+            ret="lead / np.log(q / (1 - q))"), "test-answer-temperature", "ONE other class"),
+    # 4.4: the absolute error of 'Proper scoring rules' (belief 0.7: 0.42 - 0.30), with the most
+    # likely outcome as the binary event.
+    bug("answer-linear-gain", "copied from chapter 7: the absolute error's gain of 'Proper scoring "
+        "rules', the most likely outcome as the event", GAIN_Q.format(
+            ret="2 * q.max() * (1 - q.max()) - (1 - q.max())"), "test-answer-linear-gain",
+        "less than half"),
+
+    # The experiment with the two-class Brier score of 'Proper scoring rules', 2 (s - y)^2, taken
+    # on the top class (the page's general Brier code is hidden; its binary form is in the prose).
+    bug("experiment", "copied from chapter 7: the two-class Brier score 2 (s - y)^2 of 'Proper "
+        "scoring rules', on the top class", experiment(brier="brier_two_class").replace(
+            "def brier_top_class", """def brier_two_class(probs, onehot, labels):
+    s = np.max(probs, axis=1)
+    y = (np.argmax(probs, axis=1) == labels).astype(float)
+    return float(np.mean(2 * (s - y) ** 2))
+
+
+def brier_top_class"""), "test-experiment", "not the Brier score"),
+    # Chapter 3's squared error of a positive example, (sigmoid(z) - 1)**2 ('Why not squared error
+    # on probabilities', which calls it the Brier score as a metric), on the true class's
+    # probability.
+    bug("experiment", "copied from chapter 3: the squared error (s - 1)**2 of a positive example, "
+        "on the true class's probability", experiment(brier="brier_true_class").replace(
+            "def brier_top_class", """def brier_true_class(probs, onehot, labels):
+    s = probs[np.arange(len(labels)), labels]
+    return float(np.mean((s - 1.0) ** 2))
+
+
+def brier_top_class"""), "test-experiment", "not the Brier score"),
+]
+BUGS += COPIES
+
 CORRECT = [
     correct("reliability", "explicit loop over the bins", curve()),
     correct("reliability", "ceil(conf * M) - 1 as the bin index, bins as a one-hot matrix", '''
