@@ -424,8 +424,8 @@ COPIES = [
     # student takes them and writes the bins (lo, hi] of the equation for I_m. The bins are the
     # student's own work, right on random confidences, so 'test-reliability' keeps its 2 points;
     # the copied edges lose 'test-reliability-edges'.
-    bug("reliability", "copied from chapter 7: the np.linspace edges of 'The edges in floating "
-        "point', one bin at a time", """
+    bug("reliability", "its own bins (eq. I_m transcribed) on chapter 7's np.linspace edges of "
+        "'The edges in floating point', one bin at a time", """
 def reliability_curve(probs, labels, n_bins=15):
     edges_lin = np.linspace(0.0, 1.0, n_bins + 1)
     confidence = np.max(probs, axis=1)
@@ -522,8 +522,8 @@ def fit_temperature(logits, labels):
     # converges where the NLL has a minimum, so 'test-fit-temperature' keeps its 3 points; with
     # no minimum inside [0.01, 100] the step runs past beta = 0 to a negative T and
     # 'test-temperature-robust' loses its 2.
-    bug("temperature-scaling", "copied from chapter 7: platt's Newton step in a alone, on "
-        "beta = 1 / T", """
+    bug("temperature-scaling", "transcribes the slope and curvature in beta = 1 / T into "
+        "chapter 7's Newton step of Platt scaling (a alone), unsafeguarded", """
 def fit_temperature(logits, labels, steps=30):
     z = np.asarray(logits, dtype=float)
     true = z[np.arange(len(labels)), labels]
