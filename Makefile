@@ -49,9 +49,11 @@ browser:
 sandbox:
 	command -v bwrap >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y bubblewrap)
 
-## Run every test (builds the book on the way).
+## Run every test (builds the book on the way), in two processes (pytest-xdist; conftest.py
+## says what they share).
+TEST_WORKERS ?= 2
 test: venv mathjax browser sandbox
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## Regenerate the student versions in exercises/ from the sources in solutions/.
 student: venv

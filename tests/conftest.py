@@ -1,7 +1,11 @@
+import fcntl
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,47 +19,112 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ[
 from autograder import course, variants  # noqa: E402  (needs the checkout on sys.path)
 
 # Every grading run of the tests uses a course secret of the test session's own (never the
-# instructor's file in autograder/), which the commands they start inherit.
-_SECRET_DIR = Path(tempfile.mkdtemp(prefix="course-secret-"))
-os.environ[variants.SECRET_ENV] = str(_SECRET_DIR / "course-secret")
-variants.create_secret()
+# instructor's file in autograder/), which the commands they start inherit, and so do the
+# session's pytest-xdist workers (started by this process, with its environment).
+if not os.environ.get("LOGITS_TESTS_SECRET"):
+    os.environ["LOGITS_TESTS_SECRET"] = str(Path(tempfile.mkdtemp(prefix="course-secret-"))
+                                            / "course-secret")
+    os.environ[variants.SECRET_ENV] = os.environ["LOGITS_TESTS_SECRET"]
+    variants.create_secret()
+os.environ[variants.SECRET_ENV] = os.environ["LOGITS_TESTS_SECRET"]
 
 HTML = course.REPO / "_build" / "html"
 
 
+# One session may run in several processes (`make test` runs two pytest-xdist workers): what
+# the session makes once (the book, the graded class) the first worker that needs it makes,
+# under a lock, and the others wait for it and share it. RUN names the session.
+RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
 _BUILD: dict = {}  # the book's build, started in the background once the tests are collected
+_BUILD_RESULT = course.REPO / "_build" / ".tests-book-build.json"
 
 
 def _start_book_build() -> None:
-    if "proc" not in _BUILD:
-        jb = Path(sys.executable).parent / "jupyter-book"
-        log = tempfile.TemporaryFile(mode="w+")
-        _BUILD["log"] = log
-        _BUILD["proc"] = subprocess.Popen([str(jb), "build", ".", "-W", "-n", "--keep-going"],
-                                          cwd=course.REPO, stdout=log, stderr=subprocess.STDOUT,
-                                          text=True)
+    """Build the book in the background, unless a worker of this session builds or built it."""
+    if _BUILD:
+        return
+    _BUILD_RESULT.parent.mkdir(exist_ok=True)
+    lock = _BUILD["lock"] = open(_BUILD_RESULT.with_suffix(".lock"), "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another worker is building it
+    if _built_by_this_run():
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    _BUILD_RESULT.unlink(missing_ok=True)
+    log = tempfile.TemporaryFile(mode="w+")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.Popen([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=course.REPO,
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+
+    def finish():
+        try:
+            proc.wait(timeout=1500)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        _BUILD_RESULT.write_text(json.dumps({"run": RUN, "returncode": proc.returncode,
+                                             "log": log.read()[-12000:]}))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    _BUILD["thread"] = threading.Thread(target=finish, daemon=True)
+    _BUILD["thread"].start()
 
 
+def _built_by_this_run() -> dict | None:
+    try:
+        record = json.loads(_BUILD_RESULT.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("run") == RUN else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
     """The book takes minutes to build (every chapter executes): when a selected test needs it,
-    it builds in the background from the start, and the tests that need it run last."""
+    it builds in the background from the start, and the tests that need it run last.
+
+    With pytest-xdist (`--dist loadgroup`), a module's tests that share a fixture of the module
+    (a grading run, a JupyterLab session whose state passes from test to test) run in one worker
+    and in order: they form a group, its tests that need the book another, which waits for it
+    at the end. Every other test goes to whichever worker is free."""
     needs = [item for item in items if "book" in getattr(item, "fixturenames", ())]
     if needs:
         _start_book_build()
         items[:] = [i for i in items if i not in needs] + needs
+    shares = {item.module.__name__ for item in items if _uses_a_module_fixture(item)}
+    for item in items:
+        if item.module.__name__ in shares:
+            group = item.module.__name__.rsplit(".", 1)[-1] + ("-book" if item in needs else "")
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _uses_a_module_fixture(item) -> bool:
+    # pytest's own record of the fixtures an item uses (no public API gives their scopes)
+    return any(d.scope in ("module", "class") for defs in item._fixtureinfo.name2fixturedefs.values()
+               for d in defs)
 
 
 @pytest.fixture(scope="session")
 def book():
     """The book, built once per session with warnings as errors: the path of its HTML output."""
     _start_book_build()
-    proc, log = _BUILD["proc"], _BUILD["log"]
-    proc.wait(timeout=1500)
-    log.seek(0)
-    output = log.read()
-    assert proc.returncode == 0, output[-12000:]
+    if "thread" in _BUILD:
+        _BUILD["thread"].join()
+    else:  # another worker builds it: its lock is released when the build is done
+        fcntl.flock(_BUILD["lock"], fcntl.LOCK_EX)
+        fcntl.flock(_BUILD["lock"], fcntl.LOCK_UN)
+    record = _built_by_this_run()
+    assert record, "the book's build of this session left no result"
+    assert record["returncode"] == 0, record["log"]
     return HTML
 
+
+def _shared(tmp_path_factory) -> Path:
+    """A folder of this session that all its workers see."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +132,18 @@ def graded_class(tmp_path_factory):
     """The example class (examples/submissions/: three students, every assignment) graded once
     per session with the README's command and two workers: the results folder, which the tests
     that only read a graded class share (never write into it, but beside it)."""
-    out = tmp_path_factory.mktemp("graded-class") / "grades"
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
-                           str(course.EXAMPLES), "--out", str(out), "--workers", "2"],
-                          cwd=course.REPO, capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    folder = _shared(tmp_path_factory) / "graded-class"
+    folder.mkdir(exist_ok=True)
+    out, done = folder / "grades", folder / "done"
+    with open(folder / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
+                                   str(course.EXAMPLES), "--out", str(out), "--workers", "2"],
+                                  cwd=course.REPO, capture_output=True, text=True, timeout=1200)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            done.touch()
     return out
 
 
@@ -102,17 +178,36 @@ def chromium():
 
 def _sandboxed_processes() -> set[int]:
     """The processes running as a sandboxed kernel's uid (as root, each kernel has one of its
-    own from sandbox.UID_BASE): found by the owner of /proc/<pid>, which costs a millisecond."""
+    own from sandbox.UID_BASE): found by the owner of /proc/<pid>, which costs a millisecond.
+    Not those another pytest-xdist worker of the session started (their ancestors include the
+    session's main process but not this worker); an orphan counts for every worker."""
     from autograder.isolation import sandbox
     found = set()
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid >= sandbox.UID_BASE:
+                if entry.stat().st_uid >= sandbox.UID_BASE and not _another_workers(int(entry.name)):
                     found.add(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def _another_workers(pid: int) -> bool:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return False
+    me, main = os.getpid(), os.getppid()
+    while pid > 1:
+        if pid == me:
+            return False
+        if pid == main:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return False
 
 
 @pytest.fixture(autouse=True)

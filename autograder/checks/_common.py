@@ -310,8 +310,8 @@ def batched_call(fn, *args, reference, what: str, revisit: str, hints: dict | No
         return out
     whole = min(cpu_seconds(reference)[1] for _ in range(3))
     limit = max(floor, ratio * whole)
-    if taken > limit:  # a first call pays for fresh memory (page faults count as CPU): again
-        out, again = timed()
+    if limit < taken <= 3 * limit:  # a first call pays for fresh memory (page faults count
+        out, again = timed()        # as CPU): again, unless it took a loop's time
         taken = min(taken, again if again is not None else taken)
     if taken > limit:
         fail(f"{what} took {taken:.2f} s of CPU, where whole-array numpy takes {whole:.3f} s: "
