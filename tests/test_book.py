@@ -102,3 +102,33 @@ def test_every_cited_key_is_in_the_bibliography():
                         if k.strip() not in keys]
     assert not missing, "citations of keys that references.bib does not define:\n" + \
         "\n".join(missing)
+
+
+def _hidden_code_lines(path):
+    """Code lines of a page's cells tagged remove-input or remove-cell that are statements of
+    their own (an assignment or a call of 20 characters or more), and appear in no visible cell."""
+    import jupytext
+    hidden, shown = set(), set()
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.metadata.get("tags", []))
+        lines = {line.strip() for line in cell.source.splitlines()}
+        (hidden if tags & {"remove-input", "remove-cell"} else shown).update(lines)
+    return sorted(line for line in hidden - shown
+                  if len(line) >= 20 and not line.startswith(("#", "print(", "assert "))
+                  and ("=" in line or "(" in line))
+
+
+def test_the_book_ships_no_page_source_and_no_hidden_code(book):
+    """The hidden cells compute the graded quantities behind the figures and printed numbers
+    (issue 20): the built book has no `_sources/` to download and no hidden line in any file."""
+    import html
+    assert not (book / "_sources").exists(), "the book ships its page sources (_sources/)"
+    files = [p for p in book.rglob("*") if p.is_file() and "_static" not in p.parts
+             and p.suffix in {".html", ".js", ".txt", ".md", ".ipynb", ".py", ".json"}]
+    shipped = "\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.read_text(errors="replace")))
+                        for p in files)
+    leaked = [f"  {chapter.name}: {line}" for chapter in CHAPTERS
+              for line in _hidden_code_lines(chapter) if line in shipped]
+    assert not leaked, "hidden code is readable in the built book:\n" + "\n".join(leaked[:20])
