@@ -5,7 +5,10 @@ Three students hand in every assignment:
 - `alice-correct`: the reference solution, typed into the student version, and a written answer
   in every written-answer cell (graded by hand, so its text does not matter here);
 - `bob-one-bug`: the same, with the first catalogued bug of each assignment (tests/catalog/);
-- `carol-untouched`: the student version as released.
+- `carol-untouched`: the student version as released;
+- `dan-copier`: the student version with every graded cell that the catalogs can fill by
+  copying what the book and the notebook show (tests/catalog/COPIED): it must earn no more than
+  `carol-untouched` (issue 20; tests/test_grading.py).
 """
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ import shutil
 import nbformat
 
 from autograder import course, notebooks
-from tests.catalog import catalog
+from tests.catalog import catalog, copies
 
-STUDENTS = ("alice-correct", "bob-one-bug", "carol-untouched")
+STUDENTS = ("alice-correct", "bob-one-bug", "carol-untouched", "dan-copier")
 WRITTEN = "My written answer, as a student would type it in this cell."
 
 
@@ -28,6 +31,8 @@ def first_bug(assignment: str):
 def answers(student: str, assignment: str) -> dict[str, str]:
     if student == "carol-untouched":
         return {}
+    if student == "dan-copier":
+        return copies(assignment)
     source = notebooks.read(course.source_notebook(assignment))
     solutions = notebooks.solution_cells(source)
     solutions.update({notebooks.grade_id(c): WRITTEN for c in source.cells if notebooks.is_written(c)})

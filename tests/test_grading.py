@@ -20,7 +20,7 @@ def full_marks(assignment: str) -> float:
 
 def expected_points(student, assignment):
     cells = notebooks.test_cells(notebooks.read(course.source_notebook(assignment)))
-    if student == "carol-untouched":
+    if student in ("carol-untouched", "dan-copier"):  # copying earns what an empty notebook does
         return {c: 0.0 for c in cells}
     lost = examples.first_bug(assignment).fails if student == "bob-one-bug" else set()
     return {c: 0.0 if c in lost else float(meta["points"]) for c, meta in cells.items()}
