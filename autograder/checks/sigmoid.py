@@ -7,9 +7,9 @@ derivative, and the checks' own central differences; never the reference solutio
 import numpy as np
 from scipy import special
 
-from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, numbers, quiet_call, rng,
-                      snapshot, strict_call)
+from ._common import (CheckFailed, as_float, batched_call, call, central_difference, describe,
+                      expect_close, expect_dtype, expect_shape, expect_unchanged, fail, numbers,
+                      quiet_call, rng, snapshot, strict_call)
 
 DEFINITION = "Chapter 2, 'From odds to log-odds to the sigmoid'"
 STABLE = "Chapter 2, 'Computing the sigmoid without overflow'"
@@ -22,6 +22,23 @@ STABLE_HINT = ("exp(-z) overflows for very negative z and exp(z) for very positi
                "exp(-|z|), which lies in (0, 1], and choose the numerator per element.")
 
 
+# Whole-array operations, not a Python loop over the elements (the contract): a one-number
+# snippet (a stable softplus or sigmoid of one float, a numerical derivative) looped or passed
+# through np.vectorize takes a second or more of CPU on a million logits, where whole-array numpy
+# takes about 10 to 20 ms (_common.batched_call).
+LOOP_SHAPE = (1000, 1000)
+LOOP = ("the contract: numpy operations on whole arrays, no Python loop over the elements "
+        "(Chapter 2, 'Computing the sigmoid without overflow')")
+
+
+def _many_logits(seed, scale):
+    return rng(seed).normal(scale=scale, size=LOOP_SHAPE)
+
+
+def _whole_array_sigmoid(z):
+    """The checks' own whole-array stable sigmoid, for timing only."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
 
 
 def _expect_close_sigmoid(out, z, *, what, revisit):
@@ -88,6 +105,14 @@ def check_sigmoid_values(sigmoid):
              got=describe(np.asarray(out)), revisit=DEFINITION)
     _expect_close_sigmoid(out, zi, what=what, revisit=DEFINITION)
 
+    # A million logits at once, in the time of whole-array numpy.
+    z = _many_logits(25, 4.0)
+    what = f"sigmoid(z) on {z.size} logits of shape {z.shape}"
+    out = batched_call(sigmoid, z, reference=lambda: _whole_array_sigmoid(z), what=what,
+                       revisit=LOOP)
+    expect_shape(out, z.shape, what=what, revisit=DEFINITION)
+    _expect_close_sigmoid(out, z, what=what, revisit=DEFINITION)
+
 
 def check_sigmoid_stable(sigmoid):
     """No overflow or invalid-value warning for any finite z (float64 and float32), correct
@@ -117,6 +142,14 @@ def check_sigmoid_stable(sigmoid):
     if not (np.shape(out) == (3,) and np.array_equal(np.asarray(out, dtype=float), expected)):
         fail(f"{what} should give the exact limits 1 and 0, and 1/2 at z = 0.",
              expected=describe(expected), got=describe(np.asarray(out)), revisit=STABLE)
+
+    # A million extreme logits at once, in the time of whole-array numpy.
+    z = _many_logits(26, 1e3)
+    what = f"sigmoid(z) on {z.size} logits of size about 1e3, shape {z.shape}"
+    out = batched_call(sigmoid, z, reference=lambda: _whole_array_sigmoid(z), what=what,
+                       revisit=LOOP)
+    expect_shape(out, z.shape, what=what, revisit=STABLE)
+    _expect_close_sigmoid(out, z, what=what, revisit=STABLE)
 
 
 def check_logit(logit):
@@ -191,6 +224,15 @@ def check_sigmoid_module_forward(Sigmoid):
                  expected=describe(special.expit(z.astype(np.float64))),
                  got=describe(np.asarray(out)), revisit=STABLE)
         _expect_close_sigmoid(out, z, what=what, revisit=STABLE)
+
+    # A million logits at once, in the time of whole-array numpy.
+    z = _many_logits(27, 4.0)
+    layer = _module(Sigmoid)
+    what = f"Sigmoid().forward(z) on {z.size} logits of shape {z.shape}"
+    out = batched_call(layer.forward, z, reference=lambda: _whole_array_sigmoid(z), what=what,
+                       revisit=LOOP)
+    expect_shape(out, z.shape, what=what, revisit=BACKWARD)
+    _expect_close_sigmoid(out, z, what=what, revisit=DEFINITION)
 
 
 def check_sigmoid_module_backward(Sigmoid):
@@ -302,6 +344,22 @@ def _check_backward(Sigmoid, forward):
                 "2])", revisit=BACKWARD)
     expect_close(out1, G1 * s1 * (1 - s1), what="Sigmoid.backward([1, -2, 0.5]) after "
                  "forward([-3, 0, 2])", revisit=BACKWARD, rtol=1e-7, atol=1e-12)
+
+    # A million entries at once, in the time of whole-array numpy: not a loop, and not a
+    # numerical derivative (which evaluates the sigmoid many times over).
+    z = _many_logits(28, 2.5)
+    G = _many_logits(29, 1.0)
+    s = special.expit(z)
+    layer = _module(Sigmoid)
+    forward(layer, z, f"Sigmoid().forward(z) on {z.size} logits of shape {z.shape}")
+    what = (f"Sigmoid.backward(grad_output) after forward(z), {z.size} entries of shape "
+            f"{z.shape}")
+    out = batched_call(layer.backward, G, reference=lambda: G * _whole_array_sigmoid(z) *
+                       (1 - _whole_array_sigmoid(z)), what=what,
+                       revisit=LOOP.replace("'Computing the sigmoid without overflow'",
+                                            "'The backward pass: local derivative times "
+                                            "upstream gradient'"))
+    expect_close(out, G * s * (1 - s), what=what, revisit=BACKWARD, rtol=1e-7, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -418,3 +418,84 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-np.clip(z, -bound, bound)))
 ''', "test-sigmoid-stable", "exact limits"),
 ]
+
+# --- issue 20: what a copying student finds in the book, copied into the graded cells ---
+# Each entry is the whole cell as a student would write it from what the pages still show
+# (chapter 2 after its rework; the other chapters as they are). Every one loses all the test
+# cells its solution cell feeds. Not catalogued because the pages no longer show them: a
+# one-number logit (chapter 2's `log_odds`, looped) and stable sigmoid (`sigmoid_one`, looped),
+# and a `Tanh` layer with `backward = g * (1 - t**2)` (the bug "derivative of the wrong
+# function" above is that copy).
+SOFTPLUS_CH3 = '''
+import math
+
+
+def softplus(x):
+    """log(1 + e^x) for ONE number, stable for any finite x."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+'''
+
+BUGS += [
+    bug("sigmoid-function", "copied from chapter 2: sigmoid_naive as printed (float64 precision)",
+        '''
+def sigmoid(z, dtype=np.float64):
+    """The textbook sigmoid in the given precision (moderate z only)."""
+    z = np.asarray(z, dtype=dtype)
+    return 1 / (1 + np.exp(-z))
+''', {"test-sigmoid-values", "test-sigmoid-stable", "test-sigmoid-module-forward"},
+        "float32 output"),
+    bug("sigmoid-function", "copied from chapter 2: sigmoid_ratio as printed, e^z / (1 + e^z)", '''
+def sigmoid(z, dtype=np.float64):
+    """The other textbook form, e^z / (1 + e^z), in the given precision."""
+    z = np.asarray(z, dtype=dtype)
+    return np.exp(z) / (1 + np.exp(z))
+''', {"test-sigmoid-values", "test-sigmoid-stable", "test-sigmoid-module-forward"},
+        "float32 output"),
+    # sigma(z) = exp(-softplus(-z)): chapter 3's stable softplus of one number, looped by
+    # np.vectorize with the input's dtype kept. Right values everywhere, limits exact; only the
+    # loop gives it away (the batched calls of the values, stability and forward checks).
+    bug("sigmoid-function", "copied from chapter 3: its one-number softplus, np.vectorize'd, "
+        "exp(-softplus(-z))", SOFTPLUS_CH3 + '''
+
+def sigmoid(z):
+    z = np.asarray(z)
+    dtype = z.dtype if z.dtype.kind == "f" else np.float64
+    one = lambda v: math.exp(-softplus(-float(v)))
+    return np.vectorize(one, otypes=[dtype])(z)[()]
+''', {"test-sigmoid-values", "test-sigmoid-stable", "test-sigmoid-module-forward"},
+        "python loop"),
+    bug("logit-function", "copied from chapter 2: the odds of the spam example, p / (1 - p)", '''
+def logit(p):
+    not_p = 1 - p                     # the other class
+    return p / not_p
+''', "test-logit", "odds"),
+    # Chapter 2 checks the derivative with SciPy's numerical derivative (visible), and states
+    # the backward pass as g times the local derivative: stitched, accurate to 1e-13, but it
+    # evaluates the sigmoid many times over (the backward check's batched call).
+    bug("sigmoid-module", "copied from chapter 2: backward as SciPy's numerical derivative times "
+        "grad_output", '''
+from scipy.differentiate import derivative
+
+
+class Sigmoid:
+    def forward(self, z):
+        self.z = np.array(z, copy=True)
+        return sigmoid(z)
+
+    def backward(self, grad_output):
+        return grad_output * derivative(sigmoid, self.z).df
+''', "test-sigmoid-module-backward", "cpu"),
+    bug("answer-rounds-to-one", "copied from chapter 2: the prose's float32 threshold 24 ln 2",
+        '''
+def answer_rounds_to_one():
+    return NUMBERS["x_half"] + 24 * np.log(2) / NUMBERS["scale"]
+''', "test-answer-rounds-to-one", "threshold of float32"),
+    bug("answer-rounds-to-one", "copied from chapter 2: the prose's float64 stored threshold",
+        '''
+def answer_rounds_to_one():
+    return NUMBERS["x_half"] + np.log(2.0 ** 54 - 1) / NUMBERS["scale"]
+''', "test-answer-rounds-to-one", "threshold of float64"),
+    bug("experiment-gaussian", "copied from chapter 2: the line of Check your understanding 3",
+        FIXED.format(ret="2.0, -2.0"), "test-experiment-gaussian",
+        "must compute from the x, y and edges"),
+]
