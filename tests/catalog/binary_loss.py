@@ -426,3 +426,92 @@ class BCEWithLogitsLoss:
         return (expit(self.z) - self.y) / np.size(self.z)
 ''', "test-bce-module-forward", "Python loop"),
 ]
+
+# ------------------------------------------------------------------------------------------------
+# Issue 20, nothing a student reads may be copied into a graded cell: what a copying student
+# writes from the book's visible code (chapter 3 as it is after the rework; the other chapters as
+# they are), renamed, looped over the elements, stitched and wrapped in the exercise's signature.
+# Each loses every test cell its solution cell feeds, except where its name says otherwise.
+# ------------------------------------------------------------------------------------------------
+PAGE_SURPRISE = '''
+def surprise(z, y):
+    s = expit(z)
+    return -np.log(s if y == 1 else 1 - s)
+'''
+CHAPTER6_TERM = '''
+import math
+
+def bce_term(z, y):
+    return max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+'''
+_LOSS_CELLS = {"test-bce-values", "test-bce-stable", "test-bce-module-forward"}
+BUGS += [
+    # chapter 3, 'Why losses take logits': the naive one-example surprise, hard labels only
+    bug("bce-function", "copied from chapter 3: the one-example surprise through s, looped over "
+        "the elements", PAGE_SURPRISE + '''
+def bce_with_logits(z, y):
+    z, y = np.asarray(z), np.asarray(y)
+    return np.mean([surprise(a, b) for a, b in zip(z.ravel(), y.ravel())])
+''', _LOSS_CELLS, "soft labels"),
+    bug("bce-function", "copied from chapter 3: the one-example surprise through np.vectorize",
+        PAGE_SURPRISE + '''
+def bce_with_logits(z, y):
+    return np.mean(np.vectorize(surprise)(z, y))
+''', _LOSS_CELLS, "soft labels"),
+    # chapter 3, 'The gradient': the slope cell differentiates surprise(z, 0), which is the
+    # softplus log(1 + e^z); stitched with the -z y of the derivation, then looped
+    bug("bce-function", "copied from chapter 3: surprise(z, 0) of the gradient cell (a naive "
+        "softplus) minus z y, looped", PAGE_SURPRISE + '''
+def bce_with_logits(z, y):
+    z, y = np.asarray(z), np.asarray(y)
+    losses = [surprise(a, 0) - a * b for a, b in zip(z.ravel(), y.ravel())]
+    return np.mean(losses)
+''', _LOSS_CELLS, "Python loop"),
+    # ... and vectorised by hand: right where nothing rounds, so it keeps the values points
+    # (2 of 5), as any formula through the probability does; the stability cells are lost
+    bug("bce-function", "copied from chapter 3: surprise(z, 0) minus z y, vectorised by hand "
+        "(keeps the values points)", '''
+def bce_with_logits(z, y):
+    s = expit(z)
+    return np.mean(-np.log(1 - s) - z * y)
+''', {"test-bce-stable", "test-bce-module-forward"}, "divide by zero"),
+    # chapter 6, 'The loss, summed over labels': the stable term of one logit, looped
+    bug("bce-function", "copied from chapter 6: bce_term looped over the elements",
+        CHAPTER6_TERM + '''
+def bce_with_logits(z, y):
+    z, y = np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    terms = [bce_term(float(a), float(b)) for a, b in zip(z.ravel(), y.ravel())]
+    return np.mean(terms)
+''', _LOSS_CELLS, "Python loop"),
+    # the module, from the same snippets
+    bug("bce-module", "copied from chapter 3: forward through the one-example surprise, backward "
+        "the slope cell's sigmoid over N", PAGE_SURPRISE + '''
+class BCEWithLogitsLoss:
+    def forward(self, z, y):
+        self.z, self.y = np.asarray(z), np.asarray(y)
+        return np.mean([surprise(a, b) for a, b in zip(self.z.ravel(), self.y.ravel())])
+
+    def backward(self):
+        return expit(self.z) / self.z.size
+''', {"test-bce-module-forward", "test-bce-module-backward"}, "wrong values"),
+    bug("bce-module", "copied from chapter 6: forward as bce_term through np.vectorize, backward "
+        "as its gradient check's slope through np.vectorize", CHAPTER6_TERM + '''
+class BCEWithLogitsLoss:
+    def forward(self, z, y):
+        self.z, self.y = np.asarray(z), np.asarray(y)
+        return np.mean(np.vectorize(bce_term)(self.z, self.y))
+
+    def backward(self):
+        slope = np.vectorize(lambda a, b: -expit(-a) if b == 1 else expit(a))
+        return slope(self.z, self.y) / self.z.size
+''', {"test-bce-module-forward", "test-bce-module-backward"}, "Python loop"),
+    # chapter 3, 'One logit, two classes': the rule for 0.5 on the logit, whatever the threshold
+    bug("threshold", "copied from chapter 3: the logit compared with 0, the page's rule for 0.5",
+        "def predict_binary(z, threshold=0.5):\n    return np.asarray(z) > 0\n",
+        "test-threshold", "ignores the threshold"),
+    # chapter 3, 'Why not squared error on probabilities': the page's squared-error gradient of
+    # a positive example, -2 s (1 - s)^2, used for every example in the training loop
+    bug("experiment", "copied from chapter 3: the squared error's gradient of a positive example "
+        "for every example", experiment(mse="-2 * s * (1 - s) ** 2"), "test-experiment",
+        "as specified"),
+]
