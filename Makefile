@@ -53,7 +53,7 @@ sandbox:
 ## says what they share).
 TEST_WORKERS ?= 2
 test: venv mathjax browser sandbox
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## Regenerate the student versions in exercises/ from the sources in solutions/.
 student: venv

@@ -80,24 +80,37 @@ def _built_by_this_run() -> dict | None:
     return record if record.get("run") == RUN else None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+# The test modules whose tests share a fixture of the module (a grading run, a Dask cluster, a
+# JupyterLab session whose state passes from test to test): with pytest-xdist (`make test`), each
+# runs in one worker, in order; every other test goes to whichever worker is free.
+SHARED_MODULES = {f"tests/test_{name}.py" for name in (
+    "adversarial", "copying", "distributed", "grading", "lab_student", "report", "sandbox",
+    "trusted_checks", "walkthroughs")}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_MODULES else nodeid
+    return SharedModulesTogether(config, log)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """The book takes minutes to build (every chapter executes): when a selected test needs it,
-    it builds in the background from the start, and the tests that need it run last.
-
-    With pytest-xdist (`--dist loadgroup`), a module's tests that share a fixture of the module
-    (a grading run, a JupyterLab session whose state passes from test to test) run in one worker
-    and in order: they form a group, its tests that need the book another, which waits for it
-    at the end. Every other test goes to whichever worker is free."""
+    it builds in the background from the start, and the tests that need it run last. A module
+    whose tests share a fixture of the module and is not in SHARED_MODULES is refused."""
     needs = [item for item in items if "book" in getattr(item, "fixturenames", ())]
     if needs:
         _start_book_build()
         items[:] = [i for i in items if i not in needs] + needs
-    shares = {item.module.__name__ for item in items if _uses_a_module_fixture(item)}
-    for item in items:
-        if item.module.__name__ in shares:
-            group = item.module.__name__.rsplit(".", 1)[-1] + ("-book" if item in needs else "")
-            item.add_marker(pytest.mark.xdist_group(group))
+    loose = sorted({item.nodeid.split("::", 1)[0] for item in items
+                    if _uses_a_module_fixture(item)} - SHARED_MODULES)
+    if loose:
+        raise pytest.UsageError(f"{', '.join(loose)}: its tests share a fixture of the module; "
+                                "add it to SHARED_MODULES in tests/conftest.py")
 
 
 def _uses_a_module_fixture(item) -> bool:

@@ -178,16 +178,23 @@ def test_a_class_that_passed_answers_around(tmp_path):
     import csv
 
     secret = variants.read_secret()
-    ids = {s: variants.course_id(secret, s) for s in ("ann", "ben", "cat")}
     right = checks_module("logits").ANSWERS["test-answer-shapes"]
     from tests.catalog import literal
-    anns = literal(right(variants.numbers("logits", ids["ann"])))
+
+    def answer(student):
+        return literal(right(variants.numbers("logits", variants.course_id(secret, student))))
+    anns = answer("ann")
+    # A question has a few variants: under this run's secret, ben and cat are the first
+    # classmates of those names whose right answer differs from ann's.
+    ben, cat = (next(n for n in names if answer(n) != anns)
+                for names in (("ben", "bea", "bob", "bud"), ("cat", "cal", "cyd", "cox")))
+    ids = {s: variants.course_id(secret, s) for s in ("ann", ben, cat)}
     reference = notebooks.solution_cells(notebooks.read(course.source_notebook("logits")))
     typed = f"def answer_shapes():\n    return {anns}\n"
-    for student, answer, course_id in [("ann", typed, ""), ("ben", typed, ""),
-                                       ("cat", reference["answer-shapes"], ids["ann"])]:
+    for student, typed_in, course_id in [("ann", typed, ""), (ben, typed, ""),
+                                       (cat, reference["answer-shapes"], ids["ann"])]:
         nb = notebooks.fill(notebooks.read(course.student_notebook("logits")),
-                            {**reference, "answer-shapes": answer})
+                            {**reference, "answer-shapes": typed_in})
         first = next(c for c in nb.cells if c.cell_type == "code")
         first.source = first.source.replace('COURSE_ID = ""', f'COURSE_ID = "{course_id}"')
         path = tmp_path / "subs" / student / "logits" / "logits.ipynb"
@@ -199,10 +206,10 @@ def test_a_class_that_passed_answers_around(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(tmp_path / "out" / "grades.csv") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
-    assert {s: rows[s]["test-answer-shapes"] for s in rows} == {"ann": "1", "ben": "0", "cat": "0"}
+    assert {s: rows[s]["test-answer-shapes"] for s in rows} == {"ann": "1", ben: "0", cat: "0"}
     assert all(rows[s]["test-linear-forward"] == "2" for s in rows)  # the rest is theirs
-    assert f"used the numbers of course id {ids['ann']}" in rows["cat"]["notes"]
-    assert "used the numbers" not in rows["ann"]["notes"] + rows["ben"]["notes"]
-    feedback = (tmp_path / "out" / "feedback" / "cat" / "logits" / "logits.html").read_text()
+    assert f"used the numbers of course id {ids['ann']}" in rows[cat]["notes"]
+    assert "used the numbers" not in rows["ann"]["notes"] + rows[ben]["notes"]
+    feedback = (tmp_path / "out" / "feedback" / cat / "logits" / "logits.html").read_text()
     assert f"used the numbers of course id {ids['ann']}" in feedback
     assert json.loads((tmp_path / "out" / "course" / variants.IDS_FILE).read_text())["ids"] == ids
