@@ -372,12 +372,12 @@ def one_hot(y, num_classes):
         raise ValueError(f"a label is outside 0 .. {num_classes - 1}: {y.tolist()}")
     return np.eye(num_classes)[y]
 """),
-    correct("one-hot", "comparison with arange, as float, range checked in a loop", """
+    correct("one-hot", "comparison with arange, as float, the bad labels listed", """
 def one_hot(y, num_classes):
     y = np.asarray(y)
-    for label in y:
-        if not 0 <= label < num_classes:
-            raise ValueError(f"label {label} is not in 0 .. {num_classes - 1}")
+    bad = y[(y < 0) | (y >= num_classes)]
+    if bad.size:
+        raise ValueError(f"labels {bad.tolist()} are not in 0 .. {num_classes - 1}")
     return (y[:, None] == np.arange(num_classes)).astype(np.float64)
 """),
     correct("cross-entropy-function", "log-sum-exp minus the true logit, take_along_axis", """
@@ -527,4 +527,222 @@ def cross_entropy(z, y):
     bug("cross-entropy-module", "forward through the chapter's one-example loss in a loop",
         PAGE_LOSS_ONE + module(loss="np.mean([loss_one(row, k) for row, k in zip(z, y)])"),
         {"test-ce-module-forward", "test-label-smoothing"}, "Python loop"),  # no smoothing either
+]
+
+
+# Issue 20: what a student reads, copied. Each entry is the whole cell as a student would write it
+# from what the book shows (chapter 5 after its rework; other chapters as they are), renamed,
+# looped over the rows and wrapped in the exercise's signature. Chapter 5 shows no loss, gradient,
+# one-hot encoder or smoothed target any more; what is left to copy is its siblings (the log of
+# a rounded softmax, the class-names lookup, the entropy), its equations with the book's numbers,
+# and the one-example code of chapters 4, 6 and 7.
+CH4_LOG_SOFTMAX_ROW = """
+import math
+
+
+def log_softmax_row(z):
+    m = max(z)
+    log_total = math.log(sum(math.exp(v - m) for v in z))   # in [0, log C]
+    return np.array([(v - m) - log_total for v in z])
+"""
+CH7_SCORES = """
+def expected_score(score, p, q):
+    return sum(q[y] * score(p, y) for y in range(len(q)))
+
+
+def log_score(p, y):
+    return -np.log(p[y])
+"""
+CH7_BRIER_TARGET = """
+def target_of(y, C):
+    t = np.zeros(C)
+    t[y] = 1.0
+    return t
+"""
+COPIED_BACKWARD = """
+    def backward(self):
+        return (self.probs - self.targets) / len(self.probs)     # eq-ce-grad-batch
+"""
+BUGS += [
+    # --- cross-entropy-function ---
+    bug("cross-entropy-function",
+        "copied from chapter 5: the log of the rounded softmax, example by example", """
+def cross_entropy(z, y):
+    losses = []
+    for row, k in zip(z, y):
+        with np.errstate(divide="ignore"):
+            log_p = np.log(special.softmax(row))
+        losses.append(-log_p[k])
+    return np.mean(losses)
+""", {"test-cross-entropy-values", "test-cross-entropy-stability"}, "Python loop"),
+    # the student vectorised the page's log of the softmax themselves: the values are theirs
+    # and earn the values cell; the stability cell's points are lost
+    bug("cross-entropy-function",
+        "copied from chapter 5: the log of the rounded softmax, vectorised by the student", """
+def cross_entropy(z, y):
+    z = np.asarray(z)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(special.softmax(z, axis=1))
+    return -np.mean(log_p[np.arange(len(z)), y])
+""", "test-cross-entropy-stability", "inf"),
+    bug("cross-entropy-function",
+        "copied from chapter 6: -log_softmax(zc)[yc] of one example, in a loop", """
+def cross_entropy(z, y):
+    return np.mean([-special.log_softmax(zc)[yc] for zc, yc in zip(z, y)])
+""", {"test-cross-entropy-values", "test-cross-entropy-stability"}, "Python loop"),
+    bug("cross-entropy-function",
+        "copied from chapter 4: log_softmax_row, the true class picked, in a loop",
+        CH4_LOG_SOFTMAX_ROW + """
+
+def cross_entropy(z, y):
+    return np.mean([-log_softmax_row(row)[k] for row, k in zip(z, y)])
+""", {"test-cross-entropy-values", "test-cross-entropy-stability"}, "Python loop"),
+    # chapter 7's log score, -log p[y], is the first form of eq-ce: a loop over rows that only
+    # picks and logs one number each takes about four times whole-array numpy's CPU time, too
+    # little to tell from a slow machine, and its values are right; it keeps the values cell
+    # (as the vectorised log of the softmax does) and loses the stability cell
+    bug("cross-entropy-function",
+        "copied from chapter 7: log_score of each example's probabilities, in a loop",
+        CH7_SCORES + """
+
+def cross_entropy(z, y):
+    P = special.softmax(z, axis=1)
+    return np.mean([log_score(p, k) for p, k in zip(P, y)])
+""", "test-cross-entropy-stability", "rounded to zero"),
+
+    # --- one-hot ---
+    bug("one-hot", "copied from chapter 5: the class-names lookup, on the identity's rows", """
+def one_hot(y, num_classes):
+    return np.eye(num_classes)[np.asarray(y)]
+""", "test-one-hot", "ValueError"),
+    bug("one-hot",
+        "copied from chapter 7: brier_one's target, label by label, with the notebook's check",
+        CH7_BRIER_TARGET + """
+
+def one_hot(y, num_classes):
+    y = np.asarray(y)
+    if np.any((y < 0) | (y >= num_classes)):
+        raise ValueError(f"labels outside 0 .. {num_classes - 1}: {y.tolist()}")
+    return np.array([target_of(k, num_classes) for k in y]).reshape(len(y), num_classes)
+""", "test-one-hot", "Python loop"),
+
+    # --- cross-entropy-module: backward is eq-ce-grad-batch transcribed (the mathematics,
+    # which the book gives in full), so it keeps its cell; forward and smoothing are lost ---
+    bug("cross-entropy-module",
+        "copied from chapter 6: -log_softmax of each example in forward, no smoothing", """
+class CrossEntropyLoss:
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def forward(self, z, y):
+        z = np.asarray(z)
+        self.probs = special.softmax(z, axis=1)
+        self.targets = one_hot(y, z.shape[1])
+        return np.mean([-special.log_softmax(zc)[yc] for zc, yc in zip(z, y)])
+""" + COPIED_BACKWARD, {"test-ce-module-forward", "test-label-smoothing"}, "Python loop"),
+    # chapter 7's expected log score is the loss of one example against a target distribution;
+    # looped and stitched to eq-label-smoothing, it loses forward (unstable at 1e4) and keeps the
+    # smoothing cell, whose values are right and whose loop costs under ten times numpy's time
+    bug("cross-entropy-module",
+        "copied from chapter 7: expected_score(log_score, p, t) per example, smoothed targets",
+        CH7_SCORES + """
+
+class CrossEntropyLoss:
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def forward(self, z, y):
+        z = np.asarray(z)
+        N, C = z.shape
+        eps = self.label_smoothing
+        self.probs = special.softmax(z, axis=1)
+        self.targets = (1 - eps) * one_hot(y, C) + eps / C       # eq-label-smoothing
+        return np.mean([expected_score(log_score, p, t)
+                        for p, t in zip(self.probs, self.targets)])
+""" + COPIED_BACKWARD, "test-ce-module-forward", "log_softmax"),
+    bug("cross-entropy-module",
+        "copied from chapter 4: log_softmax_row per example against smoothed targets",
+        CH4_LOG_SOFTMAX_ROW + """
+
+class CrossEntropyLoss:
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def forward(self, z, y):
+        z = np.asarray(z)
+        N, C = z.shape
+        eps = self.label_smoothing
+        self.targets = (1 - eps) * one_hot(y, C) + eps / C
+        logp = np.array([log_softmax_row(row) for row in z])
+        self.probs = np.exp(logp)
+        return -np.sum(self.targets * logp) / N
+""" + COPIED_BACKWARD, {"test-ce-module-forward", "test-label-smoothing"}, "Python loop"),
+
+    # --- questions ---
+    *[bug(question(key, body)[0], name, question(key, body)[1], fails, says)
+      for key, name, body, fails, says in [
+          ("floor", "copied from chapter 5: the floor eq-double-floor with your C",
+           "float(np.log(np.e + C - 1) - 1)", "test-question-floor", "one-hot targets"),
+          ("gradient", "copied from chapter 5: softmax minus one-hot, eq-ce-grad on your z",
+           "special.softmax(z) - onehot", "test-question-smoothing-gradient", "one-hot target"),
+          ("gradient", "copied from chapter 5: the cat's printed gradient",
+           "np.array([-0.0527, 0.0642, -0.0116])", "test-question-smoothing-gradient", "shape"),
+          ("kl", "copied from chapter 5: the page's entropy of your q_deploy",
+           "float(0.0 - np.sum(special.xlogy(q, q)))", "test-question-kl", "part that stays"),
+          ("kl", "copied from chapter 5: the label-shift table's NLL drop",
+           "0.954 - 0.450", "test-question-kl", ""),
+      ]],
+    bug("question-floor", "copied from chapter 5: the page's entropy of your smoothed target", """
+def entropy(t):
+    return 0.0 - np.sum(special.xlogy(t, t))
+
+
+def answer_double_softmax_floor():
+    C, eps = NUMBERS["C"], NUMBERS["eps"]
+    t = np.full(C, eps / C)
+    t[0] += 1 - eps
+    return float(entropy(t))
+""", "test-question-floor", "entropy of the smoothed target"),
+    bug("question-kl", "copied from chapter 7: expected_score(log_score, f, q), before the fix",
+        CH7_SCORES + """
+
+def answer_kl_gap():
+    f, q = np.array(NUMBERS["f_train"]), np.array(NUMBERS["q_deploy"])
+    return float(expected_score(log_score, f, q))
+""", "test-question-kl", "whole loss"),
+    bug("question-kl", "copied from chapter 7: rel_entr(q, p) with q your f_train, p your q_deploy",
+        """
+from scipy.special import rel_entr
+
+
+def answer_kl_gap():
+    q, p = np.array(NUMBERS["f_train"]), np.array(NUMBERS["q_deploy"])
+    return float(np.sum(rel_entr(q, p)))
+""", "test-question-kl", "swapped"),
+
+    # --- experiment and its report ---
+    bug("experiment", "copied from chapter 5: the optimum the prose derives, without descent", """
+def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=None):
+    f = np.bincount(y, minlength=num_classes) / len(y)
+    t_bar = (1 - label_smoothing) * f + label_smoothing / num_classes
+    losses = np.full(steps, 0.0 - np.sum(special.xlogy(t_bar, t_bar)))   # H(t_bar)
+    if ax is not None:
+        ax.plot(losses, label=f"label_smoothing = {label_smoothing}")
+    return t_bar, losses
+""", BOTH, "log C"),
+    bug("experiment", "copied from chapter 5: eq-bias-only-grad on the frequencies, smoothing "
+        "left out", """
+def fit_bias_only(y, num_classes, label_smoothing=0.0, lr=1.0, steps=500, ax=None):
+    f = np.bincount(y, minlength=num_classes) / len(y)
+    b = np.zeros(num_classes)
+    losses = []
+    for step in range(steps):
+        losses.append(special.logsumexp(b) - f @ b)       # eq-bias-only-loss
+        b = b - lr * (special.softmax(b) - f)               # eq-bias-only-grad
+    if ax is not None:
+        ax.plot(losses, label=f"label_smoothing = {label_smoothing}")
+    return special.softmax(b), np.array(losses)
+""", BOTH, "ignores label_smoothing"),
+    bug("experiment-report", "copied from chapter 5: the rabbits' smoothed optimum, for hamsters",
+        report("return f[3], 0.9 * f[3] + 0.1 / 4"), "test-experiment-report", ""),
 ]
