@@ -62,17 +62,23 @@ def catalog(assignment: str):
 
 
 # A catalogued implementation a student could make by copying what the book or the notebook
-# shows (issue 20): a page's code renamed, looped or stitched, or a page's numbers typed in.
-COPIED = re.compile(r"^copied from chapter|the book's|the chapter's")
+# shows (issue 20): a page's visible code renamed, looped or stitched ("copied from chapter K:
+# ..."), or a page's numbers typed in. An entry that adds the student's own work (an equation
+# transcribed, a loop vectorised by hand) is named otherwise: that work is what earns points.
+COPIED = re.compile(r"^copied from chapter \d|the book's number|returns the book's numbers")
 
 
 def copies(assignment: str) -> dict[str, str]:
-    """A copying student's notebook: for each graded cell that has one, its first copy."""
-    chosen: dict[str, str] = {}
+    """A copying student's notebook: for each graded cell that has copies, the copy that keeps
+    the most points, by its catalogued failures (the best a copying student could do)."""
+    points = {cell: float(meta["points"]) for cell, meta in
+              notebooks.test_cells(notebooks.read(course.source_notebook(assignment))).items()}
+    best: dict[str, tuple[float, str]] = {}
     for impl in catalog(assignment).BUGS:
-        if COPIED.search(impl.name):
-            chosen.setdefault(impl.cell, impl.code)
-    return chosen
+        lost = sum(points[t] for t in impl.fails)
+        if COPIED.search(impl.name) and lost < best.get(impl.cell, (float("inf"), ""))[0]:
+            best[impl.cell] = (lost, impl.code)
+    return {cell: code for cell, (_, code) in best.items()}
 
 
 def run_checks(assignment: str, answers: dict[str, str] | None = None,

@@ -469,7 +469,7 @@ def bce_with_logits(z, y):
 ''', _LOSS_CELLS, "Python loop"),
     # ... and vectorised by hand: right where nothing rounds, so it keeps the values points
     # (2 of 5), as any formula through the probability does; the stability cells are lost
-    bug("bce-function", "copied from chapter 3: surprise(z, 0) minus z y, vectorised by hand "
+    bug("bce-function", "its own vectorisation of chapter 3's surprise(z, 0) minus z y "
         "(keeps the values points)", '''
 def bce_with_logits(z, y):
     s = expit(z)

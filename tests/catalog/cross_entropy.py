@@ -578,7 +578,7 @@ def cross_entropy(z, y):
     # the student vectorised the page's log of the softmax themselves: the values are theirs
     # and earn the values cell; the stability cell's points are lost
     bug("cross-entropy-function",
-        "copied from chapter 5: the log of the rounded softmax, vectorised by the student", """
+        "its own vectorisation of chapter 5's log of the rounded softmax", """
 def cross_entropy(z, y):
     z = np.asarray(z)
     with np.errstate(divide="ignore"):
@@ -602,7 +602,7 @@ def cross_entropy(z, y):
     # little to tell from a slow machine, and its values are right; it keeps the values cell
     # (as the vectorised log of the softmax does) and loses the stability cell
     bug("cross-entropy-function",
-        "copied from chapter 7: log_score of each example's probabilities, in a loop",
+        "chapter 7's log_score (a hidden cell) of each example's probabilities, in a loop",
         CH7_SCORES + """
 
 def cross_entropy(z, y):
@@ -616,7 +616,8 @@ def one_hot(y, num_classes):
     return np.eye(num_classes)[np.asarray(y)]
 """, "test-one-hot", "ValueError"),
     bug("one-hot",
-        "copied from chapter 7: brier_one's target, label by label, with the notebook's check",
+        "chapter 7's brier_one target (a hidden cell), label by label, with the "
+        "notebook's check",
         CH7_BRIER_TARGET + """
 
 def one_hot(y, num_classes):
@@ -629,7 +630,8 @@ def one_hot(y, num_classes):
     # --- cross-entropy-module: backward is eq-ce-grad-batch transcribed (the mathematics,
     # which the book gives in full), so it keeps its cell; forward and smoothing are lost ---
     bug("cross-entropy-module",
-        "copied from chapter 6: -log_softmax of each example in forward, no smoothing", """
+        "forward copied from chapter 6 (-log_softmax of each example, no smoothing), "
+        "backward eq-ce-grad-batch transcribed", """
 class CrossEntropyLoss:
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
@@ -644,7 +646,7 @@ class CrossEntropyLoss:
     # looped and stitched to eq-label-smoothing, it loses forward (unstable at 1e4) and keeps the
     # smoothing cell, whose values are right and whose loop costs under ten times numpy's time
     bug("cross-entropy-module",
-        "copied from chapter 7: expected_score(log_score, p, t) per example, smoothed targets",
+        "chapter 7's expected_score(log_score, p, t) (a hidden cell) per example, smoothed targets",
         CH7_SCORES + """
 
 class CrossEntropyLoss:
@@ -661,7 +663,8 @@ class CrossEntropyLoss:
                         for p, t in zip(self.probs, self.targets)])
 """ + COPIED_BACKWARD, "test-ce-module-forward", "log_softmax"),
     bug("cross-entropy-module",
-        "copied from chapter 4: log_softmax_row per example against smoothed targets",
+        "forward copied from chapter 4 (log_softmax_row per example against smoothed "
+        "targets), backward eq-ce-grad-batch transcribed",
         CH4_LOG_SOFTMAX_ROW + """
 
 class CrossEntropyLoss:
@@ -703,14 +706,14 @@ def answer_double_softmax_floor():
     t[0] += 1 - eps
     return float(entropy(t))
 """, "test-question-floor", "entropy of the smoothed target"),
-    bug("question-kl", "copied from chapter 7: expected_score(log_score, f, q), before the fix",
+    bug("question-kl", "chapter 7's expected_score(log_score, f, q) (a hidden cell), before the fix",
         CH7_SCORES + """
 
 def answer_kl_gap():
     f, q = np.array(NUMBERS["f_train"]), np.array(NUMBERS["q_deploy"])
     return float(expected_score(log_score, f, q))
 """, "test-question-kl", "whole loss"),
-    bug("question-kl", "copied from chapter 7: rel_entr(q, p) with q your f_train, p your q_deploy",
+    bug("question-kl", "chapter 7's rel_entr(q, p) (a hidden cell) with q your f_train, p your q_deploy",
         """
 from scipy.special import rel_entr
 
