@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from ._common import (answer, describe, expect_close, expect_shape, expect_unchanged, fail, numbers,
-                      public_rng, quiet_call, rng, snapshot, strict_call)
+from ._common import (answer, batched_call, describe, expect_close, expect_shape, expect_unchanged,
+                      fail, numbers, public_rng, quiet_call, rng, snapshot, strict_call)
 
 PREDICT = "Chapter 6, 'From probabilities to label sets': one sigmoid per class, True where sigmoid(z) > t_k"
 F1_HINT = ("0/0 for a class that is never present nor predicted (TP + FP + FN = 0): the F1 of "
@@ -43,6 +43,25 @@ EXPERIMENT = ("Chapter 6, 'One threshold per class, tuned on validation data', a
               "part 7")
 
 
+
+
+# Whole-array operations, not a Python loop (the contract of every part): a loop over the
+# examples, or over the N * C answers, runs the interpreter once per row or element and takes
+# ten to a hundred times the CPU time of whole-array numpy (_common.batched_call). A loop over
+# the few classes, or over the grid, is not one of these.
+LOOP_ROWS, LOOP_CLASSES = 250_000, 4
+LOOP = ("the contract: whole-array operations on the (N, C) arrays, no Python loop over the "
+        "examples or the answers (numpy's comparisons work elementwise, and its reductions take "
+        "an `axis`)")
+
+
+def _many_answers(seed):
+    """A large (N, C) problem: logits, and true and predicted 0/1 labels."""
+    g = rng(seed)
+    z = g.normal(scale=3.0, size=(LOOP_ROWS, LOOP_CLASSES))
+    Y_true = g.random((LOOP_ROWS, LOOP_CLASSES)) < 0.4
+    Y_pred = np.where(g.random((LOOP_ROWS, LOOP_CLASSES)) < 0.8, Y_true, ~Y_true)
+    return z, Y_true, Y_pred
 
 
 def _softmax(z):
@@ -137,6 +156,15 @@ def check_predict_multilabel(predict_multilabel):
     expect_close(np.asarray(out, dtype=float), (z32.astype(float) > np.log(0.4 / 0.6)).astype(float),
                  what=what, revisit=PREDICT, rtol=0, atol=0)
 
+    # No Python loop over the examples or the answers.
+    z, _, _ = _many_answers(69)
+    t = np.array([0.2, 0.5, 0.7, 0.9])
+    what = f"predict_multilabel(z, thresholds) on {LOOP_ROWS} examples of {LOOP_CLASSES} classes"
+    out = batched_call(predict_multilabel, z, t, reference=lambda: z > np.log(t / (1 - t)),
+                       what=what, revisit=LOOP + "; " + PREDICT, hints=PREDICT_HINTS)
+    expect_close(np.asarray(out, dtype=float), (z > np.log(t / (1 - t))).astype(float), what=what,
+                 revisit=PREDICT, rtol=0, atol=0)
+
 
 # ---------------------------------------------------------------------------------------------
 # multilabel-metrics
@@ -195,6 +223,17 @@ def check_hamming_subset(hamming_loss, subset_accuracy):
             expect_close(got, expected, what=what, revisit=METRICS)
         expect_unchanged(inputs, what=what, revisit=METRICS)
 
+    # No Python loop over the examples or the answers.
+    _, Y_true, Y_pred = _many_answers(70)
+    size = f"{LOOP_ROWS} examples of {LOOP_CLASSES} labels"
+    for fn, name, reference in [
+            (hamming_loss, "hamming_loss", lambda: np.mean(Y_true != Y_pred)),
+            (subset_accuracy, "subset_accuracy", lambda: np.mean(np.all(Y_true == Y_pred, axis=1)))]:
+        what = f"{name}(Y_true, Y_pred) on {size}"
+        got = batched_call(fn, Y_true, Y_pred, reference=reference, what=what,
+                           revisit=LOOP + "; " + METRICS)
+        expect_close(got, reference(), what=what, revisit=METRICS)
+
 
 def check_f1_per_class(f1_per_class):
     """Per-class F1 against scikit-learn (zero_division=0), absent classes give 0 with no warning."""
@@ -232,6 +271,17 @@ def check_f1_per_class(f1_per_class):
                  expected=describe(expected), got=describe(got_arr), revisit=METRICS)
         expect_close(got, expected, what=what, revisit=METRICS)
         expect_unchanged(inputs, what=what, revisit=METRICS)
+
+    # No Python loop over the examples or the answers (a loop over the C classes is fine).
+    _, Y_true, Y_pred = _many_answers(71)
+
+    def counted():
+        tp = (Y_true & Y_pred).sum(axis=0)
+        return 2 * tp / (Y_true.sum(axis=0) + Y_pred.sum(axis=0))
+    what = f"f1_per_class(Y_true, Y_pred) on {LOOP_ROWS} examples of {LOOP_CLASSES} labels"
+    got = batched_call(f1_per_class, Y_true, Y_pred, reference=counted, what=what,
+                       revisit=LOOP + "; " + METRICS)
+    expect_close(got, counted(), what=what, revisit=METRICS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,9 +426,32 @@ def _train(train_multilabel, X, Y, lr, epochs, seed=0):
     return model, what
 
 
+def _whole_array_steps(X, Y, lr, epochs):
+    """What whole-array gradient descent costs: the time a trainer is held to, never an answer."""
+    from scipy.special import expit
+    W, b = np.zeros((Y.shape[1], X.shape[1])), np.zeros(Y.shape[1])
+    for _ in range(epochs):
+        G = (expit(X @ W.T + b) - Y) / Y.size
+        W, b = W - lr * (G.T @ X), b - lr * G.sum(axis=0)
+    return W, b
+
+
+def _expect_whole_array_training(train_multilabel):
+    """No Python loop over the examples or the N * C entries inside an epoch: on the chapter's
+    1000 digits and 300 epochs, such a loop runs the interpreter 300 000 times or more and takes
+    seconds of CPU, where whole-array steps take a few hundredths of a second."""
+    X, Y, _, _ = _digits(66)
+    what = (f"train_multilabel(X, Y, lr=2.0, epochs=300, seed=0) with X {X.shape}, Y {Y.shape}")
+    batched_call(train_multilabel, X, Y, 2.0, 300, reference=lambda: _whole_array_steps(
+        X, Y, 2.0, 300), what=what, revisit=TRAIN + "; " + LOOP + ": each step works on all of "
+        "X, Y and the (N, C) logits at once, with matrix products")
+
+
 def check_train_loss(train_multilabel):
-    """The training loss goes down as epochs grow; same seed, same model; inputs untouched."""
+    """The training loss goes down as epochs grow; same seed, same model; inputs untouched;
+    whole-array steps."""
     __tracebackhide__ = True  # noqa: F841
+    _expect_whole_array_training(train_multilabel)
     X_all, Y_all, _, _ = _digits(66)
     X, Y = X_all[:500].copy(), Y_all[:500].copy()
     inputs = snapshot(X=X, Y=Y)
@@ -411,9 +484,11 @@ def check_train_loss(train_multilabel):
 
 
 def check_train_quality(train_multilabel):
-    """Held-out quality on the chapter's digits, and on a problem that needs the bias."""
+    """Held-out quality on the chapter's digits, and on a problem that needs the bias; whole-array
+    steps."""
     __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
+    _expect_whole_array_training(train_multilabel)
     X, Y, X_test, Y_test = _digits(66)
     model, what = _train(train_multilabel, X, Y, 2.0, 300)
     Z_test = model.forward(X_test)

@@ -498,6 +498,151 @@ def rare_label_experiment(X_train, y_train, X_val, y_val, X_test, y_test, grid, 
 '''),
 ]
 
+# --- copies (issue 20): what a student who copies the book's visible code, renamed, looped over
+# rows or elements and wrapped in the exercise's signature, would write. Each loses the points.
+
+CH6_SETS = '''
+def _as_sets(Y):
+    """Each row of a 0/1 matrix as the set of its labels, as the chapter writes them."""
+    return [set(np.flatnonzero(row)) for row in np.asarray(Y).astype(bool)]
+
+
+def hamming_loss(Y_true, Y_pred):
+    truth, guess = _as_sets(Y_true), _as_sets(Y_pred)
+    rows, cols = np.shape(Y_true)
+    wrong = sum(len(t ^ g) for t, g in zip(truth, guess))   # in one set only
+    return wrong / (rows * cols)
+
+
+def subset_accuracy(Y_true, Y_pred):
+    truth, guess = _as_sets(Y_true), _as_sets(Y_pred)
+    perfect = sum(t == g for t, g in zip(truth, guess))
+    return perfect / len(truth)
+'''
+
+CH6_F1_OF_ONE_ANIMAL = '''
+import statistics
+
+
+def f1_of_one_animal(animal, truth, guess):
+    hits = sum(animal in t and animal in g for t, g in zip(truth, guess))
+    precision = hits / sum(animal in g for g in guess)
+    recall = hits / sum(animal in t for t in truth)
+    return statistics.harmonic_mean([precision, recall])
+
+
+def f1_per_class(Y_true, Y_pred):
+    truth = [set(np.flatnonzero(row)) for row in np.asarray(Y_true).astype(bool)]
+    guess = [set(np.flatnonzero(row)) for row in np.asarray(Y_pred).astype(bool)]
+    out = []
+    for k in range(np.shape(Y_true)[1]):
+        {guarded}
+    return np.array(out)
+'''
+
+CH6_EXACT_SEARCH = '''
+def tune_thresholds(probs, Y, grid):
+    probs, Y = np.asarray(probs, dtype=float), np.asarray(Y, dtype=float)
+    thresholds = np.zeros(probs.shape[1])
+    for k in range(probs.shape[1]):
+        order_k = np.argsort(-probs[:, k])
+        s_sorted, y_sorted = probs[order_k, k], Y[order_k, k]
+        tp = np.cumsum(y_sorted)                    # predict the top m, m = 1..N
+        m = np.arange(1, len(y_sorted) + 1)
+        f1_top = 2 * tp / (m + y_sorted.sum())      # m >= 1, so never 0 / 0
+        cuts = 0.5 * (s_sorted[:-1] + s_sorted[1:])   # between rank m and m + 1
+        best = np.argmax(f1_top[:-1])
+        thresholds[k] = {pick}
+    return thresholds
+'''
+
+CH6_TRAIN_ONE_ENTRY = '''
+import math
+
+
+def bce_term(z, y):
+    return max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+
+
+def train_multilabel(X, Y, lr, epochs, seed=0):
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    N, D = X.shape
+    C = Y.shape[1]
+    W = 0.01 * np.random.default_rng(seed).normal(size=(C, D))
+    b = np.zeros(C)
+    eps = 1e-6
+    for _ in range(epochs):
+        Z = X @ W.T + b
+        G = np.zeros_like(Z)
+        for n in range(N):
+            for k in range(C):
+                z, y = float(Z[n, k]), float(Y[n, k])
+                {slope}
+                G[n, k] = slope / (N * C)
+        W = W - lr * (G.T @ X)
+        b = b - lr * G.sum(axis=0)
+    return W, b
+'''
+
+COPIES = [
+    # Chapter 6, 'Multi-class or multi-label?': the labels above 0.5 counted on the logits.
+    bug("multilabel-predict", "copied from chapter 6: the logit above 0 of the first cells", '''
+def predict_multilabel(z, thresholds=0.5):
+    return np.asarray(z) > 0          # a sigmoid is above 0.5 exactly where its logit is above 0
+''', "test-multilabel-predict", "wrong labels"),
+    # Chapter 3, 'One logit, two classes': the slip it shows, the logit compared with a threshold.
+    bug("multilabel-predict", "copied from chapter 3: the logit compared with the threshold", '''
+def predict_multilabel(z, thresholds=0.5):
+    z = np.asarray(z)
+    return z > np.asarray(thresholds)
+''', "test-multilabel-predict", "compares the logits"),
+    # Chapter 6, 'Measuring a set of predictions': the four photos' Python sets, one example at
+    # a time: right values, the time of a loop over the rows.
+    bug("multilabel-metrics", "copied from chapter 6: the label sets, one example at a time",
+        metrics(hamming=CH6_SETS, subset=""), "test-hamming-subset", "Python loop"),
+    # The same page's F1 of one animal, one class at a time, on the rows as sets: it divides by 0
+    # for a class never predicted (the failure the page shows).
+    bug("multilabel-metrics", "copied from chapter 6: f1_of_one_animal as it is on the page",
+        metrics(f1=CH6_F1_OF_ONE_ANIMAL.format(
+            guarded="out.append(f1_of_one_animal(k, truth, guess))")),
+        "test-f1-per-class", "ZeroDivisionError"),
+    # ... with its ZeroDivisionError caught: right values, the time of a loop over the rows.
+    bug("multilabel-metrics", "copied from chapter 6: f1_of_one_animal, its division by 0 caught",
+        metrics(f1=CH6_F1_OF_ONE_ANIMAL.format(
+            guarded="try:\n            out.append(f1_of_one_animal(k, truth, guess))\n"
+                    "        except ZeroDivisionError:\n            out.append(0.0)")),
+        "test-f1-per-class", "Python loop"),
+    # Chapter 6, 'One threshold per class, tuned on validation data': the exact search over the
+    # sorted probabilities returns midpoints, not values of the grid, ...
+    bug("multilabel-thresholds", "copied from chapter 6: the exact search over sorted probabilities",
+        CH6_EXACT_SEARCH.format(pick="cuts[best]"), "test-tune-thresholds", "Expected"),
+    # ... and snapped to the nearest value of the grid, still not the grid's best F1.
+    bug("multilabel-thresholds", "copied from chapter 6: the exact search, snapped to the grid",
+        CH6_EXACT_SEARCH.format(
+            pick="np.asarray(grid)[np.argmin(np.abs(np.asarray(grid) - cuts[best]))]"),
+        "test-tune-thresholds", "Expected"),
+    # Chapter 6, 'The loss: one binary cross-entropy per class': the gradient check's central
+    # difference of one term, looped over the N * C entries of every step.
+    bug("multilabel-train", "copied from chapter 6: the central difference of bce_term, per entry",
+        CH6_TRAIN_ONE_ENTRY.format(
+            slope="slope = (bce_term(z + eps, y) - bce_term(z - eps, y)) / (2 * eps)"),
+        {"test-train-loss", "test-train-quality"}, "Python loop"),
+    # Chapter 6, 'What `pos_weight` does to the gradient': its two derivatives with p = 1, per entry.
+    bug("multilabel-train", "copied from chapter 6: the pos_weight derivatives with p = 1, per entry",
+        CH6_TRAIN_ONE_ENTRY.format(
+            slope="slope = 1.0 * (expit(z) - 1) if y == 1 else expit(z)"),
+        {"test-train-loss", "test-train-quality"}, "Python loop"),
+    # The experiment with the chapter's exact search in place of the grid it is given.
+    bug("experiment-rare-label", "copied from chapter 6: the exact search instead of the grid",
+        experiment(pick="order = np.argsort(-p_val)\n"
+                        "    tp = np.cumsum(y_val[order])\n"
+                        "    f1_top = 2 * tp / (np.arange(1, len(tp) + 1) + y_val.sum())\n"
+                        "    cuts = 0.5 * (p_val[order][:-1] + p_val[order][1:])\n"
+                        "    threshold = float(cuts[np.argmax(f1_top[:-1])])"),
+        "test-experiment-rare-label", "not a value of the grid"),
+]
+BUGS += COPIES
+
 # Every question: a classmate's answer and the book's number lose the points, this student's
 # right answer typed in gets them. The book's cases: the digits' four labels (at most three per
 # image, the empty set included: 15 sets), the table of 'Micro- and macro-averaged F1', and
