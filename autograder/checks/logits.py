@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from ._common import (CheckFailed, as_float, call, central_difference, describe, expect_close,
-                      expect_dtype, expect_shape, expect_unchanged, fail, numbers, quiet_call,
-                      rng, snapshot)
+from ._common import (CheckFailed, as_float, batched_call, call, central_difference, describe,
+                      expect_close, expect_dtype, expect_shape, expect_unchanged, fail, numbers,
+                      quiet_call, rng, snapshot)
 
 FORWARD = "Chapter 1, 'The linear layer' (logits = X W^T + b for a batch, W of shape (C, D))"
 BACKWARD = "Chapter 1, 'Deriving the three gradients' (the chain rule with an upstream gradient)"
@@ -32,6 +32,30 @@ BACKWARD_HINTS = {"matmul": "a product of the backward pass in the wrong order o
 def _oracle_linear(X, W, b):
     # sum_d X[n, d] * W[c, d] + b[c], written without a matrix product
     return (X[:, None, :] * W[None, :, :]).sum(axis=-1) + b
+
+
+# Whole-array operations, not a Python loop over the rows (the contract): a page's one-example
+# code in a loop (a forward that computes each row's logits, a backward that adds up one outer
+# product per example, an argmax row by row) gives the right numbers with ten to a hundred times
+# the CPU time of whole-array numpy (_common.batched_call). Even a loop with a single numpy call
+# per row takes 0.5 s or more on these sizes, whole-array numpy 10 to 30 ms.
+LOOP_ROWS, LOOP_FEATURES, LOOP_CLASSES = 500_000, 2, 2
+BACKWARD_ROWS = 250_000    # a backward loop costs several numpy calls per row: half the rows
+PREDICT_ROWS = 2_000_000  # an argmax method per row is cheap: four times the rows
+LOOP = ("the contract: whole-array operations on the batch, no Python loop over its rows (a "
+        "matrix product and numpy's reductions over an axis work on every row at once; "
+        "Chapter 1, 'The linear layer')")
+LOOP_BACKWARD = ("the contract: whole-array operations on the batch, no Python loop over its rows "
+                 "(the sums over the batch in the gradients are matrix products or reductions "
+                 "over an axis; Chapter 1, 'Deriving the three gradients')")
+LOOP_ARGMAX = ("the contract: whole-array operations, no Python loop over the rows (numpy's "
+               "argmax takes an axis; Chapter 1, 'From logits to a decision: argmax')")
+
+
+def _many_rows(seed):
+    g = rng(seed)
+    return (g.normal(size=(LOOP_ROWS, LOOP_FEATURES)),
+            g.normal(size=(LOOP_CLASSES, LOOP_FEATURES)), g.normal(size=LOOP_CLASSES))
 
 
 def _layer(Linear, W, b):
@@ -68,6 +92,14 @@ def check_linear_forward(Linear):
                  revisit=FORWARD)
     expect_close(out, _oracle_linear(X.astype(float), W.astype(float), b.astype(float)),
                  what="Linear.forward on float32 arrays", revisit=FORWARD, rtol=1e-5, atol=1e-5)
+
+    # No Python loop over the rows.
+    X, W, b = _many_rows(7)
+    what = f"Linear.forward(X) on a batch of {LOOP_ROWS:,} rows of {LOOP_FEATURES} features"
+    out = batched_call(_layer(Linear, W, b).forward, X,
+                       reference=lambda: np.einsum("nd,cd->nc", X, W) + b, what=what,
+                       revisit=LOOP, hints=FORWARD_HINTS)
+    expect_close(out, _oracle_linear(X, W, b), what=what, revisit=FORWARD)
 
 
 def check_linear_backward(Linear):
@@ -158,6 +190,17 @@ def _check_backward_after_forward(layer, X, W, b, G):
                  "new batch (backward sets the gradient of the latest batch; it does not add to "
                  "the old one or reuse the old X)", revisit=BACKWARD, rtol=1e-9)
 
+    # No Python loop over the rows: a forward on a large batch, then its backward, timed.
+    X3, G3 = g.normal(size=(BACKWARD_ROWS, D)), g.normal(size=(BACKWARD_ROWS, C))
+    try:
+        quiet_call(layer.forward, X3, what="Linear.forward(X) on a large batch", revisit=FORWARD)
+    except CheckFailed:
+        pass  # test-linear-forward judges forward
+    what = f"Linear.backward(grad_logits) on a batch of {BACKWARD_ROWS:,} rows"
+    batched_call(layer.backward, G3, what=what, revisit=LOOP_BACKWARD, hints=BACKWARD_HINTS,
+                 reference=lambda: (np.einsum("nc,nd->cd", G3, X3), G3.sum(axis=0),
+                                    np.einsum("nc,cd->nd", G3, W)))
+
 
 def check_numerical_gradient(numerical_gradient):
     """Central differences: values, the eps argument, shape, integer input, x left unchanged."""
@@ -231,6 +274,13 @@ def check_predict(predict_class):
                  expected=describe(expected), got=describe(np.asarray(out)), revisit=ARGMAX)
         expect_close(out, expected, what=what, revisit=ARGMAX, rtol=0, atol=0)
         expect_unchanged(before, what=what, revisit=ARGMAX)
+
+    # No Python loop over the rows.
+    Z = rng(9).normal(size=(PREDICT_ROWS, 2)).astype(np.float32)
+    what = f"predict_class(logits) on {PREDICT_ROWS:,} rows of 2 logits"
+    out = batched_call(predict_class, Z, reference=lambda: Z.argmax(axis=-1), what=what,
+                       revisit=LOOP_ARGMAX)
+    expect_close(out, Z.argmax(axis=-1), what=what, revisit=ARGMAX, rtol=0, atol=0)
 
     # Shifting every logit of a row by the same amount changes no decision.
     z = g.normal(size=(4, 3))

@@ -468,3 +468,122 @@ _bugs, _correct = question_entries("logits", book={
     "test-answer-differences": _BOOK_DIFFERENCES})
 BUGS += _bugs
 CORRECT += _correct
+
+
+# --- issue 20: a student who copies what the book shows, renames it, loops it over the rows and
+# wraps it in the exercise's signature. Each copy loses every point of the cells it feeds. The
+# snippets are those visible on the pages as of this writing (chapter 1 after its rework; the
+# other chapters as they stand, each named in its entry). ---
+RELATIVE_ERROR = '''
+def relative_error(a, b, tiny=1e-12):
+    a, b = np.asarray(a), np.asarray(b)
+    scale = np.maximum(np.maximum(abs(a), abs(b)), tiny)
+    return np.max(abs(a - b) / scale)
+'''
+
+BUGS += [
+    # Chapter 5, 'logits_of' and 'batch_gradients': the logits and the gradients one example at
+    # a time, wrapped in the class (the bias gradient not divided by the batch size).
+    bug("linear", "copied from chapter 5: logits_of and batch_gradients, one example at a time", '''
+class Linear:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, X):
+        self.X = X
+        return np.array([self.W @ x + self.b for x in X])
+
+    def backward(self, grad_logits):
+        dW, db = np.zeros_like(self.W), np.zeros_like(self.b)
+        for x, g in zip(self.X, grad_logits):
+            dW += np.outer(g, x)
+            db += g
+        self.grad_W, self.grad_b = dW, db
+        return np.array([g @ self.W for g in grad_logits])
+''', {"test-linear-forward", "test-linear-backward"}, "python loop"),
+    bug("linear", "copied from chapter 5: batch_gradients' outer products, forward whole-array",
+        linear(backward='''dW, db = np.zeros_like(self.W), np.zeros_like(self.b)
+        for x, g in zip(self.X, G):
+            dW += np.outer(g, x)
+            db += g
+        self.grad_W, self.grad_b = dW, db
+        return np.array([g @ self.W for g in G])'''),
+        "test-linear-backward", "python loop"),
+    # Chapter 1, 'The linear layer': the product the page shows failing, with the sizes swapped
+    # so that it runs.
+    bug("linear", "copied from chapter 1: the product X @ W the page shows failing",
+        linear(forward="X @ self.W + self.b"), "test-linear-forward", "transpose"),
+
+    # Chapter 6, the gradient check of the mean binary cross-entropy: a copy of Z nudged at
+    # (n, k), for a two-dimensional Z.
+    bug("numerical-gradient", "copied from chapter 6: the (n, k) loop of its gradient check", '''
+def numerical_gradient(f, x, eps=1e-6):
+    N, C = x.shape
+    grad = np.zeros((N, C))
+    for n in range(N):
+        for k in range(C):
+            Zp, Zm = x.copy(), x.copy()
+            Zp[n, k] += eps
+            Zm[n, k] -= eps
+            grad[n, k] = (f(Zp) - f(Zm)) / (2 * eps)
+    return grad
+''', "test-numerical-gradient", "numerical_gradient"),
+    bug("numerical-gradient", "copied from chapter 6: its gradient check over np.ndindex", '''
+def numerical_gradient(f, x, eps=1e-6):
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(np.shape(x)):
+        Zp, Zm = x.copy(), x.copy()
+        Zp[i] += eps
+        Zm[i] -= eps
+        grad[i] = (f(Zp) - f(Zm)) / (2 * eps)
+    return grad
+''', "test-numerical-gradient", "integer"),
+
+    # Chapter 5, the confusion matrix: the argmax of each row in a loop.
+    bug("predict", "copied from chapter 5: np.argmax of each row in a loop",
+        "def predict_class(logits):\n    return np.array([np.argmax(z_) for z_ in logits])\n",
+        "test-predict", "shape"),
+    bug("predict", "copied from chapter 4: row.argmax() of every row, reshaped back", '''
+def predict_class(logits):
+    rows = np.reshape(logits, (-1, np.shape(logits)[-1]))
+    return np.array([row.argmax() for row in rows]).reshape(np.shape(logits)[:-1])
+''', "test-predict", "python loop"),
+    bug("predict", "copied from chapter 7: argmax(axis=1) of the probabilities",
+        "def predict_class(logits):\n    return logits.argmax(axis=1)\n", "test-predict",
+        "class axis is the last one"),
+    bug("predict", "copied from chapter 4: the regions' np.argmax(..., axis=2)",
+        "def predict_class(logits):\n    return np.argmax(logits, axis=2)\n", "test-predict",
+        "predict_class"),
+    bug("predict", "copied from chapter 1: the last of each row's argsort, in a loop",
+        "def predict_class(logits):\n    return np.array([np.argsort(z)[-1] for z in logits])\n",
+        "test-predict", "shape"),
+
+    # Chapter 1, the V of the gradient check: its loop over the steps and relative_error, with
+    # the central difference of the page's formula in float64.
+    bug("experiment-step", "copied from chapter 1: the V's loop over the steps, relative_error",
+        RELATIVE_ERROR + '''
+
+def experiment_step(f, fprime, x0, steps, dtype="float64", plot=True):
+    exact = fprime(x0)
+    errors = np.array([relative_error(exact, (f(x0 + h) - f(x0 - h)) / (2 * h))
+                       for h in steps])
+    best = steps[np.argmin(errors)]
+    top = steps >= steps.max() / 10
+    slope = np.polyfit(np.log10(steps[top]), np.log10(errors[top]), 1)[0]
+    if plot:
+        plt.loglog(steps, np.maximum(errors, 1e-16), "o-", label=dtype)
+    return errors, best, slope
+''', "test-experiment-step", "rounding error of float32"),
+
+    # Chapter 1, 'Truncation error: why central differences': the prose's predictions for sin.
+    bug("answer-differences",
+        "copied from chapter 1: the predictions for sin, eps**2/6 cos, eps/2 sin",
+        '''
+def answer_differences():
+    x0, eps = NUMBERS["x0"], NUMBERS["eps"]
+    return eps**2 / 6 * np.cos(x0), eps / 2 * np.sin(x0)
+''', "test-answer-differences", ""),
+    # Chapter 1, 'The linear layer': the small example's sizes (N, D, C) = (2, 4, 3).
+    bug("answer-shapes", "copied from chapter 1: the small example's layer",
+        "def answer_shapes():\n    return 3 * 4 + 3, (3, 4), (2, 4)\n", "test-answer-shapes", ""),
+]
