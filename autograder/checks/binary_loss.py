@@ -54,7 +54,6 @@ def _oracle(z, y):
 
 def _diagnose_loss(out, z, y, *, what, revisit):
     """Name the usual mistakes before the generic comparison."""
-    __tracebackhide__ = True  # noqa: F841
     expected = _oracle(z, y)
     n = np.size(z)
     if np.shape(out) == np.shape(z) and np.ndim(z) > 0:
@@ -85,7 +84,6 @@ def _diagnose_loss(out, z, y, *, what, revisit):
 
 
 def _expect_loss(out, z, y, *, what, revisit, rtol=1e-7):
-    __tracebackhide__ = True  # noqa: F841
     _diagnose_loss(out, z, y, what=what, revisit=revisit)
     expect_shape(out, (), what=what + " (the loss is a scalar)", revisit=LOSS)
     expect_close(out, _oracle(z, y), what=what, revisit=revisit, rtol=rtol, atol=1e-12)
@@ -94,7 +92,6 @@ def _expect_loss(out, z, y, *, what, revisit, rtol=1e-7):
 def check_bce_values(bce_with_logits):
     """The mean loss against the log_expit oracle: hard, soft and integer labels, several shapes,
     Python scalars, float32; inputs left unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(30)
     for shape in [(8,), (5, 3), (2, 3, 4)]:
         z = g.normal(scale=3.0, size=shape)
@@ -136,7 +133,6 @@ def _expect_batched(fn, g, *, what):
 def check_bce_stable(bce_with_logits):
     """Finite, exact and warning-free for |z| up to 1e4, with hard and soft labels, in float64
     and float32."""
-    __tracebackhide__ = True  # noqa: F841
     z = np.array([[-1e4, -1e3, -100.0, -40.0, 0.0, 40.0, 100.0, 1e3, 1e4, 5.0],
                   [1e4, 1e3, 100.0, 40.0, 0.0, -40.0, -100.0, -1e3, -1e4, 3.0]])
     y_hard = np.array([[1.0, 1, 1, 1, 1, 0, 0, 0, 0, 1],
@@ -183,14 +179,12 @@ def _module(BCEWithLogitsLoss):
 
 def _stored(loss, name, *, what):
     """The attribute `name` that forward stored, read by plain attribute access."""
-    __tracebackhide__ = True  # noqa: F841
     return call(lambda: getattr(loss, name), what=f"{what}: reading self.{name}",
                 revisit=f"the notebook's contract ({CONTRACT})")
 
 
 def _expect_stored(loss, z, y, *, what):
     """After forward(z, y), self.z and self.y hold z and y (the contract)."""
-    __tracebackhide__ = True  # noqa: F841
     for name, value in (("z", z), ("y", y)):
         got = as_float(_stored(loss, name, what=what))
         if got is None or got.shape != np.shape(value) or not np.array_equal(got, value):
@@ -203,7 +197,6 @@ def _expect_stored(loss, z, y, *, what):
 def check_bce_module_forward(BCEWithLogitsLoss):
     """forward(z, y) returns the scalar mean loss, stores z and y as self.z and self.y (the latest
     batch), and leaves its inputs unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(31)
     for shape in [(10,), (4, 3)]:
         z = g.normal(scale=3.0, size=shape)
@@ -251,7 +244,6 @@ def _expected_grad(z, y):
 
 def _diagnose_grad(out, z, y, *, what):
     """Name the usual mistakes of a BCE backward pass before the generic comparison."""
-    __tracebackhide__ = True  # noqa: F841
     expected = _expected_grad(z, y)
     if np.shape(out) != np.shape(z):
         return
@@ -278,7 +270,6 @@ def _diagnose_grad(out, z, y, *, what):
 def _backward_on(BCEWithLogitsLoss, z, y, *, what, strict=False, hint=""):
     """backward() of a fresh module whose self.z and self.y the check sets (no forward call):
     a broken forward does not cost the backward cell its points."""
-    __tracebackhide__ = True  # noqa: F841
     loss = _module(BCEWithLogitsLoss)
     call(setattr, loss, "z", z, what="setting self.z on a BCEWithLogitsLoss()", revisit=GRADIENT)
     call(setattr, loss, "y", y, what="setting self.y on a BCEWithLogitsLoss()", revisit=GRADIENT)
@@ -293,7 +284,6 @@ def check_bce_module_backward(BCEWithLogitsLoss):
     """backward() = (sigmoid(z) - y) / z.size for the self.z and self.y the check sets (the
     contract), against the closed form and central differences; hard and soft labels, several
     shapes, extreme logits. Forward is not called: its mistakes cost only the forward cell."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(32)
     for shape, kind in [((4, 3), "soft"), ((7,), "hard"), ((2, 2, 3), "soft")]:
         z = g.normal(scale=2.5, size=shape)
@@ -333,7 +323,6 @@ def _avoid_ties(z, threshold):
 def check_threshold(predict_binary):
     """sigmoid(z) > threshold as a bool array: default 0.5 is z > 0, other thresholds are
     z > logit(threshold); shapes, extreme logits, batch vs rows, input unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(33)
     revisit = THRESHOLD
     for shape, threshold in [((40,), None), ((6, 4), 0.1), ((2, 3, 5), 0.9), ((30,), 0.3),
@@ -417,7 +406,6 @@ def right_soft_floor(n: dict):
 
 def check_soft_label_floor(soft_label_floor):
     """Question 1: the best logit and the smallest loss for the student's soft label."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     votes, annotators = mine["votes"], mine["annotators"]
     y = votes / annotators
@@ -499,7 +487,6 @@ def right_bceloss(n: dict):
 def check_bceloss_report(bceloss_report):
     """Question 2: (reported loss, reported gradient, true loss, true gradient) of BCELoss
     through a sigmoid at the student's logit, y = 1, float64, N = 1."""
-    __tracebackhide__ = True  # noqa: F841
     z = numbers()["z"]
     what = f"bceloss_report() for your z = {z:g}, y = 1"
     got = answer(bceloss_report, "bceloss_report", revisit=CLAMP, count=4)
@@ -658,7 +645,6 @@ def _statement_numbers(out):
 def check_stable_formulas(stable_formulas):
     """Question 3: which of the student's six statements are stable for their largest |z| and
     their kind of labels."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     yours, max_logit, labels = mine["statements"], mine["max_logit"], mine["labels"]
     what = (f"stable_formulas() for your statements {yours}, |z| up to {max_logit:g} and "
@@ -729,7 +715,6 @@ def _experiment_case(k):
 def check_experiment(wrong_start_experiment):
     """The experiment, called on hidden data, starts and rates: (steps with the cross-entropy,
     steps with the squared error), against the checks' own runs."""
-    __tracebackhide__ = True  # noqa: F841
     results = []
     for k in range(2):
         x, y, w0, lr = _experiment_case(k)

@@ -82,7 +82,6 @@ def _curve(reliability_curve, probs, labels, n_bins, *, what, revisit=RELIABILIT
 
 def check_reliability_curve(reliability_curve):
     """Counts, mean confidence and accuracy of the non-empty bins on random predictions."""
-    __tracebackhide__ = True  # noqa: F841
     for seed, N, C, n_bins in [(70, 300, 5, 15), (71, 200, 10, 10), (72, 50, 3, 7),
                                (73, 1000, 2, 20), (74, 120, 4, None)]:
         _, probs, labels = _predictions(seed, N, C)
@@ -117,7 +116,6 @@ def check_reliability_curve(reliability_curve):
 
 def check_reliability_edges(reliability_curve):
     """Confidence exactly 1.0 in the last bin, (lo, hi] boundaries, nan for empty bins."""
-    __tracebackhide__ = True  # noqa: F841
     # Confidences 1.0, 0.75, 0.5 and 0.4 with 4 bins: edges 0.25, 0.5, 0.75 are exact floats.
     probs = np.array([[1.0, 0.0, 0.0, 0.0],
                       [0.0, 0.0, 1.0, 0.0],
@@ -198,7 +196,6 @@ def _oracle_ece(probs, labels, n_bins):
 
 def check_ece(expected_calibration_error):
     """ECE against the per-example form, for several bin counts, with confidences of 1.0."""
-    __tracebackhide__ = True  # noqa: F841
     cases = []
     for seed, N, C, n_bins, T in [(80, 400, 5, 15, 2.0), (81, 250, 10, 10, 0.5),
                                   (82, 100, 3, 1, 1.5), (83, 300, 4, None, 3.0)]:
@@ -311,7 +308,6 @@ def _fit(fit_temperature, z, labels, what):
 
 
 def _expect_temperature(T, expected, z, labels, what):
-    __tracebackhide__ = True  # noqa: F841
     if abs(T - expected) <= 2e-3 * expected:
         return
     if abs(1 / T - expected) <= 2e-3 * expected:
@@ -334,7 +330,6 @@ def _expect_temperature(T, expected, z, labels, what):
 def check_fit_temperature(fit_temperature):
     """T against scipy's bounded search on the NLL: over-confident, calibrated and
     under-confident models (the last one's T is below 1 whatever the secret)."""
-    __tracebackhide__ = True  # noqa: F841
     for seed, N, C, T_true, kind in [(90, 400, 5, 2.0, "an over-confident model"),
                                      (91, 300, 10, 1.0, "a calibrated model"),
                                      (92, 500, 3, 3.0, "a very over-confident model"),
@@ -348,7 +343,6 @@ def check_fit_temperature(fit_temperature):
 def check_temperature_robust(fit_temperature):
     """An under-confident model (T < 1), huge logits, integer logits, a model that classifies
     every example right, and one whose true-class logits lie below their rows' means."""
-    __tracebackhide__ = True  # noqa: F841
     z, _, labels = _predictions(93, 400, 4, sharpness=2.0, temperature=0.4)
     what = "fit_temperature(logits, labels) for an under-confident model"
     T = _fit(fit_temperature, z, labels, what)
@@ -406,7 +400,6 @@ def check_temperature_robust(fit_temperature):
 
 def _number(answer_fn, what, revisit):
     """Call a question's function and return its answer as a float (or fail saying why)."""
-    __tracebackhide__ = True  # noqa: F841
     got = call(answer_fn, what=what, revisit=revisit)
     value = as_float(got)
     if value is None or value.size != 1 or not np.isfinite(value).all():
@@ -423,7 +416,6 @@ def _expect_answer(value, expected, wrong, what, revisit, rtol=5e-3, then=None):
     """`wrong`: (value, what that mistake is) pairs, recognised to say what went wrong; `then`,
     a further check run when none of them is recognised. The messages say what is wrong and
     what to revisit, never the right value."""
-    __tracebackhide__ = True  # noqa: F841
     if _near(value, expected, rtol):
         return
     for mistake, explanation in wrong:
@@ -491,7 +483,6 @@ def _ece_two_bins_mistakes(n: dict):
 
 def check_answer_ece(answer_ece_two_bins):
     """Question 4.1: the ECE of the student's eight predictions with two bins."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     what = "answer_ece_two_bins() for your eight predictions"
     value = _number(answer_ece_two_bins, what, ECE)
@@ -533,7 +524,6 @@ def _temperature_mistakes(n: dict):
 
 def check_answer_temperature(answer_temperature):
     """Question 4.2: the T at which softmax(z / T) reaches the student's target confidence."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     what = (f"answer_temperature() for your {_numbers_said(mine, 'C', 'lead', 'target')}")
     value = _number(answer_temperature, what, TEMPERATURE_Q)
@@ -587,7 +577,6 @@ def _letters(got):
 
 def check_answer_accuracy(answer_accuracy_choice):
     """Question 4.3: the student's six statements, some true, some false."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     what = f"answer_accuracy_choice() for your six statements (your T = {mine['T']})"
     got = call(answer_accuracy_choice, what=what, revisit=ACCURACY)
@@ -641,7 +630,6 @@ def _linear_gain_mistakes(n: dict):
 
 def check_answer_linear_gain(answer_linear_gain):
     """Question 4.4: the expected linear loss saved by the best report instead of the belief."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     what = f"answer_linear_gain() for your belief = {tuple(mine['belief'])}"
     value = _number(answer_linear_gain, what, SCORING)
@@ -695,7 +683,6 @@ def check_experiment(temperature_experiment, fit_temperature, expected_calibrati
     rng): T fitted on the validation set, the test set's ECE (15 bins) and Brier score before and
     after scaling, against the checks' own computation (or the student's own fit_temperature and
     expected_calibration_error on the same data)."""
-    __tracebackhide__ = True  # noqa: F841
     val_z, val_y, test_z, test_y = _experiment_data(rng(96))
     C = val_z.shape[1]
     what = ("temperature_experiment(val_logits, val_labels, test_logits, test_labels, plot=False) "

@@ -60,7 +60,6 @@ def _ce_oracle(z, y, eps=0.0):
 
 
 def _expect_scalar(out, what, revisit):
-    __tracebackhide__ = True  # noqa: F841
     if np.ndim(out) != 0:
         fail(f"{what} should return one number (the mean over the batch), not an array of shape "
              f"{np.shape(out)}.", expected="a scalar", got=describe(np.asarray(out)), revisit=revisit)
@@ -73,7 +72,6 @@ def _expect_scalar(out, what, revisit):
 def check_one_hot(one_hot):
     """Values, float dtype, shape (N, num_classes) even when the largest class is missing from y,
     several label dtypes, y unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(51)
     cases = [(np.array([0, 2, 1, 2]), 3), (np.array([1, 0, 1]), 5), (np.array([3]), 4),
              (g.integers(0, 10, size=50), 10), (np.array([4, 0, 2], dtype=np.int32), 6)]
@@ -124,7 +122,6 @@ def check_one_hot(one_hot):
 
 def _expect_value_error(fn, args, what, why):
     """fn(*args) must raise ValueError (seen through `call`, which names the exception)."""
-    __tracebackhide__ = True  # noqa: F841
     try:
         out = call(fn, *args, what=what, revisit=LABELS)
     except CheckFailed as failure:
@@ -145,7 +142,6 @@ def _expect_value_error(fn, args, what, why):
 
 def _diagnose_loss(out, z, y, expected, what, N):
     """Name the catalogued mistakes of a mean cross-entropy before a generic mismatch."""
-    __tracebackhide__ = True  # noqa: F841
     if np.ndim(out) != 0 or matches(out, expected, rtol=1e-7):
         return
     z = np.asarray(z, dtype=np.float64)
@@ -213,7 +209,6 @@ def _expect_batched(fn, seed, what, *, graded_elsewhere=False, eps=0.0):
 def check_cross_entropy_values(cross_entropy):
     """Values against logsumexp(z) - z[y] averaged, several (N, C), label dtypes, float32 logits,
     a scalar result, inputs unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(52)
     for N, C, ydtype in [(5, 3, np.int64), (8, 10, np.int64), (1, 4, np.int64), (6, 2, np.int32),
                          (12, 7, np.int64)]:
@@ -243,7 +238,6 @@ def check_cross_entropy_values(cross_entropy):
 
 def check_cross_entropy_stability(cross_entropy):
     """Single examples with logit spreads of 1e3 to 1e4, numpy warnings as errors."""
-    __tracebackhide__ = True  # noqa: F841
     z = np.array([[0.0, 1e4]])
     for label, expected in [(1, 0.0), (0, 1e4)]:
         what = f"cross_entropy(z, y) for z = [[0, 1e4]] and y = [{label}]"
@@ -297,7 +291,6 @@ def _loss(CrossEntropyLoss, **kwargs):
 
 def _stored(module, name, what):
     """module.<name>, read with plain attribute access; a missing one says what the contract is."""
-    __tracebackhide__ = True  # noqa: F841
     try:
         return call(lambda: getattr(module, name), what=f"self.{name} after {what}",
                     revisit=STORED)
@@ -311,7 +304,6 @@ def _stored(module, name, what):
 
 def _expect_stored(module, z, y, eps, what, revisit):
     """After forward: self.probs is softmax(z) and self.targets the (smoothed) targets."""
-    __tracebackhide__ = True  # noqa: F841
     z = np.asarray(z, dtype=np.float64)
     N, C = z.shape
     targets = (1 - eps) * _onehot_oracle(y, C) + eps / C
@@ -326,7 +318,6 @@ def _expect_stored(module, z, y, eps, what, revisit):
 def check_ce_module_forward(CrossEntropyLoss):
     """forward(z, y) without smoothing: the mean loss, a scalar, stable, inputs unchanged, and
     self.probs / self.targets as the contract names them."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(54)
     for N, C, scale in [(6, 4, 2.0), (1, 3, 2.0), (10, 5, 2.0), (4, 6, 1e3), (3, 3, 1e4)]:
         z = g.normal(scale=scale, size=(N, C))
@@ -347,7 +338,6 @@ def check_ce_module_forward(CrossEntropyLoss):
 
 
 def _diagnose_grad(grad, probs, targets, expected, what, N):
-    __tracebackhide__ = True  # noqa: F841
     if matches(grad, expected, rtol=1e-7):
         return
     got = describe(np.asarray(grad))
@@ -368,7 +358,6 @@ def _diagnose_grad(grad, probs, targets, expected, what, N):
 
 def _backward_on(CrossEntropyLoss, probs, targets, what):
     """A fresh module with self.probs and self.targets set as forward would, then backward()."""
-    __tracebackhide__ = True  # noqa: F841
     module = _loss(CrossEntropyLoss)
     for name, value in (("probs", probs), ("targets", targets)):
         call(setattr, module, name, value.copy(), what=f"setting self.{name} on the module",
@@ -388,7 +377,6 @@ def check_ce_module_backward(CrossEntropyLoss):
     """backward() alone, from self.probs and self.targets set by the check (so that a buggy forward
     does not cost these points): (probs - targets) / N against the closed form and central
     differences, one-hot and smoothed targets, batches of several sizes in turn."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(55)
     for N, C, eps in [(5, 4, 0.0), (1, 3, 0.0), (8, 6, 0.0), (6, 3, 0.2), (2, 5, 0.1)]:
         z = g.normal(scale=2.0, size=(N, C))
@@ -411,7 +399,6 @@ def check_ce_module_backward(CrossEntropyLoss):
 def check_label_smoothing(CrossEntropyLoss):
     """forward with label_smoothing=eps against PyTorch's definition, the usual variants named when
     they are what came back, and the smoothed self.targets."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(56)
     for eps, N, C in [(0.1, 6, 4), (0.3, 5, 3), (0.2, 4, 7)]:
         z = g.normal(scale=2.0, size=(N, C))
@@ -519,7 +506,6 @@ def right_rare_probabilities(n: dict) -> tuple:
 def _judge(value, expected, name, what, wrong, revisit, atol):
     """Right within atol; otherwise name the misconception behind a known wrong answer, or say
     how the answer is off (sign, order of magnitude), never what it should be."""
-    __tracebackhide__ = True  # noqa: F841
     expected = np.asarray(expected, dtype=np.float64)
     if value.shape != expected.shape:
         fail(f"{name}() {what} should return " + ("one number" if expected.ndim == 0 else
@@ -552,7 +538,6 @@ def _judge(value, expected, name, what, wrong, revisit, atol):
 def check_question_floor(answer_double_softmax_floor):
     """The smallest loss of a C-class model that ends in a softmax, trained with PyTorch's
     CrossEntropyLoss(label_smoothing=eps): the student's C and eps."""
-    __tracebackhide__ = True  # noqa: F841
     n = numbers()
     C, eps = n["C"], n["eps"]
     name = "answer_double_softmax_floor"
@@ -588,7 +573,6 @@ def check_question_floor(answer_double_softmax_floor):
 
 def check_question_smoothing_gradient(answer_smoothing_gradient):
     """dL/dz for one example (N = 1) with PyTorch's label smoothing: the student's z, y, eps."""
-    __tracebackhide__ = True  # noqa: F841
     n = numbers()
     z = np.asarray(n["z"], dtype=np.float64)
     C, eps, k = len(z), n["eps"], n["y"]
@@ -619,7 +603,6 @@ def check_question_smoothing_gradient(answer_smoothing_gradient):
 
 def check_question_kl(answer_kl_gap):
     """What correcting a bias-only model for label shift saves: the student's f_train, q_deploy."""
-    __tracebackhide__ = True  # noqa: F841
     n = numbers()
     f = np.asarray(n["f_train"], dtype=np.float64)
     q = np.asarray(n["q_deploy"], dtype=np.float64)
@@ -653,7 +636,6 @@ def check_bias_experiment(fit_bias_only):
     """fit_bias_only(y, C, label_smoothing, lr, steps) on random skewed labels with hidden
     smoothings, learning rates and numbers of steps: every loss and the final probabilities
     against the checks' own gradient descent, with the usual mistakes named."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(57)
     for C, eps, lr in [(4, 0.0, 1.0), (5, 0.2, 0.5), (3, 0.1, 2.0), (6, 0.0, 0.75)]:
         counts = g.integers(5, 80, size=C)
@@ -720,7 +702,6 @@ def check_bias_experiment(fit_bias_only):
 
 def check_question_experiment(answer_rare_probabilities):
     """The hamsters' probability after the student's steps, without and with their smoothing."""
-    __tracebackhide__ = True  # noqa: F841
     n = numbers()
     name = "answer_rare_probabilities"
     counts, lr, steps, eps = n["counts"], n["lr"], n["steps"], n["eps"]

@@ -64,7 +64,6 @@ def _layer(Linear, W, b):
 
 def check_linear_forward(Linear):
     """Values, shape, dtype, batch-vs-rows and untouched inputs of Linear.forward."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(1)
     for N, D, C in [(5, 4, 3), (1, 3, 6), (7, 2, 2)]:
         X, W, b = g.normal(size=(N, D)), g.normal(size=(C, D)), g.normal(size=C)
@@ -104,7 +103,6 @@ def check_linear_forward(Linear):
 
 def check_linear_backward(Linear):
     """grad_X, grad_W, grad_b against closed forms and central differences, with a random upstream."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(2)
     N, D, C = 6, 4, 3
     X, W, b = g.normal(size=(N, D)), g.normal(size=(C, D)), g.normal(size=C)
@@ -135,7 +133,6 @@ def check_linear_backward(Linear):
 
 
 def _check_backward_after_forward(layer, X, W, b, G):
-    __tracebackhide__ = True  # noqa: F841
     g = rng(5)
     (N, D), C = X.shape, W.shape[0]
     upstream = snapshot(grad_logits=G)
@@ -204,7 +201,6 @@ def _check_backward_after_forward(layer, X, W, b, G):
 
 def check_numerical_gradient(numerical_gradient):
     """Central differences: values, the eps argument, shape, integer input, x left unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     # For f = sum(x**3) the central difference is exactly 3x^2 + eps^2: it shows which
     # difference is used and that eps is honoured.
     x = np.array([-1.5, 0.5, 2.0])
@@ -255,7 +251,6 @@ def check_numerical_gradient(numerical_gradient):
 
 def check_predict(predict_class):
     """argmax over the last axis, for any batch shape, integer output, ties to the first index."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(4)
     for shape in [(6, 4), (2, 3, 5), (5,), (1, 7)]:
         z = g.normal(scale=3.0, size=shape)
@@ -301,7 +296,6 @@ def _answers(fn, name, n, revisit, **kwargs):
     """Call an answer function and return its n answers as a tuple (or fail saying what it got).
     Quietly: a numpy warning in the student's experiment (log10 of a zero error, say) is not a
     mistake of the idea asked for."""
-    __tracebackhide__ = True  # noqa: F841
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     out = quiet_call(fn, what=f"{name}({args})", revisit=revisit, **kwargs)
     try:
@@ -336,7 +330,6 @@ def right_shapes(n: dict):
 
 def check_answer_shapes(answer_shapes):
     """The number of parameters of a linear layer and the shapes of its gradients."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     N, D, C = mine["N"], mine["D"], mine["C"]
     n_params, shape_W, shape_X = _answers(answer_shapes, "answer_shapes", 3, SHAPES)
@@ -403,7 +396,6 @@ def right_differences(n: dict):
 
 def check_answer_differences(answer_differences):
     """Truncation errors of the central and the one-sided difference for the student's numbers."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     name, x0, eps = mine["f"], mine["x0"], mine["eps"]
     central, one_sided = _answers(answer_differences, "answer_differences", 2, TRUNCATION)
@@ -524,7 +516,6 @@ def _top_slope(steps, errors):
 def check_experiment_step(experiment_step):
     """The V of the central difference on hidden functions, points, grids and dtypes: the errors,
     the best step and the slope of the truncation side, against the checks' own run."""
-    __tracebackhide__ = True  # noqa: F841
     for family, a, x0, steps, dtype in _step_cases():
         f, fprime = FAMILIES[family][0](a), FAMILIES[family][1](a)
         what = (f"experiment_step(f, fprime, x0, steps, {dtype!r}) for f(x) = {family}({a:g} x) "

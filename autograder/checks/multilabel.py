@@ -87,7 +87,6 @@ def _as_bool_array(out, *, what, revisit):
 
 def check_predict_multilabel(predict_multilabel):
     """Scalar and per-class thresholds, bool (N, C), strict '>', extreme logits, inputs untouched."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(60)
     cases = []
     for N, C in [(6, 4), (1, 3), (5, 7), (4, 4)]:
@@ -186,7 +185,6 @@ def _label_pairs(seed):
 
 def check_hamming_subset(hamming_loss, subset_accuracy):
     """Both scores against scikit-learn, for bool, int and float labels; a scalar; inputs untouched."""
-    __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
 
     for Y_true, Y_pred, kind in _label_pairs(61):
@@ -237,7 +235,6 @@ def check_hamming_subset(hamming_loss, subset_accuracy):
 
 def check_f1_per_class(f1_per_class):
     """Per-class F1 against scikit-learn (zero_division=0), absent classes give 0 with no warning."""
-    __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
 
     pairs = _label_pairs(62)
@@ -312,7 +309,6 @@ def _threshold_data():
 
 def check_tune_thresholds(tune_thresholds):
     """Per-class F1-maximising thresholds, first grid value on ties, strict '>', no warnings."""
-    __tracebackhide__ = True  # noqa: F841
     probs, Y, grid = _threshold_data()
     C = Y.shape[1]
     table = _f1_table(probs, Y, grid)
@@ -450,7 +446,6 @@ def _expect_whole_array_training(train_multilabel):
 def check_train_loss(train_multilabel):
     """The training loss goes down as epochs grow; same seed, same model; inputs untouched;
     whole-array steps."""
-    __tracebackhide__ = True  # noqa: F841
     _expect_whole_array_training(train_multilabel)
     X_all, Y_all, _, _ = _digits(66)
     X, Y = X_all[:500].copy(), Y_all[:500].copy()
@@ -486,7 +481,6 @@ def check_train_loss(train_multilabel):
 def check_train_quality(train_multilabel):
     """Held-out quality on the chapter's digits, and on a problem that needs the bias; whole-array
     steps."""
-    __tracebackhide__ = True  # noqa: F841
     from sklearn import metrics
     _expect_whole_array_training(train_multilabel)
     X, Y, X_test, Y_test = _digits(66)
@@ -542,7 +536,6 @@ def right_outputs(n: dict):
 
 def check_question_outputs(answer_outputs):
     """Counting outputs for the student's camera: sigmoids, and a softmax over the label sets."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     C, m, empty = mine["species"], mine["at_most"], mine["empty_photos"]
     n_sigmoids, n_softmax = answer(answer_outputs, "answer_outputs", revisit=OUTPUTS, count=2,
@@ -615,7 +608,6 @@ def right_f1_averages(n: dict):
 
 def check_question_f1_averages(answer_f1_averages):
     """Micro-F1 pools the counts of the three labels first; macro-F1 averages their own F1."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     micro, macro = answer(answer_f1_averages, "answer_f1_averages", revisit=AVERAGES, count=2,
                           strict=True)
@@ -688,7 +680,6 @@ def right_pos_weight(n: dict):
 
 def check_question_pos_weight(answer_pos_weight):
     """pos_weight p at two thresholds of the student's own: the odds of the ideal output move by p."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     p, t_w, t_p = mine["pos_weight"], mine["t_weighted"], mine["t_plain"]
     a, b = answer(answer_pos_weight, "answer_pos_weight", revisit=POS_WEIGHT, count=2, strict=True)
@@ -797,7 +788,6 @@ def check_rare_label_experiment(rare_label_experiment, train_multilabel):
     """The recipe applied to the student's own trainer on two hidden cases (another rare label,
     split, grid, lr and epochs): the tuned threshold (the first best validation F1 of the grid,
     strict '>') and the two test F1 scores."""
-    __tracebackhide__ = True  # noqa: F841
     runs = []
     for k in (67, 68):
         digit, data, grid, lr, epochs = _experiment_case(k)

@@ -43,7 +43,6 @@ def _whole_array_sigmoid(z):
 
 def _expect_close_sigmoid(out, z, *, what, revisit):
     """Compare with expit in float64; a float32 input is compared with float32 accuracy."""
-    __tracebackhide__ = True  # noqa: F841
     z64 = np.asarray(z, dtype=np.float64)
     expected = special.expit(z64)
     got = np.asarray(out, dtype=np.float64) if np.shape(out) == np.shape(expected) else None
@@ -61,7 +60,6 @@ def _expect_close_sigmoid(out, z, *, what, revisit):
 def check_sigmoid_values(sigmoid):
     """Values against expit for scalars and arrays of several shapes; dtypes; batch vs rows;
     the input left unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(20)
     # Python scalars, including an int, give a scalar (shape ()) result.
     for z0 in (0.0, 1.2, -3.5, 2):
@@ -117,7 +115,6 @@ def check_sigmoid_values(sigmoid):
 def check_sigmoid_stable(sigmoid):
     """No overflow or invalid-value warning for any finite z (float64 and float32), correct
     values in the tails, exact limits at +-inf."""
-    __tracebackhide__ = True  # noqa: F841
     edges = np.array([-1e4, -1e3, -745.0, -710.0, -100.0, -89.0, -40.0, -17.0, 0.0,
                       17.0, 40.0, 89.0, 100.0, 710.0, 745.0, 1e3, 1e4])
     mixed = rng(21).uniform(-1e4, 1e4, size=(3, 5))
@@ -154,7 +151,6 @@ def check_sigmoid_stable(sigmoid):
 
 def check_logit(logit):
     """logit(p) against scipy.special.logit; the inverse of expit."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(22)
     # (p, rtol): near 0 and 1 any of the usual formulas loses a few digits, which is harmless.
     cases = [(np.float64(0.25), 1e-8), (g.uniform(1e-6, 1 - 1e-6, size=9), 1e-8),
@@ -197,7 +193,6 @@ def _module(Sigmoid):
 
 def check_sigmoid_module_forward(Sigmoid):
     """Sigmoid().forward(z) gives the sigmoid for any shape and leaves z unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(23)
     for shape in [(4, 3), (6,), (2, 3, 2)]:
         z = g.normal(scale=3.0, size=shape)
@@ -240,7 +235,6 @@ def check_sigmoid_module_backward(Sigmoid):
     upstream gradient that is not all ones; fresh state after a second forward. Graded apart
     from forward: a forward that fails does not fail this check by itself, and when backward
     fails after a failed forward the message says so."""
-    __tracebackhide__ = True  # noqa: F841
     problems = []
 
     def forward(layer, z, what):
@@ -268,7 +262,6 @@ def check_sigmoid_module_backward(Sigmoid):
 
 
 def _check_backward(Sigmoid, forward):
-    __tracebackhide__ = True  # noqa: F841
     g = rng(24)
     z = g.normal(scale=2.5, size=(4, 3))
     G = g.normal(size=(4, 3))  # an upstream gradient dL/ds that is not all ones
@@ -404,7 +397,6 @@ def right_rounds_to_one(n: dict) -> float:
 def check_answer_rounds_to_one(answer_rounds_to_one):
     """The smallest input x at which the student's probability (their dtype, computed or stored)
     is exactly 1.0, for the logit scale (x - x_half)."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     dtype, kind, scale, x_half = mine["dtype"], mine["probability"], mine["scale"], mine["x_half"]
     out = call(answer_rounds_to_one, what="answer_rounds_to_one()", revisit=SATURATION)
@@ -488,7 +480,6 @@ def right_gaussian(n: dict) -> tuple[float, float]:
 def check_answer_gaussian(answer_gaussian):
     """w and b of the log-odds of two 1-D Gaussian classes with a shared variance and a prior,
     for the student's means, standard deviation and prior."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     mu0, mu1, sd, prior1 = mine["mu0"], mine["mu1"], mine["sd"], mine["prior1"]
     out = call(answer_gaussian, what="answer_gaussian()", revisit=GAUSSIAN)
@@ -583,7 +574,6 @@ def _experiment_data(g, *, equal_variances=True):
 def check_experiment_gaussian(experiment_gaussian):
     """The experiment run on data the notebook never shows: the fitted (w, b) against the checks'
     own fit on the same data (two Gaussian data sets, one with unequal variances)."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(30)
     cases = [_experiment_data(g), _experiment_data(g, equal_variances=False)]
     for x, y, edges, min_count in cases:
@@ -611,7 +601,6 @@ def check_experiment_gaussian(experiment_gaussian):
 
 def _explain_experiment(got, x, y, edges, min_count, expected, what):
     """Name the mistake when the student's fit is a known wrong one; else say what differs."""
-    __tracebackhide__ = True  # noqa: F841
     n1, _ = np.histogram(x[y], edges)
     n0, _ = np.histogram(x[~y], edges)
     centres = (edges[:-1] + edges[1:]) / 2
