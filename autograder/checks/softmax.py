@@ -403,6 +403,29 @@ def check_softmax_jacobian(softmax_jacobian):
     J = strict_call(softmax_jacobian, z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
     expect_close(J, np.zeros((3, 3)), what=what, revisit=SHIFT)
 
+    # Entries far below 1: the closed form gives each off-diagonal entry -s_i s_j to full
+    # relative precision; a numerical derivative (finite differences, scipy.differentiate's
+    # included) only to an absolute 1e-13 or so, which is all of a product of two small
+    # probabilities.
+    z = np.array([-12.0, 12.0, 0.5, -4.0])
+    what = "softmax_jacobian(z) for z = [-12, 12, 0.5, -4] (entries as small as 1e-17)"
+    J = call(softmax_jacobian, z, hints=SOFTMAX_HINTS, what=what, revisit=JACOBIAN)
+    s = special.softmax(z)
+    closed = np.diag(s) - np.outer(s, s)
+    expect_shape(J, (4, 4), what=what + " (a C x C matrix)", revisit=JACOBIAN)
+    off = ~np.eye(4, dtype=bool)
+    arr = as_float(J)
+    if arr is not None and not matches(arr[off], closed[off], rtol=1e-6, atol=0.0):
+        with np.errstate(all="ignore"):
+            worst = np.unravel_index(np.nanargmax(np.where(
+                off, np.abs(arr - closed) / np.abs(closed), -1.0)), closed.shape)
+        fail(f"{what}: the off-diagonal entry [{worst[0]}, {worst[1]}] should be "
+             f"{closed[worst]:.6e}; got {arr[worst]:.6e}. The small entries must be right "
+             "relative to their size, not only to 1e-12: each off-diagonal entry is a product of "
+             "two probabilities, which a closed form in the probabilities gives to full "
+             "precision and a numerical derivative does not.",
+             expected=describe(closed), got=describe(np.asarray(J)), revisit=JACOBIAN)
+
     zi = np.array([1, 2, 3])
     what = "softmax_jacobian(z) for the integer array z = [1, 2, 3]"
     J = call(softmax_jacobian, zi, hints=SOFTMAX_HINTS, what=what, revisit=JACOBIAN)

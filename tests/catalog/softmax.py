@@ -564,3 +564,155 @@ _bugs, _correct = question_entries("softmax", book={
     T_INV: "ace"})
 BUGS += _bugs
 CORRECT += _correct
+
+
+# --- Copied from the book (issue 20) -------------------------------------------------------------
+# What a student who wants points without the thinking writes from what the built book shows
+# (visible code cells, their outputs, inline code and prose; hidden cells are not readable), each
+# as the whole solution cell: renamed, looped over the slices, wrapped in the exercise's signature.
+# Chapter 4 shows the naive softmax of one vector (`softmax_naive`), the naive one applied to the
+# rows of a batch shifted by one global maximum, the log of a softmax, the log of a plain sum of
+# exponentials, the diagonal s (1 - s) of the Jacobian next to SciPy's numerical Jacobian, a
+# classmate's backward g s (1 - s) (Check your understanding), Bayes' rule with likelihoods that
+# underflow, 8 N C^2 bytes in float64, and SciPy's softmax of z / T at T = 1/2 and 1. Chapter 1
+# shows the same naive softmax (`exp_normalise`); chapter 2 a Tanh layer; chapter 7 the
+# temperature at which two classes 3 apart are 90 % sure, 3 / ln 9.
+LOOP_ROWS_OF = '''
+    moved = np.moveaxis(z, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    out = np.stack([{row} for row in rows])
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)'''
+
+BUGS += [
+    bug("softmax-function", "copied from chapter 4: softmax_naive in the exercise's signature", '''
+def softmax(z, axis=-1):
+    """Softmax of one vector of logits, straight from the definition."""
+    e = np.exp(z)
+    return e / e.sum()
+''', {"test-softmax-values", "test-softmax-stability", "test-softmax-jacobian",
+      "test-softmax-forward"}, "whole array"),
+    bug("softmax-function", "copied from chapter 1: exp_normalise renamed", '''
+def softmax(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z)
+    return e / e.sum()
+''', {"test-softmax-values", "test-softmax-stability", "test-softmax-jacobian",
+      "test-softmax-forward"}, "whole array"),
+    bug("softmax-function", "copied from chapter 4: softmax_naive of each slice minus its own "
+        "maximum (the global-max cell with the row's max), looped over the slices",
+        '''
+def softmax_naive(z):
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)''' + LOOP_ROWS_OF.format(row="softmax_naive(row - row.max())")
+        + "\n", {"test-softmax-values", "test-softmax-stability", "test-softmax-forward"},
+        "Python loop"),
+    bug("softmax-function", "copied from chapter 4: softmax_naive with the axis and keepdims of "
+        "the row-centring example (no shift: earns the values cell)", softmax_fn(
+            '''e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)'''),
+        {"test-softmax-stability", "test-softmax-jacobian", "test-softmax-forward"},
+        "overflow"),
+
+    bug("log-softmax-function", "copied from chapter 4: the log of the softmax, as the "
+        "Log-softmax section prints it (earns the values cell)",
+        log_softmax_fn("return np.log(softmax(z, axis=axis))"),
+        "test-log-softmax-stability", "-inf"),
+    bug("log-softmax-function", "copied from chapter 4: each row minus the log of its plain sum "
+        "of exponentials, looped over the slices", '''
+def log_softmax(z, axis=-1):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)''' + LOOP_ROWS_OF.format(row="row - np.log(np.sum(np.exp(row)))")
+        + "\n", {"test-log-softmax-values", "test-log-softmax-stability"}, "Python loop"),
+    bug("log-softmax-function", "copied from chapter 4: the log of softmax_naive", '''
+def softmax_naive(z):
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def log_softmax(z, axis=-1):
+    return np.log(softmax_naive(np.asarray(z, dtype=float)))
+''', {"test-log-softmax-values", "test-log-softmax-stability"}, "wrong values"),
+
+    bug("softmax-jacobian", "copied from chapter 4: the diagonal s (1 - s) the Jacobian section "
+        "prints, as a matrix",
+        jacobian("s = softmax(z)\n    return np.diag([v * (1 - v) for v in s])"),
+        "test-softmax-jacobian", "zeros elsewhere"),
+    bug("softmax-jacobian", "copied from chapter 4: SciPy's numerical Jacobian "
+        "(scipy.differentiate.jacobian) of the softmax of part 1", '''
+from scipy.differentiate import jacobian as numerical_jacobian
+
+
+def softmax_jacobian(z):
+    z = np.asarray(z, dtype=float)
+    return numerical_jacobian(lambda v: softmax(v, axis=0), z).df
+''', "test-softmax-jacobian", "relative to their size"),
+
+    bug("softmax-module", "copied from chapter 4: the classmate's backward g s (1 - s) of "
+        "'Check your understanding'", module(backward="return g * s * (1 - s)"),
+        {"test-softmax-backward", "test-softmax-backward-memory"}, "only the diagonal"),
+    bug("softmax-module", "copied from chapter 2: the Tanh layer, softmax in forward, its "
+        "backward kept", '''
+class Softmax:
+    """softmax as a layer: forward stores s."""
+
+    def forward(self, z):
+        self.s = softmax(z, axis=-1)
+        return self.s
+
+    def backward(self, grad_output):
+        return grad_output * (1 - self.s ** 2)        # upstream times local
+''', {"test-softmax-backward", "test-softmax-backward-memory"}, "wrong values"),
+    bug("softmax-module", "copied from chapter 4: J^T g with the Jacobian of part 1, row by row "
+        "(the logits recovered as log s)", '''
+class Softmax:
+    def forward(self, z):
+        self.s = softmax(z, axis=-1)
+        return self.s
+
+    def backward(self, grad_output):
+        C = self.s.shape[-1]
+        rows_s, rows_g = self.s.reshape(-1, C), grad_output.reshape(-1, C)
+        out = np.stack([g @ softmax_jacobian(np.log(s)) for s, g in zip(rows_s, rows_g)])
+        return out.reshape(self.s.shape)
+''', {"test-softmax-backward", "test-softmax-backward-memory"}, "Python loop"),
+
+    bug(Q_JAC, "copied from chapter 4: 8 N C^2 bytes (float64), with my N and C",
+        JACOBIAN_BYTES.format(ret="8 * N * C**2"), T_JAC, "bytes per number"),
+    bug(Q_POST, "copied from chapter 4: Bayes' rule with the likelihoods, as the page's cell "
+        "(0 / 0)", """
+def answer_posterior():
+    log_lik = np.array(NUMBERS["log_likelihoods"])   # log p(x | y = k), in nats
+    prior = np.array(NUMBERS["priors"])
+    with np.errstate(under="ignore", invalid="ignore"):
+        joint = prior * np.exp(log_lik)              # every entry is 0
+        bayes = joint / joint.sum()                  # 0 / 0
+    return float(bayes[NUMBERS["k"]])
+""", T_POST, "underflow"),
+    bug(Q_INV, "copied from chapter 4: only the shifts the page tries in code (a number added to "
+        "or subtracted from every logit)",
+        CHOICE.format(condition='change.startswith(("add ", "subtract ")) and '
+                                'change.endswith("every logit")'), T_INV, "left out"),
+    bug(EXPERIMENT, "copied from chapter 4: SciPy's softmax of z / T at a handful of "
+        "temperatures around the page's T = 1/2 and 1", """
+def half_temperature(z, plot=False):
+    from scipy import special
+    z = np.asarray(z, dtype=float)
+    k = np.argmax(z)
+    temperatures = np.array([0.25, 0.5, 1.0, 2.0, 4.0])
+    top = np.array([special.softmax(z / T)[k] for T in temperatures])
+    return float(temperatures[np.argmin(np.abs(top - 0.5))])
+""", T_EXPERIMENT, "gives the top class a probability of"),
+    bug(EXPERIMENT, "copied from chapter 7: 3 / ln 9 for two classes 3 apart, as "
+        "(top - runner-up) / ln(C - 1)", """
+def half_temperature(z, plot=False):
+    z = np.sort(np.asarray(z, dtype=float))
+    return float((z[-1] - z[-2]) / np.log(len(z) - 1))
+""", T_EXPERIMENT, "gives the top class a probability of"),
+]
