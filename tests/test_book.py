@@ -104,31 +104,54 @@ def test_every_cited_key_is_in_the_bibliography():
         "\n".join(missing)
 
 
-def _hidden_code_lines(path):
-    """Code lines of a page's cells tagged remove-input or remove-cell that are statements of
-    their own (an assignment or a call of 20 characters or more), and appear in no visible cell."""
+def _code_lines(path) -> tuple[set, set]:
+    """The stripped code lines of a page's hidden cells (tagged remove-input or remove-cell) and
+    of its visible ones."""
     import jupytext
     hidden, shown = set(), set()
     for cell in jupytext.read(path).cells:
-        if cell.cell_type != "code":
-            continue
-        tags = set(cell.metadata.get("tags", []))
-        lines = {line.strip() for line in cell.source.splitlines()}
-        (hidden if tags & {"remove-input", "remove-cell"} else shown).update(lines)
-    return sorted(line for line in hidden - shown
-                  if len(line) >= 20 and not line.startswith(("#", "print(", "assert "))
-                  and ("=" in line or "(" in line))
+        if cell.cell_type == "code":
+            tags = set(cell.metadata.get("tags", []))
+            lines = {line.split("  #")[0].strip() for line in cell.source.splitlines()}
+            (hidden if tags & {"remove-input", "remove-cell"} else shown).update(lines)
+    return hidden, shown
+
+
+def _hidden_code_lines() -> dict[str, list[str]]:
+    """Per chapter, its hidden lines that are statements of their own (an assignment or a call,
+    20 characters or more) and appear in no visible cell of the book."""
+    pages = {path.name: _code_lines(path) for path in CHAPTERS}
+    shown = "\n".join(set().union(*(visible for _, visible in pages.values())))
+    return {name: sorted(line for line in hidden if line not in shown
+                         and len(line) >= 20 and re.match(r"[A-Za-z_]", line)
+                         and not line.startswith(("print(", "assert ")) and re.search(r"[=(]", line))
+            for name, (hidden, _) in pages.items()}
+
+
+def _leaks(book) -> list[str]:
+    """The hidden lines readable in a built book's files (its text, tags removed)."""
+    import html
+    files = [p for p in book.rglob("*") if p.is_file() and "_static" not in p.parts
+             and p.suffix in {".html", ".js", ".txt", ".md", ".ipynb", ".py", ".json"}]
+    shipped = "\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.read_text(errors="replace")))
+                        if p.suffix == ".html" else p.read_text(errors="replace") for p in files)
+    return [f"  {name}: {line}" for name, lines in _hidden_code_lines().items()
+            for line in lines if line in shipped]
 
 
 def test_the_book_ships_no_page_source_and_no_hidden_code(book):
     """The hidden cells compute the graded quantities behind the figures and printed numbers
     (issue 20): the built book has no `_sources/` to download and no hidden line in any file."""
-    import html
     assert not (book / "_sources").exists(), "the book ships its page sources (_sources/)"
-    files = [p for p in book.rglob("*") if p.is_file() and "_static" not in p.parts
-             and p.suffix in {".html", ".js", ".txt", ".md", ".ipynb", ".py", ".json"}]
-    shipped = "\n".join(html.unescape(re.sub(r"<[^>]+>", "", p.read_text(errors="replace")))
-                        for p in files)
-    leaked = [f"  {chapter.name}: {line}" for chapter in CHAPTERS
-              for line in _hidden_code_lines(chapter) if line in shipped]
+    leaked = _leaks(book)
     assert not leaked, "hidden code is readable in the built book:\n" + "\n".join(leaked[:20])
+
+
+def test_the_hidden_code_check_finds_a_shipped_source(tmp_path):
+    """Proven on a planted page: one chapter's source, as Sphinx would copy it to _sources/."""
+    chapter = CHAPTERS[0]
+    planted = tmp_path / "_sources" / "chapters" / f"{chapter.name}.txt"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(chapter.read_text())
+    found = _leaks(tmp_path)
+    assert len(found) == len(_hidden_code_lines()[chapter.name]) > 20, found[:5]

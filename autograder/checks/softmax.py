@@ -72,7 +72,6 @@ SMALL_INTEGERS = [np.array([0, 255, 7], dtype=np.uint8),
 
 def _check_integer_logits(fn, name, oracle):
     """Integer logits of several dtypes: float64 out, the values of the float64 logits."""
-    __tracebackhide__ = True  # noqa: F841
     for zi in SMALL_INTEGERS + [np.array([[1, 2, 3], [0, 0, 0], [-2, 5, 1]])]:
         before = snapshot(z=zi)
         what = f"{name}(z) for the {zi.dtype} array z = {zi.tolist()}"
@@ -126,7 +125,6 @@ def _other_axes(ndim, axis):
 
 def _diagnose_normalisation(out, z, axis, what, revisit_wrong_axis):
     """Name the two classic normalisation mistakes before a generic mismatch."""
-    __tracebackhide__ = True  # noqa: F841
     expected = special.softmax(z, axis=axis)
     if matches(out, expected):
         return
@@ -146,7 +144,6 @@ def _diagnose_normalisation(out, z, axis, what, revisit_wrong_axis):
 def check_softmax_values(softmax):
     """Values against scipy.special.softmax over several shapes and axes, the default axis, float32
     kept as float32, integer input, batch versus rows, inputs unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(41)
     cases = [((5,), None), ((4, 6), None), ((4, 6), 0), ((2, 3, 5), 1), ((3, 4, 2), -1),
              ((1, 7), None), ((3, 1), None)]
@@ -197,7 +194,6 @@ def check_softmax_values(softmax):
 def check_softmax_stability(softmax):
     """Large logits (spreads of 1e3 to 1e4, both signs) with numpy warnings as errors; rows far
     apart from each other; float32 logits past exp's float32 range."""
-    __tracebackhide__ = True  # noqa: F841
     z = np.array([1000.0, 999.0, 998.0])
     what = "softmax(z) for z = [1000, 999, 998]"
     out = quiet_call(softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=SHIFT)
@@ -262,7 +258,6 @@ def check_softmax_stability(softmax):
 def check_log_softmax_values(log_softmax):
     """Values against scipy.special.log_softmax over shapes and axes, float32, integers, inputs
     unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(43)
     for shape, axis in [((5,), None), ((4, 6), None), ((4, 6), 0), ((2, 3, 5), 1), ((1, 7), None)]:
         z = g.normal(scale=3.0, size=shape)
@@ -309,7 +304,6 @@ def check_log_softmax_values(log_softmax):
 
 def check_log_softmax_stability(log_softmax):
     """[0, 1000] gives [-1000, 0]; spreads up to 1e4 with warnings as errors; float32."""
-    __tracebackhide__ = True  # noqa: F841
     z = np.array([0.0, 1000.0])
     what = "log_softmax(z) for z = [0, 1000]"
     out = quiet_call(log_softmax, z, hints=SOFTMAX_HINTS, what=what, revisit=LOG_SOFTMAX)
@@ -369,7 +363,6 @@ def _numerical_jacobian(z):
 
 def check_softmax_jacobian(softmax_jacobian):
     """(C, C) against central differences and the closed form, for several C; no overflow."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(45)
     for C in (4, 2, 6, 1):
         z = g.normal(scale=2.0, size=C)
@@ -456,7 +449,6 @@ BACKWARD = f"{VJP}; and {CONTRACT}"
 def check_softmax_forward(Softmax):
     """forward(z) = softmax over the last axis, for any batch shape, stable, inputs unchanged; the
     probabilities are stored in self.s (the contract), and a second forward replaces them."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(46)
     for shape, scale in [((4, 5), 2.0), ((2, 3, 4), 2.0), ((6,), 2.0), ((5, 3), 1e3)]:
         z = g.normal(scale=scale, size=shape)
@@ -506,7 +498,6 @@ def check_softmax_backward(Softmax):
     """backward(g) on a layer whose self.s the check sets (so a faulty forward costs nothing
     here), against central differences of sum(g * softmax(z)) and the closed form, with upstream
     gradients that are not all ones, several batch shapes, g unchanged, a new self.s."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(47)
     for shape in [(5, 4), (3, 7), (2, 3, 4), (6,)]:
         z = g.normal(scale=2.0, size=shape)
@@ -579,7 +570,6 @@ def check_softmax_backward(Softmax):
 def check_softmax_backward_memory(Softmax):
     """backward in O(N*C) memory: its peak allocation is compared with the reference vector-
     Jacobian product on a batch where one C x C Jacobian (8 MB) dwarfs the arrays (32 kB each)."""
-    __tracebackhide__ = True  # noqa: F841
     g = rng(48)
     N, C = 4, 1024
     z = g.normal(size=(N, C))
@@ -625,7 +615,6 @@ def check_softmax_backward_memory(Softmax):
 
 def _number(given, name, revisit):
     """The answer as one finite float, or a failure that says what the question wants."""
-    __tracebackhide__ = True  # noqa: F841
     value = as_float(given)
     if value is None or value.ndim != 0 or not np.isfinite(value):
         fail(f"{name} should return one finite number.", expected="a number such as 12.5 or 3e9",
@@ -650,7 +639,6 @@ def right_jacobian_bytes(n: dict) -> int:
 
 def check_question_jacobian_memory(answer_jacobian_bytes):
     """The bytes of the N explicit C x C Jacobians of a batch, in the student's dtype."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     N, C, dtype = mine["N"], mine["C"], mine["dtype"]
     name = "answer_jacobian_bytes()"
@@ -705,7 +693,6 @@ def right_posterior(n: dict) -> float:
 
 def check_question_posterior(answer_posterior):
     """The posterior of class k: the softmax of log-likelihood plus log prior, computed stably."""
-    __tracebackhide__ = True  # noqa: F841
     mine = numbers()
     k = mine["k"]
     name = "answer_posterior()"
@@ -796,7 +783,6 @@ def right_invariant(n: dict) -> str:
 
 def check_question_invariance(answer_invariant):
     """The letters of the student's six changes that leave the softmax unchanged."""
-    __tracebackhide__ = True  # noqa: F841
     revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
     mine = numbers()
     given = answer(answer_invariant, "answer_invariant()", revisit=revisit, numbers=False)
@@ -888,7 +874,6 @@ def _half_temperature_message(value, z):
 def check_experiment_temperature(half_temperature):
     """The temperature at which the top class has probability 0.5: for the student's logits,
     then for logits the notebook never shows (one with its top class not first)."""
-    __tracebackhide__ = True  # noqa: F841
     cases = [("your logits z", np.asarray(numbers()["z"], dtype=float)),
              ("logits of the hidden test", _hidden_logits(49, top_not_first=True)),
              ("logits of the hidden test", _hidden_logits(50, top_not_first=False))]
