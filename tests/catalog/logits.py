@@ -501,7 +501,8 @@ class Linear:
         self.grad_W, self.grad_b = dW, db
         return np.array([g @ self.W for g in grad_logits])
 ''', {"test-linear-forward", "test-linear-backward"}, "python loop"),
-    bug("linear", "copied from chapter 5: batch_gradients' outer products, forward whole-array",
+    bug("linear", "part copied from chapter 5: batch_gradients' outer products, forward "
+        "whole-array",
         linear(backward='''dW, db = np.zeros_like(self.W), np.zeros_like(self.b)
         for x, g in zip(self.X, G):
             dW += np.outer(g, x)
@@ -511,8 +512,18 @@ class Linear:
         "test-linear-backward", "python loop"),
     # Chapter 1, 'The linear layer': the product the page shows failing, with the sizes swapped
     # so that it runs.
-    bug("linear", "copied from chapter 1: the product X @ W the page shows failing",
+    bug("linear", "part copied from chapter 1: the product X @ W the page shows failing",
         linear(forward="X @ self.W + self.b"), "test-linear-forward", "transpose"),
+    # The two copies together, the whole cell as a copying student hands it in.
+    bug("linear", "copied from chapter 1 (forward: the X @ W it shows failing) and chapter 5 "
+        "(backward: batch_gradients' outer products)",
+        linear(forward="X @ self.W + self.b", backward='''dW, db = np.zeros_like(self.W), np.zeros_like(self.b)
+        for x, g in zip(self.X, G):
+            dW += np.outer(g, x)
+            db += g
+        self.grad_W, self.grad_b = dW, db
+        return np.array([g @ self.W for g in G])'''),
+        {"test-linear-forward", "test-linear-backward"}, "transpose"),
 
     # Chapter 6, the gradient check of the mean binary cross-entropy: a copy of Z nudged at
     # (n, k), for a two-dimensional Z.

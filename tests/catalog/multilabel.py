@@ -598,20 +598,27 @@ def predict_multilabel(z, thresholds=0.5):
 ''', "test-multilabel-predict", "compares the logits"),
     # Chapter 6, 'Measuring a set of predictions': the four photos' Python sets, one example at
     # a time: right values, the time of a loop over the rows.
-    bug("multilabel-metrics", "copied from chapter 6: the label sets, one example at a time",
+    bug("multilabel-metrics", "part copied from chapter 6: the label sets, one example at a time",
         metrics(hamming=CH6_SETS, subset=""), "test-hamming-subset", "Python loop"),
     # The same page's F1 of one animal, one class at a time, on the rows as sets: it divides by 0
     # for a class never predicted (the failure the page shows).
-    bug("multilabel-metrics", "copied from chapter 6: f1_of_one_animal as it is on the page",
+    bug("multilabel-metrics", "part copied from chapter 6: f1_of_one_animal as it is on the page",
         metrics(f1=CH6_F1_OF_ONE_ANIMAL.format(
             guarded="out.append(f1_of_one_animal(k, truth, guess))")),
         "test-f1-per-class", "ZeroDivisionError"),
     # ... with its ZeroDivisionError caught: right values, the time of a loop over the rows.
-    bug("multilabel-metrics", "copied from chapter 6: f1_of_one_animal, its division by 0 caught",
+    bug("multilabel-metrics", "part copied from chapter 6: f1_of_one_animal, its division by 0 caught",
         metrics(f1=CH6_F1_OF_ONE_ANIMAL.format(
             guarded="try:\n            out.append(f1_of_one_animal(k, truth, guess))\n"
                     "        except ZeroDivisionError:\n            out.append(0.0)")),
         "test-f1-per-class", "Python loop"),
+    # The three copies together, the whole cell as a copying student hands it in.
+    bug("multilabel-metrics", "copied from chapter 6: the label sets and f1_of_one_animal (its "
+        "division by 0 caught), one example at a time",
+        metrics(hamming=CH6_SETS, subset="", f1=CH6_F1_OF_ONE_ANIMAL.format(
+            guarded="try:\n            out.append(f1_of_one_animal(k, truth, guess))\n"
+                    "        except ZeroDivisionError:\n            out.append(0.0)")),
+        {"test-hamming-subset", "test-f1-per-class"}, "Python loop"),
     # Chapter 6, 'One threshold per class, tuned on validation data': the exact search over the
     # sorted probabilities returns midpoints, not values of the grid, ...
     bug("multilabel-thresholds", "copied from chapter 6: the exact search over sorted probabilities",

@@ -657,7 +657,7 @@ def softmax_jacobian(z):
     bug("softmax-module", "copied from chapter 4: the classmate's backward g s (1 - s) of "
         "'Check your understanding'", module(backward="return g * s * (1 - s)"),
         {"test-softmax-backward", "test-softmax-backward-memory"}, "only the diagonal"),
-    bug("softmax-module", "copied from chapter 2: the Tanh layer, softmax in forward, its "
+    bug("softmax-module", "the Tanh layer chapter 2 showed before 0.4, softmax in forward, its "
         "backward kept", '''
 class Softmax:
     """softmax as a layer: forward stores s."""
