@@ -193,17 +193,24 @@ def _sandboxed_processes() -> set[int]:
     """The processes running as a sandboxed kernel's uid (as root, each kernel has one of its
     own from sandbox.UID_BASE): found by the owner of /proc/<pid>, which costs a millisecond.
     Not those another pytest-xdist worker of the session started (their ancestors include the
-    session's main process but not this worker); an orphan counts for every worker."""
+    session's main process but not this worker); an orphan counts for every worker. Not a
+    zombie either: it has exited, and only waits for a parent to collect it (a container whose
+    first process collects no orphan keeps such an entry for good)."""
     from autograder.isolation import sandbox
     found = set()
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid >= sandbox.UID_BASE and not _another_workers(int(entry.name)):
+                if entry.stat().st_uid >= sandbox.UID_BASE and not _exited(int(entry.name)) \
+                        and not _another_workers(int(entry.name)):
                     found.add(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def _exited(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
 def _another_workers(pid: int) -> bool:
