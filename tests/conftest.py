@@ -193,7 +193,8 @@ def _sandboxed_processes() -> set[int]:
     """The processes running as a sandboxed kernel's uid (as root, each kernel has one of its
     own from sandbox.UID_BASE): found by the owner of /proc/<pid>, which costs a millisecond.
     Not those another pytest-xdist worker of the session started (their ancestors include the
-    session's main process but not this worker); an orphan counts for every worker. Not a
+    session's main process but not this worker), nor the kernels of a JupyterLab server that
+    lives from test to test (`lab.SERVERS`); an orphan counts for every worker. Not a
     zombie either: it has exited, and only waits for a parent to collect it (a container whose
     first process collects no orphan keeps such an entry for good)."""
     from autograder.isolation import sandbox
@@ -202,7 +203,7 @@ def _sandboxed_processes() -> set[int]:
         if entry.name.isdigit():
             try:
                 if entry.stat().st_uid >= sandbox.UID_BASE and not _exited(int(entry.name)) \
-                        and not _another_workers(int(entry.name)):
+                        and not _owned_elsewhere(int(entry.name)):
                     found.add(int(entry.name))
             except OSError:
                 continue
@@ -213,14 +214,16 @@ def _exited(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
-def _another_workers(pid: int) -> bool:
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return False
+def _owned_elsewhere(pid: int) -> bool:
+    from tests import lab
+    worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
     me, main = os.getpid(), os.getppid()
     while pid > 1:
+        if pid in lab.SERVERS:
+            return True
         if pid == me:
             return False
-        if pid == main:
+        if pid == main and worker:
             return True
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()

@@ -143,6 +143,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The JupyterLab servers running now: their kernels live as long as the server, from test to
+# test (conftest.py's leak check leaves them to the server, which stops them all).
+SERVERS: set[int] = set()
+
+
 class JupyterLab:
     """The real `jupyter lab` of this venv, started in `cwd` (its file browser's root), on
     127.0.0.1, with a token, no browser of its own, and nothing that calls home."""
@@ -176,6 +181,7 @@ class JupyterLab:
         self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env,
                                      stdout=self.logfile, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        SERVERS.add(self.proc.pid)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -199,6 +205,8 @@ class JupyterLab:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self.proc:
+            SERVERS.discard(self.proc.pid)
         self.logfile.close()
 
     def lab_url(self, path: str = "") -> str:
