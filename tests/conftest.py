@@ -21,12 +21,13 @@ from autograder import course, variants  # noqa: E402  (needs the checkout on sy
 # Every grading run of the tests uses a course secret of the test session's own (never the
 # instructor's file in autograder/), which the commands they start inherit, and so do the
 # session's pytest-xdist workers (started by this process, with its environment).
-if not os.environ.get("LOGITS_TESTS_SECRET"):
+_FIRST = not os.environ.get("LOGITS_TESTS_SECRET")  # the session's main process
+if _FIRST:
     os.environ["LOGITS_TESTS_SECRET"] = str(Path(tempfile.mkdtemp(prefix="course-secret-"))
                                             / "course-secret")
-    os.environ[variants.SECRET_ENV] = os.environ["LOGITS_TESTS_SECRET"]
-    variants.create_secret()
 os.environ[variants.SECRET_ENV] = os.environ["LOGITS_TESTS_SECRET"]
+if _FIRST:
+    variants.create_secret()
 
 HTML = course.REPO / "_build" / "html"
 
@@ -142,7 +143,7 @@ def _shared(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory):
-    """The example class (examples/submissions/: three students, every assignment) graded once
+    """The example class (examples/submissions/: four students, every assignment) graded once
     per session with the README's command and two workers: the results folder, which the tests
     that only read a graded class share (never write into it, but beside it)."""
     folder = _shared(tmp_path_factory) / "graded-class"
@@ -210,8 +211,13 @@ def _sandboxed_processes() -> set[int]:
     return found
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name: state, parent's pid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _exited(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    return _stat(pid)[0] in ("Z", "X")
 
 
 def _owned_elsewhere(pid: int) -> bool:
@@ -226,10 +232,9 @@ def _owned_elsewhere(pid: int) -> bool:
         if pid == main and worker:
             return True
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            pid = int(_stat(pid)[1])
         except OSError:
             return False
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
     return False
 
 

@@ -1,7 +1,7 @@
 """The example submissions in examples/submissions/, generated from the sources and the catalogs
 (`make examples`, which runs `python -m tests.examples`).
 
-Three students hand in every assignment:
+Four students hand in every assignment:
 - `alice-correct`: the reference solution, typed into the student version, and a written answer
   in every written-answer cell (graded by hand, so its text does not matter here);
 - `bob-one-bug`: the same, with the first catalogued bug of each assignment (tests/catalog/);
