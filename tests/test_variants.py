@@ -4,6 +4,7 @@ A classmate's right answer earns nothing (in at least 95 % of pairs of students)
 answerable (its own right answer passes its check), the book's number fails for every student,
 and a student's numbers depend on the course secret, never on anything a notebook says.
 """
+import contextlib
 import inspect
 import itertools
 import json
@@ -15,7 +16,7 @@ import pytest
 
 from autograder import course, notebooks, variants
 from autograder.checks import CheckFailed, _common
-from tests.catalog import catalog, checks_module
+from tests.catalog import COPIED, _run_solution_cells, catalog, checks_module
 
 SECRET = b"a test secret that is long enough for the course ids 0123456789"
 STUDENTS = [f"s{i:03d}" for i in range(40)]
@@ -24,8 +25,11 @@ QUESTIONS = [(a, t) for a in course.assignments()
 SPREAD = 0.95
 
 
+COPYING_STUDENTS = 120
+
+
 def _ids(n=len(STUDENTS)):
-    return [variants.course_id(SECRET, s) for s in STUDENTS[:n]]
+    return [variants.course_id(SECRET, f"s{i:03d}") for i in range(n)]
 
 
 def _passes(assignment, test, mine: str, answer) -> bool:
@@ -73,17 +77,46 @@ def test_every_variant_is_answerable(case):
 
 
 @pytest.mark.parametrize("case", QUESTIONS, ids=map(_id, QUESTIONS))
-def test_the_books_number_earns_nothing(case):
-    """The catalog's book's number fails every student's check (no variant is the book's case)."""
+def test_the_catalog_copies_the_books_case(case):
+    """Every question has the book's case in the catalog: its number typed in, or for a choice
+    the page's reading of the student's statements."""
     assignment, test = case
-    book = [impl for impl in catalog(assignment).BUGS
-            if impl.cell == test.removeprefix("test-") and impl.name == "the book's number, typed in"]
-    assert book, f"{test}: the catalog has no entry for the book's number"
-    namespace: dict = {}
-    exec(book[0].code, namespace)
-    value = next(v for k, v in namespace.items() if callable(v))()
-    passed = [cid for cid in _ids(20) if _passes(assignment, test, cid, value)]
-    assert not passed, f"{test}: the book's number passes for {passed}"
+    assert any(impl.cell == test.removeprefix("test-") and COPIED.search(impl.name)
+               for impl in catalog(assignment).BUGS), f"{test}: no copy of the book's case"
+
+
+def _variant_tests(assignment: str) -> set[str]:
+    """The test cells whose checks read the student's numbers: the questions and experiments."""
+    return {test for test, check in checks_module(assignment).TESTS.items()
+            if "numbers()" in inspect.getsource(check)}
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_a_copy_earns_nothing_whoever_hands_it_in(assignment):
+    """Each catalogued copy of a question or an experiment (the book's number typed in, a page's
+    code reused) loses its points for every one of 200 students, not only for the catalogs'
+    student: no variant is the book's case, and no student's numbers make copying pay."""
+    tests = _variant_tests(assignment)
+    copied = [impl for impl in catalog(assignment).BUGS
+              if COPIED.search(impl.name) and impl.fails & tests]
+    earned = []
+    for cid in _ids(COPYING_STUDENTS):
+        namespace = _run_solution_cells(assignment, None, course_id=cid)
+        reference = dict(namespace)
+        for impl in copied:
+            with contextlib.redirect_stdout(None):
+                exec(impl.code, namespace)  # into the namespace the notebook's functions read
+            with _common.variant(variants.numbers(assignment, cid)):
+                for test in sorted(impl.fails & tests):
+                    check = checks_module(assignment).TESTS[test]
+                    try:
+                        check(**{n: namespace[n] for n in inspect.signature(check).parameters})
+                        earned.append(f"{test} for {cid}: {impl.name}")
+                    except CheckFailed:
+                        pass
+            namespace.clear()
+            namespace.update(reference)
+    assert not earned, f"{len(earned)} copies earn points:\n" + "\n".join(earned[:10])
 
 
 def test_course_ids_need_the_secret_and_are_stable():

@@ -744,7 +744,7 @@ def check_question_posterior(answer_posterior):
 
 # --- Question 3: which changes leave the softmax unchanged ----------------------------------
 
-# The changes a student may be shown (numbers_of in the notebook draws six), as patterns, with
+# The changes a student may be shown (numbers_of in the notebook draws seven), as patterns, with
 # whether the softmax (over the last axis) stays the same, and the idea a wrong choice missed.
 SHIFT_ROW, TEMPERATURE_IDEA, UNEVEN, REPLACED = "shift", "temperature", "uneven", "replaced"
 CHANGES = [
@@ -760,11 +760,12 @@ CHANGES = [
     (r"divide every logit by the largest logit", False, TEMPERATURE_IDEA),
     (r"add \S+ to the first logit only", False, UNEVEN),
     (r"in a batch Z, subtract from each column the largest logit of that column", False, UNEVEN),
+    (r"in a batch Z, subtract from each column the mean of that column", False, UNEVEN),
     (r"in a batch Z, add \S+ to the logit of class 0 in every row", False, UNEVEN),
     (r"replace z by softmax\(z\)", False, REPLACED),
     (r"replace z by exp\(z\)", False, REPLACED),
 ]
-LETTERS = "abcdef"
+LETTERS = "abcdefg"
 
 
 def _change(statement: str) -> tuple[bool, str]:
@@ -782,18 +783,18 @@ def right_invariant(n: dict) -> str:
 
 
 def check_question_invariance(answer_invariant):
-    """The letters of the student's six changes that leave the softmax unchanged."""
+    """The letters of the student's seven changes that leave the softmax unchanged."""
     revisit = "Chapter 4, 'Shift invariance and the log-sum-exp trick'"
     mine = numbers()
     given = answer(answer_invariant, "answer_invariant()", revisit=revisit, numbers=False)
     expected = "a string of the letters of every change that leaves the softmax unchanged"
     if not isinstance(given, str):
-        fail("answer_invariant() should return a string made of the letters a to f, for "
+        fail("answer_invariant() should return a string made of the letters a to g, for "
              f"example 'bd'; it returned {given!r}.", expected=expected, got=repr(given),
              revisit=revisit)
     chosen = [ch for ch in given.lower() if ch not in " ,;"]
     if any(ch not in LETTERS for ch in chosen):
-        fail("answer_invariant() should return a string made of the letters a to f, for "
+        fail("answer_invariant() should return a string made of the letters a to g, for "
              f"example 'bd' (or '' for none); it returned {given!r}.", expected=expected,
              got=repr(given), revisit=revisit)
     chosen = set(chosen)

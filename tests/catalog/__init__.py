@@ -123,13 +123,15 @@ def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[st
     return results
 
 
-def _run_solution_cells(assignment: str, answers: dict[str, str] | None) -> dict:
-    """The notebook's code cells but its tests, run as student ME (whose course id reaches the
-    notebook as it does when grading: through the environment, the first cell left empty)."""
+def _run_solution_cells(assignment: str, answers: dict[str, str] | None,
+                        course_id: str = ME) -> dict:
+    """The notebook's code cells but its tests, run as the student of `course_id` (ME unless
+    told), whose id reaches the notebook as it does when grading: through the environment, the
+    first cell left empty."""
     namespace: dict = {}
     code = _program(notebooks.read(course.source_notebook(assignment)), answers)
     before = os.environ.get(variants.ID_ENV)
-    os.environ[variants.ID_ENV] = ME
+    os.environ[variants.ID_ENV] = course_id
     try:
         with contextlib.redirect_stdout(None):  # "Your numbers ..."
             exec(compile(code, f"<{assignment} solution cells>", "exec"), namespace)

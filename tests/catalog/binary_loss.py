@@ -236,7 +236,8 @@ def bce_with_logits(z, y):
     bug("q-stable", "judges as if the labels were hard", STABLE.format(
         ret='[i for i in NUMBERS["statements"] if i in {3, 5, 7, 8, 10}]'),
         "test-q-stable", "not stable"),
-    bug("q-stable", "trusts only scipy's log_expit and numpy's logaddexp", STABLE.format(
+    bug("q-stable", "copied from chapter 3: the statements the page computes with (SciPy's "
+        "log_expit and NumPy's logaddexp)", STABLE.format(
         ret='[i for i in NUMBERS["statements"] if i in {3, 5}]'),
         "test-q-stable", "leaves out at least one"),
     bug("q-stable", "the old notebook's answer", "def stable_formulas():\n    return [3, 5]\n",
@@ -391,7 +392,8 @@ class BCEWithLogitsLoss:
 # Every question: a classmate's answer and the book's number lose the points, this student's
 # right answer typed in gets them. The book's cases: the soft label 0.8 of 'Soft labels'; the
 # row z = 30 (y = 0, float64) of the BCELoss table of 'The clamp in PyTorch's BCELoss'; the two
-# formulas the page itself trusts (log_expit and logaddexp, statements 3 and 5).
+# formulas the page itself trusts (log_expit and logaddexp, statements 3 and 5: never the answer,
+# since every student's six statements hold one of the stable forms 7 and 8).
 _bugs, _correct = question_entries("binary-loss", book={
     "test-q-soft-floor": (float(np.log(4.0)), checks._entropy(0.8)),
     "test-q-bceloss": checks._bceloss(30.0, 0.0),

@@ -365,8 +365,10 @@ def fit_temperature(logits, labels):
         ret="lead / np.log(q / (1 - q))"), "test-answer-temperature", "ONE other class"),
     bug("answer-temperature", "C other classes instead of C - 1", TEMPERATURE_Q.format(
         ret="lead / np.log(C * q / (1 - q))"), "test-answer-temperature", "not with C"),
+    # For this student's C = 4 and target 0.7, log10(7) is within 0.3 % of ln(7 / 3): the
+    # message names the first of the two mistakes that give this number.
     bug("answer-temperature", "base-10 logarithm", TEMPERATURE_Q.format(
-        ret="lead / np.log10((C - 1) * q / (1 - q))"), "test-answer-temperature", "base-10"),
+        ret="lead / np.log10((C - 1) * q / (1 - q))"), "test-answer-temperature", "ONE other class"),
 
     bug("answer-accuracy", "one false statement added", ACCURACY_Q.format(
         ret='return "".join(right + wrong[:1])'), "test-answer-accuracy", "is false"),
@@ -550,7 +552,7 @@ def fit_temperature(logits, labels, steps=30):
     bug("answer-linear-gain", "copied from chapter 7: the absolute error's gain of 'Proper scoring "
         "rules', the most likely outcome as the event", GAIN_Q.format(
             ret="2 * q.max() * (1 - q.max()) - (1 - q.max())"), "test-answer-linear-gain",
-        "less than half"),
+        "wrong sign"),
 
     # The experiment with the two-class Brier score of 'Proper scoring rules', 2 (s - y)^2, taken
     # on the top class (the page's general Brier code is hidden; its binary form is in the prose).
@@ -658,14 +660,23 @@ def temperature_experiment""")),
 # Every question: a classmate's answer and the book's number lose the points, this student's
 # right answer typed in gets them. The book's cases (chapter 7): Check your understanding Q1 (ECE
 # 0.1 with two bins), two classes 3 apart at confidence 0.9 (T = 3 / ln 9, 'Temperature
-# scaling'), the choice "c" of the notebook of 0.3.0 (temperature scaling keeps the accuracy), and
-# the binary absolute error with belief 0.7 (a gain of 0.42 - 0.30 = 0.12, 'Proper scoring rules').
+# scaling'), and the binary absolute error with belief 0.7 (a gain of 0.42 - 0.30 = 0.12, 'Proper
+# scoring rules'). For 4.3 the page's case is its sentence that temperature scaling changes no
+# prediction, applied below; a fixed string of letters is like a classmate's answer (right for a
+# few students by chance), such as the choice "c" of the notebook of 0.3.0, passed along.
 _bugs, _correct = question_entries("calibration", book={
     "test-answer-ece": 0.1,
     "test-answer-temperature": float(3 / np.log(9)),
-    "test-answer-accuracy": "c",
     "test-answer-linear-gain": 0.12})
 BUGS += _bugs + [
+    bug("answer-accuracy", "copied from chapter 7: every statement that says something stays "
+        "the same as with T = 1 (the page: temperature scaling changes no prediction)", """
+def answer_accuracy_choice():
+    return "".join(letter for letter, statement in zip("abcdef", your_statements(NUMBERS))
+                   if "same" in statement)
+""", "test-answer-accuracy", "statement"),
+    bug("answer-accuracy", "the choice of 0.3.0's notebook, passed along",
+        'def answer_accuracy_choice():\n    return "c"\n', "test-answer-accuracy", ""),
     # The answers of the notebook of 0.3.0, which every student had, typed in.
     bug("answer-ece", "the answer of 0.3.0's table", "def answer_ece_two_bins():\n    return 0.0917\n",
         "test-answer-ece", ""),

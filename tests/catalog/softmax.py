@@ -427,7 +427,7 @@ def answer_posterior():
 CHOICE = """
 def answer_invariant():
     chosen = ""
-    for letter, change in zip("abcdef", NUMBERS["changes"]):
+    for letter, change in zip("abcdefg", NUMBERS["changes"]):
         if {condition}:
             chosen += letter
     return chosen
@@ -460,7 +460,7 @@ BUGS += [
         T_INV, "non-linear function"),
     bug(Q_INV, "a list instead of a string",
         "def answer_invariant():\n    return list(" + literal(
-            "".join(ch for ch in "abcdef"[:len(MINE["changes"])])) + ")\n",
+            "".join(ch for ch in "abcdefg"[:len(MINE["changes"])])) + ")\n",
         T_INV, "string made of the letters"),
 ]
 
@@ -518,7 +518,7 @@ BUGS += [
         experiment(answer="float(temperatures[np.argmin(np.abs(top - 1 / len(z)))])"),
         T_EXPERIMENT, "not 0.5"),
     bug(EXPERIMENT, "a grid of eight temperatures",
-        experiment(points=8), T_EXPERIMENT, "finer grid"),
+        experiment(points=8), T_EXPERIMENT, "gives the top class a probability of"),
 ]
 
 CORRECT += [
@@ -556,13 +556,15 @@ BOOK_POSTERIOR = _book_posterior()
 # Every question: a classmate's answer and the book's number lose the points, this student's
 # right answer typed in gets them. The book's cases: the Jacobians of 1024 rows of a 50 000-word
 # vocabulary in float64 (Chapter 4, 'Why backward never builds the Jacobian'); the posterior of
-# class 0 in the page's example of three image classes (Chapter 4, 'The posterior of C classes');
-# the answer of the fixed list of changes of version 0.3.0 ("ace").
+# class 0 in the page's example of three image classes (Chapter 4, 'The posterior of C classes').
+# Question 3's book case is the shifts the page tries, copied below; a fixed string of letters is
+# like a classmate's answer (it is right for a few students by chance), such as the answer of the
+# fixed list of changes of version 0.3.0, passed along.
 _bugs, _correct = question_entries("softmax", book={
     T_JAC: 8 * 1024 * 50_000**2,
-    T_POST: BOOK_POSTERIOR,
-    T_INV: "ace"})
-BUGS += _bugs
+    T_POST: BOOK_POSTERIOR})
+BUGS += _bugs + [bug(Q_INV, "the answer of 0.3.0's fixed changes, passed along",
+                     'def answer_invariant():\n    return "ace"\n', T_INV, "")]
 CORRECT += _correct
 
 
