@@ -7,7 +7,8 @@ import re
 import pytest
 
 from autograder import course, notebooks
-from tests.catalog import catalog, checks_module, run_cells, run_checks, secret_for
+from tests.catalog import (_bindings, catalog, checks_module, depending_tests, run_cells, run_checks,
+                           secret_for)
 
 ASSIGNMENTS = course.assignments()
 BUGS = [(a, impl) for a in ASSIGNMENTS for impl in catalog(a).BUGS]
@@ -33,12 +34,15 @@ def test_reference_solution_passes_every_test_cell(assignment):
 def test_catalogued_bug_loses_points_where_it_should(case):
     """The cells that lose points when the notebook runs (visible asserts and hidden checks, with
     their public seeds) are exactly `fails`; the hidden checks alone, seeded with a secret as
-    when grading, catch the same, and name the mistake."""
+    when grading, catch the same, and name the mistake. The test cells that cannot reach the
+    replaced cell keep the reference's outcome and are not run (test_the_cells_a_change_reaches).
+    """
     assignment, impl = case
-    cells = run_cells(assignment, {impl.cell: impl.code})
+    depending, run = depending_tests(assignment, impl.cell, impl.code)
+    cells = run_cells(assignment, {impl.cell: impl.code}, only=run)
     failed = {t for t, message in cells.items() if message}
     assert failed == impl.fails, f"{impl.name}: cells failed {sorted(failed)}, expected {sorted(impl.fails)}"
-    results = run_checks(assignment, {impl.cell: impl.code}, secret_for(impl))
+    results = run_checks(assignment, {impl.cell: impl.code}, secret_for(impl), only=depending)
     failed = {t for t, message in results.items() if message}
     assert failed == impl.fails, f"{impl.name}: checks failed {sorted(failed)}, expected {sorted(impl.fails)}"
     first = next(results[t] for t in checks_module(assignment).TESTS if results[t])
@@ -84,10 +88,44 @@ def assert_teaches(message: str, names: list[str]) -> None:
 @pytest.mark.parametrize("case", CORRECT, ids=map(_id, CORRECT))
 def test_alternative_correct_implementation_gets_full_marks(case):
     assignment, impl = case
-    assert run_cells(assignment, {impl.cell: impl.code}) == {
+    depending, run = depending_tests(assignment, impl.cell, impl.code)
+    assert run_cells(assignment, {impl.cell: impl.code}, only=run) == {
         t: None for t in checks_module(assignment).TESTS}
-    assert run_checks(assignment, {impl.cell: impl.code}, secret_for(impl)) == {
+    assert run_checks(assignment, {impl.cell: impl.code}, secret_for(impl), only=depending) == {
         t: None for t in checks_module(assignment).TESTS}
+
+
+BROKEN = """
+class _Broken:
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attribute):
+        raise RuntimeError(f"{self._name} is broken")
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self._name} is broken")
+"""
+
+
+def _solution_cells(assignment):
+    return notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+
+
+@pytest.mark.parametrize("case", [(a, cell) for a in ASSIGNMENTS for cell in _solution_cells(a)],
+                         ids=lambda case: f"{case[0]}:{case[1]}")
+def test_the_cells_a_change_reaches(case):
+    """The catalogs run only the test cells a replaced solution cell can reach (depending_tests,
+    read from the cells' names). Proven on every solution cell: with each name the cell binds
+    broken, every test cell runs, and the cells that fail are among those the reading names (it
+    may name more: a module's backward never calls the function its forward did)."""
+    assignment, cell = case
+    reference = _solution_cells(assignment)[cell]
+    names = sorted(_bindings(reference)[0] - {"self"})
+    broken = reference + BROKEN + "".join(f"{n} = _Broken({n!r})\n" for n in names)
+    failed = {t for t, message in run_cells(assignment, {cell: broken}).items() if message}
+    assert failed, f"breaking {names} fails no test cell"
+    assert failed <= depending_tests(assignment, cell, broken)[0]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

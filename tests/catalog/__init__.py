@@ -6,11 +6,14 @@ and `CORRECT`, other right implementations that must get full marks.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import os
 import re
+import symtable
 import zlib
 from dataclasses import dataclass
 
@@ -82,15 +85,19 @@ def copies(assignment: str) -> dict[str, str]:
 
 
 def run_checks(assignment: str, answers: dict[str, str] | None = None,
-               secret: int | None = None) -> dict[str, str | None]:
+               secret: int | None = None, only: set[str] | None = None) -> dict[str, str | None]:
     """The hidden checks alone, on the source notebook's code with some solution cells replaced,
-    with their public seeds or (as when grading) seeded with `secret` too.
+    with their public seeds or (as when grading) seeded with `secret` too; with `only`, those
+    test cells' checks alone (the others are reported passed).
     Returns test cell grade id -> the check's failure `Message` (None when it passed)."""
     namespace = _run_solution_cells(assignment, answers)
     results = {}
     seeded = _common.seeded(secret) if secret is not None else contextlib.nullcontext()
     with seeded, _common.variant(variants.numbers(assignment, ME)):
         for test_id, check in checks_module(assignment).TESTS.items():
+            if only is not None and test_id not in only:
+                results[test_id] = None
+                continue
             args = {name: namespace[name] for name in inspect.signature(check).parameters}
             try:
                 check(**args)
@@ -105,9 +112,11 @@ def secret_for(impl: Impl) -> int:
     return zlib.crc32(f"{impl.cell}/{impl.name}".encode())
 
 
-def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[str, str | None]:
+def run_cells(assignment: str, answers: dict[str, str] | None = None,
+              only: set[str] | None = None) -> dict[str, str | None]:
     """Each test cell whole (visible asserts, then the hidden check), as nbgrader's autograder
-    runs it: test cell grade id -> what it raised (None when the cell passed)."""
+    runs it: test cell grade id -> what it raised (None when the cell passed); with `only`,
+    those test cells alone (the others are reported passed)."""
     nb = notebooks.read(course.source_notebook(assignment))
     namespace = _run_solution_cells(assignment, answers)
     results = {}
@@ -115,12 +124,124 @@ def run_cells(assignment: str, answers: dict[str, str] | None = None) -> dict[st
         for cell in nb.cells:
             if not notebooks.is_test(cell):
                 continue
+            if only is not None and notebooks.grade_id(cell) not in only:
+                results[notebooks.grade_id(cell)] = None
+                continue
             try:
                 exec(compile(cell.source, f"<{notebooks.grade_id(cell)}>", "exec"), namespace)
                 results[notebooks.grade_id(cell)] = None
             except Exception as failure:  # a visible assert, a hidden check, the student's code
                 results[notebooks.grade_id(cell)] = f"{type(failure).__name__}: {failure}"
     return results
+
+
+# --- Which test cells a replaced solution cell can change ------------------------------------
+# A catalogued implementation replaces one solution cell; a test cell whose code can reach no name
+# that cell binds has the reference's outcome, so the catalogs run only the test cells that can
+# (tests/test_catalogs.py proves the reading below on every solution cell).
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _bindings(code: str, changed: bool = False) -> tuple[set[str], set[str]]:
+    """(the global names a cell's code binds or changes, the global names it reads before
+    binding them), from its syntax and Python's own scopes (symtable). It binds what its top
+    level assigns, defines or imports from a module (never a module itself: that is the same
+    whichever cell imports it), what its functions declare `global`, the object of an attribute or
+    item it assigns anywhere (`np.exp = ...`, `NUMBERS["C"] = ...`) and, in the `changed` cell,
+    of a method its top level calls (`np.seterr(...)`: a cell the catalogs leave unchanged
+    calls the same methods in both runs)."""
+    tree = ast.parse(code)
+
+    def base(node):
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    def bound(statement) -> set:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = {statement.name}
+        else:
+            names = set()
+            for node in ast.walk(statement):
+                if isinstance(node, ast.ImportFrom):
+                    names |= {a.asname or a.name for a in node.names
+                              if not _is_module(f"{node.module}.{a.name}")}
+                elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                    names.add(node.id)
+                elif changed and isinstance(node, ast.Call) and \
+                        isinstance(node.func, ast.Attribute):
+                    names.add(base(node.func))
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Global):
+                names.update(node.names)
+            elif isinstance(node, (ast.Attribute, ast.Subscript)) and \
+                    not isinstance(node.ctx, ast.Load):
+                names.add(base(node))
+        names.discard(None)
+        return names
+
+    def inner_reads(table) -> set:
+        """The global names the functions, classes and comprehensions in `table` read."""
+        names = set()
+        for child in table.get_children():
+            names |= {s.get_name() for s in child.get_symbols()
+                      if s.is_referenced() and s.is_global()}
+            names |= inner_reads(child)
+        return names
+
+    statements = [(statement, bound(statement)) for statement in tree.body]
+    binds = set().union(*(names for _, names in statements))
+    reads, so_far = set(), set()
+    for statement, names in statements:
+        table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+        top = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+        reads |= (top - so_far) | (inner_reads(table) - binds)
+        so_far |= names
+    return binds, reads
+
+
+def depending_tests(assignment: str, cell: str, code: str | None = None) -> tuple[set, set]:
+    """(the test cells whose outcome can depend on solution cell `cell` holding `code` (the
+    reference's code if None), the test cells that must run for them, in run_cells: those and
+    the earlier test cells whose names they read)."""
+    nb = notebooks.read(course.source_notebook(assignment))
+    cells = []   # (grade id, is a test, binds, reads), in the notebook's order
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        gid = notebooks.grade_id(c)
+        source = code if gid == cell and code is not None else \
+            notebooks.reference_code(c) if notebooks.is_solution(c) else c.source
+        cells.append((gid, notebooks.is_test(c), *_bindings(source, changed=gid == cell)))
+
+    def reached(start: int) -> set[int]:
+        """The cells whose bindings the code of test cell `start` can read: every cell that is
+        not a test (the hidden checks get the names bound at the end), the tests before it."""
+        seen, names = {start}, set(cells[start][3])
+        grew = True
+        while grew:
+            grew = False
+            for i, (_, test, binds, reads) in enumerate(cells):
+                if i not in seen and (not test or i < start) and binds & names:
+                    seen.add(i)
+                    names |= reads
+                    grew = True
+        return seen
+
+    changed = next(i for i, c in enumerate(cells) if c[0] == cell)
+    depending, run = set(), set()
+    for i, (gid, test, _, _) in enumerate(cells):
+        if test:
+            reach = reached(i)
+            if changed in reach:
+                depending.add(gid)
+                run |= {cells[j][0] for j in reach if cells[j][1]}
+    return depending, run
 
 
 def _run_solution_cells(assignment: str, answers: dict[str, str] | None,
