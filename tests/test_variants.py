@@ -92,6 +92,24 @@ def _variant_tests(assignment: str) -> set[str]:
 
 
 @pytest.mark.parametrize("assignment", course.assignments())
+def test_the_reference_answers_every_student(assignment):
+    """The source notebook's own answers pass every question and experiment check for each of
+    40 students, not only for the catalogs' student."""
+    tests = _variant_tests(assignment)
+    lost = []
+    for cid in _ids():
+        namespace = _run_solution_cells(assignment, None, course_id=cid)
+        with _common.variant(variants.numbers(assignment, cid)):
+            for test in sorted(tests):
+                check = checks_module(assignment).TESTS[test]
+                try:
+                    check(**{n: namespace[n] for n in inspect.signature(check).parameters})
+                except CheckFailed as failure:
+                    lost.append(f"{test} for {cid}: {failure}")
+    assert not lost, f"{len(lost)} answers of the reference fail:\n" + "\n".join(lost[:5])
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
 def test_a_copy_earns_nothing_whoever_hands_it_in(assignment):
     """Each catalogued copy of a question or an experiment (the book's number typed in, a page's
     code reused) loses its points for every one of 200 students, not only for the catalogs'
