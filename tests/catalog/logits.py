@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import bug, correct, question_entries
+from tests.adversarial import ZEROING_LINEAR
 
 LINEAR = '''
 class Linear:
@@ -27,6 +28,10 @@ def linear(forward="X @ self.W.T + self.b", backward=GOOD_BACKWARD):
 
 BUGS = [
     # --- linear ---
+    # Zeroes the arrays it is given in place (the checks' own, were they not copies) so that its
+    # zeros would match expectations computed from them: the checks compute from what they drew.
+    bug("linear", "zeroes its inputs in place and returns zeros", ZEROING_LINEAR,
+        ("test-linear-forward", "test-linear-backward"), "has wrong values"),
     bug("linear", "forward forgets the bias", linear(forward="X @ self.W.T"),
         "test-linear-forward", "without the bias"),
     # forward raises after storing X: backward is graded apart and keeps its points
