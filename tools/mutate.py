@@ -154,9 +154,9 @@ def main(argv=None) -> int:
         caught, test, seconds = run(m)
         missed += not caught
         rows.append(f"| {number} | {m.promise} | `{m.path}` | "
-                        f"{('`' + test.split('::')[-1] + '`') if caught else '**not caught**'} "
-                        f"| {seconds:.0f} |")
-            print(rows[-1], flush=True)
+                    f"{('`' + test.split('::')[-1] + '`') if caught else '**not caught**'} "
+                    f"| {seconds:.0f} |")
+        print(rows[-1], flush=True)
     print("\n".join(rows))
     return 1 if missed else 0
 
