@@ -28,15 +28,15 @@ def linear(forward="X @ self.W.T + self.b", backward=GOOD_BACKWARD):
 
 BUGS = [
     # --- linear ---
-    # Zeroes the arrays it is given in place (the checks' own, were they not copies) so that its
-    # zeros would match expectations computed from them: the checks compute from what they drew.
-    bug("linear", "zeroes its inputs in place and returns zeros", ZEROING_LINEAR,
-        ("test-linear-forward", "test-linear-backward"), "has wrong values"),
     bug("linear", "forward forgets the bias", linear(forward="X @ self.W.T"),
         "test-linear-forward", "without the bias"),
     # forward raises after storing X: backward is graded apart and keeps its points
     bug("linear", "forward uses W instead of W.T", linear(forward="X @ self.W + self.b"),
         "test-linear-forward", "without the transpose"),
+    # Zeroes the arrays it is given in place (the checks' own, were they not copies) so that its
+    # zeros would match expectations computed from them: the checks compute from what they drew.
+    bug("linear", "zeroes its inputs in place and returns zeros", ZEROING_LINEAR,
+        ("test-linear-forward", "test-linear-backward"), "has wrong values"),
     bug("linear", "forward multiplies in the wrong order (W @ X)",
         linear(forward="self.W @ X + self.b"), "test-linear-forward", "wrong order"),
     bug("linear", "forward casts float32 to float64",
