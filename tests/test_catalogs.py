@@ -130,7 +130,7 @@ def test_the_cells_a_change_reaches(case):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_solution_cell_has_at_least_five_catalogued_bugs(assignment):
-    cells = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
+    cells = _solution_cells(assignment)
     counts = {cell: sum(b.cell == cell for b in catalog(assignment).BUGS) for cell in cells}
     assert all(n >= 5 for n in counts.values()), counts
 

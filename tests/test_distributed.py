@@ -2,9 +2,8 @@
 a real `dask scheduler` and two `dask worker` processes on 127.0.0.1, each in a folder of its
 own, grade three assignments of the example class; one worker is killed (SIGKILL) in the middle
 of that run. The run loses nothing, grades nothing twice, and its grades.csv and gradebook are a
-local run's. A
-worker whose course differs refuses the jobs; a submission that kills two workers is reported by
-name. And (issue 15) a grading run's course folder can be moved and still opens in nbgrader.
+local run's. A worker whose course differs refuses the jobs; a submission that kills two workers
+is reported by name. And (issue 15) a grading run's course folder can be moved and still opens in nbgrader.
 
 One cluster serves the whole file (its workers prepare themselves once); the local run that
 the cluster's results are compared with is the one whose folder is moved at the end."""

@@ -23,8 +23,6 @@ STUDENTS = [f"s{i:03d}" for i in range(40)]
 QUESTIONS = [(a, t) for a in course.assignments()
              for t in getattr(checks_module(a), "ANSWERS", {})]
 SPREAD = 0.95
-
-
 COPYING_STUDENTS = 120
 
 
@@ -91,6 +89,16 @@ def _variant_tests(assignment: str) -> set[str]:
             if "numbers()" in inspect.getsource(check)}
 
 
+def _failure(assignment: str, test: str, namespace: dict) -> CheckFailed | None:
+    """What the check of `test` says of the notebook's names in `namespace` (None: it passed)."""
+    check = checks_module(assignment).TESTS[test]
+    try:
+        check(**{n: namespace[n] for n in inspect.signature(check).parameters})
+    except CheckFailed as failure:
+        return failure
+    return None
+
+
 @pytest.mark.parametrize("assignment", course.assignments())
 def test_the_reference_answers_every_student(assignment):
     """The source notebook's own answers pass every question and experiment check for each of
@@ -100,20 +108,16 @@ def test_the_reference_answers_every_student(assignment):
     for cid in _ids():
         namespace = _run_solution_cells(assignment, None, course_id=cid)
         with _common.variant(variants.numbers(assignment, cid)):
-            for test in sorted(tests):
-                check = checks_module(assignment).TESTS[test]
-                try:
-                    check(**{n: namespace[n] for n in inspect.signature(check).parameters})
-                except CheckFailed as failure:
-                    lost.append(f"{test} for {cid}: {failure}")
+            lost += [f"{test} for {cid}: {failure}" for test in sorted(tests)
+                     if (failure := _failure(assignment, test, namespace))]
     assert not lost, f"{len(lost)} answers of the reference fail:\n" + "\n".join(lost[:5])
 
 
 @pytest.mark.parametrize("assignment", course.assignments())
 def test_a_copy_earns_nothing_whoever_hands_it_in(assignment):
     """Each catalogued copy of a question or an experiment (the book's number typed in, a page's
-    code reused) loses its points for every one of 200 students, not only for the catalogs'
-    student: no variant is the book's case, and no student's numbers make copying pay."""
+    code reused) loses its points for every one of COPYING_STUDENTS students, not only for the
+    catalogs' student: no variant is the book's case, and no student's numbers make copying pay."""
     tests = _variant_tests(assignment)
     copied = [impl for impl in catalog(assignment).BUGS
               if COPIED.search(impl.name) and impl.fails & tests]
@@ -125,13 +129,8 @@ def test_a_copy_earns_nothing_whoever_hands_it_in(assignment):
             with contextlib.redirect_stdout(None):
                 exec(impl.code, namespace)  # into the namespace the notebook's functions read
             with _common.variant(variants.numbers(assignment, cid)):
-                for test in sorted(impl.fails & tests):
-                    check = checks_module(assignment).TESTS[test]
-                    try:
-                        check(**{n: namespace[n] for n in inspect.signature(check).parameters})
-                        earned.append(f"{test} for {cid}: {impl.name}")
-                    except CheckFailed:
-                        pass
+                earned += [f"{test} for {cid}: {impl.name}" for test in sorted(impl.fails & tests)
+                           if _failure(assignment, test, namespace) is None]
             namespace.clear()
             namespace.update(reference)
     assert not earned, f"{len(earned)} copies earn points:\n" + "\n".join(earned[:10])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -147,7 +148,8 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def _bindings(code: str, changed: bool = False) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=None)  # every catalog entry reads the same unchanged cells again
+def _bindings(code: str, changed: bool = False) -> tuple[frozenset[str], frozenset[str]]:
     """(the global names a cell's code binds or changes, the global names it reads before
     binding them), from its syntax and Python's own scopes (symtable). It binds what its top
     level assigns, defines or imports from a module (never a module itself: that is the same
@@ -202,7 +204,7 @@ def _bindings(code: str, changed: bool = False) -> tuple[set[str], set[str]]:
         top = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
         reads |= (top - so_far) | (inner_reads(table) - binds)
         so_far |= names
-    return binds, reads
+    return frozenset(binds), frozenset(reads)
 
 
 def depending_tests(assignment: str, cell: str, code: str | None = None) -> tuple[set, set]:
