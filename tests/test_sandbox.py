@@ -347,6 +347,22 @@ def test_a_kernel_past_its_cpu_time_is_stopped(limited, tmp_path):
     assert forkkernel.ENDINGS[str(tmp_path)] == "the sandbox's CPU-time limit (2 s)"
 
 
+def test_of_the_repository_a_kernel_sees_only_the_channels_end(limited, tmp_path):
+    """The checks, solutions and catalogs are not in a kernel's view; the four files of the
+    channel's kernel end are (the positive control: a walk that sees nothing proves nothing)."""
+    from tests.test_forkkernel import execute
+    (tmp_path / "w").mkdir()
+    out = execute("import os\nseen = []\n"
+                  f"for folder, dirs, names in os.walk({str(course.REPO)!r}):\n"
+                  "    dirs[:] = [d for d in dirs if d != '.venv']\n"
+                  f"    seen += [os.path.relpath(os.path.join(folder, n), {str(course.REPO)!r})"
+                  " for n in names]\n"
+                  "print(sorted(seen))",
+                  cwd=tmp_path / "w")
+    assert out == [[str(["autograder/__init__.py", "autograder/trusted/__init__.py",
+                         "autograder/trusted/kernel_agent.py", "autograder/trusted/wire.py"])]]
+
+
 def test_two_kernels_share_nothing(limited, tmp_path):
     from tests.test_forkkernel import execute
     (tmp_path / "a").mkdir()

@@ -41,7 +41,7 @@ from ..course import NOTEBOOK_TIMEOUT
 
 ENV = "AUTOGRADER_SANDBOX"        # in a worker: "off", or the Limits as JSON (default: on)
 KERNELS = "AUTOGRADER_KERNELS"    # where the per-kernel folders go (default: a temporary folder)
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the checkout (autograder/isolation/ is two below)
 # The only files of the repository a kernel can see (the checks' sources are not among them):
 # the kernel's end of the trusted checker's channel (autograder/trusted/).
 KERNEL_FILES = ("autograder/__init__.py", "autograder/trusted/__init__.py",
