@@ -420,3 +420,36 @@ def test_memory_that_no_process_maps_counts_too(limited, tmp_path, monkeypatch):
     cgroup.remove(sandbox.CGROUPS)  # what the kernels' own clean-up could not take yet
     leftovers = [p.name for p in cgroup._own()[0].glob(f"{sandbox.CGROUPS}*")]
     assert not leftovers, leftovers  # each sandbox's cgroup goes with it
+
+
+def test_a_sandbox_goes_with_its_keeper(limited, tmp_path):
+    """If the process that keeps a sandbox is killed (its worker killed, the machine out of
+    memory), every process inside goes too: the kernel and what the kernel started."""
+    from jupyter_client.manager import KernelManager
+
+    from tests.conftest import _stat
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(tmp_path))
+    client = km.client()
+    client.start_channels()
+
+    def alive(pids):
+        return {p for p in pids if os.path.exists(f"/proc/{p}") and _stat(p)[0] not in "ZX"}
+    try:
+        client.wait_for_ready(timeout=30)
+        client.execute_interactive("import os, time\nif os.fork() == 0:\n    time.sleep(1000)",
+                                   timeout=30)
+        keeper = km.provisioner.pid
+        family = {keeper}
+        for _ in range(3):  # the sandbox's process 1, the kernel, the kernel's child
+            family |= {int(p) for p in os.listdir("/proc") if p.isdigit()
+                       and alive({int(p)}) and int(_stat(int(p))[1]) in family}
+        assert len(family) == 4, family
+        os.kill(keeper, 9)
+        deadline = time.monotonic() + 10
+        while (left := alive(family)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not left, f"{len(left)} process(es) of the sandbox outlived its keeper"
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -60,7 +60,7 @@ MUTATIONS = [
     Mutation("a kernel sees nothing of the repository but the channel's files",
              "autograder/isolation/sandbox.py", 'KERNEL_FILES = ("autograder/__init__.py", ',
              'KERNEL_FILES = ("autograder/__init__.py", "autograder/checks/logits.py", ',
-             ("tests/test_sandbox.py::test_no_network_no_secrets_no_hidden_files",)),
+             ("tests/test_sandbox.py::test_of_the_repository_a_kernel_sees_only_the_channels_end",)),
     Mutation("at most 100 outputs per cell",
              "autograder/pipeline/outputs.py", 'max_outputs = Integer(100,',
              'max_outputs = Integer(100_000,',
@@ -114,7 +114,7 @@ MUTATIONS = [
     Mutation("no process of a run outlives it",
              "autograder/isolation/sandbox.py", "    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)",
              "    pass",
-             ("tests/test_sandbox.py::test_each_attack_gains_nothing_and_is_named_where_seen",)),
+             ("tests/test_sandbox.py::test_a_sandbox_goes_with_its_keeper",)),
 ]
 
 

@@ -25,6 +25,7 @@ jupyter_client's default.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -196,7 +197,9 @@ class _ForkedProcess:
         return self._ended(self._process.exitcode)
 
     def send_signal(self, signum):
-        os.kill(self.pid, signum)
+        if self._process.exitcode is None:  # a keeper that was killed is gone already
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
 
     def kill(self):
         self.send_signal(signal.SIGKILL)
