@@ -453,3 +453,52 @@ def test_a_sandbox_goes_with_its_keeper(limited, tmp_path):
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def _family(pid: int) -> set[int]:
+    """`pid` and every process descended from it."""
+    import psutil
+    try:
+        root = psutil.Process(pid)
+        return {pid} | {p.pid for p in root.children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def _uid(pid: int) -> int:
+    import psutil
+    try:
+        return psutil.Process(pid).uids().real
+    except psutil.NoSuchProcess:
+        return -1
+
+
+def test_a_killed_command_leaves_no_process_behind(tmp_path):
+    """An instructor's Ctrl-C, a closed terminal or `kill -9` on `python -m autograder grade`
+    in the middle of a run: its workers, their kernels' template, the keepers and the sandboxes
+    go with it (nothing keeps running, or holds a cgroup, once the command is gone)."""
+    import psutil
+    nb = notebooks.fill(_released(), {"predict": "import time\ntime.sleep(1000)"})
+    path = tmp_path / "subs" / "sleeper" / A / f"{A}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(nb))
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", "--submissions",
+                             str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                             "--assignment", A, "--workers", "1"], cwd=course.REPO,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(_uid(p) >= sandbox.UID_BASE for p in _family(proc.pid)):
+            assert time.monotonic() < deadline and proc.poll() is None, "no kernel started"
+            time.sleep(0.2)
+        family = _family(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while (left := {p for p in family if psutil.pid_exists(p)
+                    and psutil.Process(p).status() != psutil.STATUS_ZOMBIE}) \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, [" ".join(psutil.Process(p).cmdline())[:80] for p in left]

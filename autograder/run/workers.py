@@ -34,6 +34,7 @@ PREPARE_TIMEOUT = 600  # seconds: nbgrader generating the assignments of a gradi
 def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[str]) -> None:
     """Worker loop: receive a Job, run it through nbgrader's API, send back an Outcome."""
     os.setsid()  # its own process group: killing it also kills the kernels it started
+    threading.Thread(target=_go_with, args=(os.getppid(),), daemon=True).start()
     with open("/proc/self/oom_score_adj", "w") as f:  # out of memory, a worker goes before
         f.write(str(sandbox.OOM_WORKER))               # the supervisor (its kernels before it)
     # The sandbox shows kernels every folder on sys.path: never the course folder (gradebook,
@@ -69,6 +70,15 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
             outcome = Outcome(job, False, f"{type(err).__name__}: {err}", completed=False)
         outcome.seconds = time.monotonic() - start
         conn.send(outcome)
+
+
+def _go_with(supervisor: int) -> None:
+    """In a worker: when its supervisor is gone (the command killed, even with SIGKILL), take
+    the worker's process group with it: the kernels' template and every kernel's keeper (whose
+    sandbox follows its keeper, sandbox.py)."""
+    while os.getppid() == supervisor:
+        time.sleep(0.5)
+    os.killpg(0, signal.SIGKILL)
 
 
 @dataclass
