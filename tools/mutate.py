@@ -2,21 +2,25 @@
 
 Each mutation below is a small, realistic regression that breaks exactly one promise of
 docs/guarantees.md (or of the exercises' contract): a line of the grader changed. For each, the
-tests that cover the promise run; the mutation is *caught* when at least one of them fails. The table it prints is the one
-in docs/guarantees.md ("Tests that fail when a promise breaks").
+tests that cover the promise run; the mutation is *caught* when at least one of them fails. The
+table it prints is the one in docs/guarantees.md ("Tests that fail when a promise breaks").
 
-    .venv/bin/python tools/mutate.py            # every mutation (about half an hour)
-    .venv/bin/python tools/mutate.py 3 7        # mutations 3 and 7
+    .venv/bin/python tools/mutate.py                 # every mutation (about 20 minutes)
+    .venv/bin/python tools/mutate.py 3 7             # mutations 3 and 7
+    .venv/bin/python tools/mutate.py --clone /tmp/m  # keep the scratch clone for the next time
 
-Each mutation changes one file of this checkout for the time of its tests, then puts it back;
-it refuses to start on uncommitted changes. (Not a clone: the virtual environment installs this
-checkout, so the grader's processes, and the sandboxes they build, would run this checkout's
-code, not the clone's.) Run it alone: its sandboxes are processes other test runs would count.
+The mutations are applied to a scratch clone of this checkout's last commit (uncommitted changes
+are not in it), with a virtual environment of its own (`make venv mathjax` there, a few minutes
+the first time): the environment installs its own checkout, so the grader's processes, and the
+sandboxes they build, run the mutated code. Run it when no other test run is going: its
+sandboxes are processes that another run's checks would count.
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,17 +115,36 @@ MUTATIONS = [
     Mutation("nothing a student reads gives an expression of an answer away",
              "tests/expression_guard.py", "WEIGHT = 2\n", "WEIGHT = 99\n",
              ("tests/test_copying.py::test_the_guard_finds_a_planted_copy_wherever_it_is_read",)),
-    Mutation("no process of a run outlives it",
+    Mutation("a sandbox goes with its keeper",
              "autograder/isolation/sandbox.py", "    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)",
              "    pass",
              ("tests/test_sandbox.py::test_a_sandbox_goes_with_its_keeper",)),
+    Mutation("a killed grading command leaves no process behind",
+             "autograder/run/workers.py",
+             "    threading.Thread(target=_go_with, args=(os.getppid(),), daemon=True).start()",
+             "    pass",
+             ("tests/test_sandbox.py::test_a_killed_command_leaves_no_process_behind",)),
 ]
 
 
-def run(mutation: Mutation) -> tuple[bool, str, float]:
-    """Apply `mutation` to this checkout, run its tests, put the file back; (caught, the first
-    failing test or "", seconds)."""
-    path = REPO / mutation.path
+def scratch_clone(where: Path | None) -> Path:
+    """A clone of this checkout's last commit at `where` (a new temporary folder if None; made
+    again from the last commit if it is there), with its own virtual environment."""
+    where = where or Path(tempfile.mkdtemp(prefix="mutate-")) / "repo"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    if not (where / ".git").exists():
+        subprocess.run(["git", "clone", "-q", str(REPO), str(where)], check=True)
+    subprocess.run(["git", "fetch", "-q", str(REPO), head], cwd=where, check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", head], cwd=where, check=True)
+    subprocess.run(["make", "-s", "venv", "mathjax"], cwd=where, check=True)
+    return where
+
+
+def run(mutation: Mutation, clone: Path) -> tuple[bool, str, float]:
+    """Apply `mutation` to the clone, run its tests there, put the file back; (caught, the
+    first failing test or "", seconds)."""
+    path = clone / mutation.path
     text = path.read_text()
     if text.count(mutation.old) != 1:
         raise SystemExit(f"mutation {mutation.promise!r}: its text is not in {mutation.path} "
@@ -129,9 +152,9 @@ def run(mutation: Mutation) -> tuple[bool, str, float]:
     start = time.monotonic()
     try:
         path.write_text(text.replace(mutation.old, mutation.new))
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p",
-                               "no:cacheprovider", *mutation.tests], cwd=REPO,
-                              capture_output=True, text=True)
+        proc = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-m", "pytest", "-q",
+                               "-x", "-p", "no:cacheprovider", "-n", "0", *mutation.tests],
+                              cwd=clone, capture_output=True, text=True)
     finally:
         path.write_text(text)
     failed = [line.split(" ")[1] for line in proc.stdout.splitlines()
@@ -140,18 +163,17 @@ def run(mutation: Mutation) -> tuple[bool, str, float]:
 
 
 def main(argv=None) -> int:
-    chosen = [int(a) for a in (argv if argv is not None else sys.argv[1:])] or \
-        list(range(1, len(MUTATIONS) + 1))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("numbers", nargs="*", type=int, help="the mutations to apply (all)")
+    parser.add_argument("--clone", type=Path, help="where the scratch clone is (or goes)")
+    args = parser.parse_args(argv)
+    chosen = args.numbers or list(range(1, len(MUTATIONS) + 1))
+    clone = scratch_clone(args.clone)
     rows = ["| # | promise | mutation (file) | caught by | seconds |", "|---|---|---|---|---|"]
     missed = 0
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                           capture_output=True, text=True).stdout
-    if dirty:
-        raise SystemExit("commit or stash your changes first: each mutation changes a file of "
-                         "this checkout for the time of its tests\n" + dirty)
     for number in chosen:
         m = MUTATIONS[number - 1]
-        caught, test, seconds = run(m)
+        caught, test, seconds = run(m, clone)
         missed += not caught
         rows.append(f"| {number} | {m.promise} | `{m.path}` | "
                     f"{('`' + test.split('::')[-1] + '`') if caught else '**not caught**'} "
