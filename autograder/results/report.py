@@ -192,7 +192,8 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
     for r in rows:
         by_assignment[r.assignment].append(r)
     assignments = sorted(by_assignment)
-    students = sorted({r.student for r in rows} | {p.student for p in problems})
+    # A file whose name says no student's is a problem of nobody: not counted as a student.
+    students = sorted({r.student for r in rows} | {p.student for p in problems if p.student})
     pending = [r for r in rows if r.pending]
     groups = failure_groups(report_dir / "course", rows) if rows else {}
 
