@@ -8,15 +8,15 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbconvert.preprocessors.sanitize import SanitizeHTML
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                    ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
-                                    LimitOutput, OverwriteCells, OverwriteKernelspec,
-                                    SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograder.course import CELL_TIMEOUT
 from autograder.pipeline.execute import ResilientExecute
 from autograder.pipeline.outputs import BoundOutputs, LimitOutputSize, NameSandboxLimits
-from autograder.pipeline.preprocessors import RestoreTestCells, ShortenTracebacks
+from autograder.pipeline.preprocessors import (ClearHiddenTests, RestoreTestCells,
+                                               ShortenTracebacks)
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -44,6 +44,14 @@ c.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMet
                                        CheckCellMetadata]
 # A cell that runs longer than this is interrupted and reported (CellTimeoutError).
 c.ResilientExecute.timeout = CELL_TIMEOUT
+
+# Late submissions: nbgrader compares each submission's timestamp (written by `nbgrader collect`)
+# with the assignment's due date (`nbgrader db assignment add logits --duedate=...`, here) plus
+# the student's extension (extensions.csv, here), and takes off what this plugin says: a share
+# of the notebook's score per day late, each day begun counting (autograder/pipeline/late.py).
+c.AssignLatePenalties.plugin_class = "autograder.pipeline.late.LatePenalty"
+c.LatePenalty.per_day = 0.0  # e.g. 0.1: a tenth of the points per day late; 0: none
+c.LatePenalty.most = 1.0     # the largest share taken off, however late
 # Long outputs are cut in the graded notebook and its feedback.
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 60
