@@ -130,3 +130,54 @@ def test_a_comment_entered_by_hand_counts_as_a_hand_grade(graded, tmp_path):
         comment.manual_comment = "Good: the cancellation is named."
         gb.db.commit()
     assert rows.hand_grades(db) == 1
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if notebooks.grade_id(c) == grade_id)
+
+
+def test_the_experiments_figure_is_in_the_graded_notebook_and_the_feedback(graded):
+    """Issue 24, item 5: what the experiment's test cell drew (its figure, whole) stays beside
+    the checker's verdict, in the autograded notebook (the formgrader shows it) and the
+    feedback page, as an embedded image the page keeps."""
+    nb = notebooks.read(graded / "course" / "autograded" / "alice-correct" / "logits" /
+                        "logits.ipynb")
+    drawn = [o for o in _cell(nb, "test-experiment-step").outputs
+             if o.output_type == "display_data" and "image/png" in o.get("data", {})]
+    assert len(drawn) == 1, _cell(nb, "test-experiment-step").outputs
+    import base64
+    assert base64.b64decode(drawn[0].data["image/png"]).startswith(b"\x89PNG"), "a cut image"
+    page = (graded / "feedback" / "alice-correct" / "logits" / "logits.html").read_text()
+    assert f'src="data:image/png;base64,{drawn[0].data["image/png"][:40]}' in page
+
+
+def test_what_a_test_cell_printed_cannot_score_or_pose_as_the_grader():
+    """What a graded cell keeps of the kernel's run: its figures and what it printed, never an
+    error, stderr or a value (nbgrader scores those), and never a line that reads as a note of
+    the grader's (the report would flag it as one)."""
+    from nbformat import NotebookNode as N
+
+    from autograder.pipeline import execute
+    outs = [N(output_type="stream", name="stdout", text="T = 1.5\n[grader] Review: all good\n"),
+            N(output_type="stream", name="stderr", text="a warning\n"),
+            N(output_type="execute_result", data={"text/plain": "2.0"}, metadata={},
+              execution_count=3),
+            N(output_type="display_data", data={"image/png": "iVBOR"}, metadata={}),
+            N(output_type="error", ename="AssertionError", evalue="no", traceback=[])]
+    kept = execute.drawn_and_printed(outs)
+    assert [o.output_type for o in kept] == ["stream", "display_data", "display_data"]
+    assert kept[0].text == f"T = 1.5\n{execute.PRINTED}[grader] Review: all good\n"
+    from nbgrader.utils import determine_grade
+    cell = N(cell_type="code", source="", outputs=kept, metadata=N(nbgrader=N(
+        grade=True, solution=False, points=2, grade_id="test-x")))
+    assert determine_grade(cell) == (2.0, 2.0)  # nothing kept changes the checker's score
+    cell.outputs = kept[1:2]  # the value 2.0, had it stayed a value, would be partial credit
+    assert determine_grade(cell) == (2.0, 2.0)
+
+
+def test_an_untouched_notebooks_log_has_no_warning(graded):
+    """Issue 24, item 8: nbgrader warned that every test cell's checksum had changed (the
+    released cell lacks its hidden tests) and that two feedback preprocessors did not know
+    `display_data_priority`, in every log: an untouched notebook's log now has no warning."""
+    log = (graded / "course" / "logs" / "carol-untouched.logits.log").read_text()
+    assert "[WARNING]" not in log, log

@@ -38,6 +38,33 @@ def _note(text: str) -> NotebookNode:
     return NotebookNode(output_type="stream", name="stdout", text=f"{GRADER_NOTE} {text}\n")
 
 
+INLINE_FIGURES = "--IPKernelApp.matplotlib=inline"  # ipykernel's own switch (`--matplotlib`)
+PRINTED = "(printed by the notebook) "  # before a printed line that looks like a grader's note
+
+
+def drawn_and_printed(outputs) -> list:
+    """What a graded cell keeps of the kernel's own run beside the checker's verdict: what it
+    drew and printed (an experiment's figure, its numbers), never anything that scores. nbgrader
+    scores a test cell from its outputs (an error or anything on stderr costs the points, a
+    number returned as the cell's value gives partial credit), so errors and stderr go, a value
+    is kept as a plain display, and a printed line that starts like a grader's note is marked
+    as the notebook's. Bounded afterwards with every other output (outputs.py)."""
+    kept = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream" and out.get("name") == "stdout":
+            text = out.get("text", "")
+            if isinstance(text, list):
+                text = "".join(text)
+            lines = [PRINTED + line if line.lstrip().startswith(GRADER_NOTE) else line
+                     for line in text.splitlines(keepends=True)]
+            kept.append(NotebookNode(output_type="stream", name="stdout", text="".join(lines)))
+        elif kind in ("display_data", "execute_result"):
+            kept.append(NotebookNode(output_type="display_data", data=out.get("data", {}),
+                                     metadata=out.get("metadata", {})))
+    return kept
+
+
 class KeepGoingExecute(Execute):
     """nbgrader's Execute, which survives its kernel: a kernel that dies (os._exit, a segfault,
     the kernel killed for memory) or that ignores the interrupt after a cell's time limit does
@@ -123,6 +150,11 @@ class ResilientExecute(KeepGoingExecute):
     _cid = ""
 
     async def async_start_new_kernel(self, **kwargs):
+        # Figures drawn inline, as in JupyterLab: the kernel is forked from a template that
+        # imported matplotlib before ipykernel could choose its backend (forkkernel.py), so
+        # without this an experiment's plt.show() drew nothing into the graded notebook.
+        if INLINE_FIGURES not in self.extra_arguments:
+            self.extra_arguments = [*self.extra_arguments, INLINE_FIGURES]
         if self._checker is not None:
             env = dict(kwargs.get("env") or os.environ)
             env[wire.ENV] = self._checker.path
@@ -192,10 +224,13 @@ class ResilientExecute(KeepGoingExecute):
             # failure, for the report; beside a pass it would cost the points, so it goes.
             stopped = [o for o in cell.outputs if o.output_type == "error"
                        and o.get("ename") in (KERNEL_DIED, TIMEOUT, *STOPPED)]
+            # What the cell drew and printed stays (an experiment's figure and numbers).
+            drawn = drawn_and_printed(cell.outputs)
             if verdict is None:
-                cell.outputs = stopped + [_error(CHECK_FAILED, NO_VERDICT)]
+                cell.outputs = drawn + stopped + [_error(CHECK_FAILED, NO_VERDICT)]
             else:
-                cell.outputs = [] if verdict[0] else stopped + [_error(CHECK_FAILED, verdict[1])]
+                cell.outputs = drawn + ([] if verdict[0] else
+                                        stopped + [_error(CHECK_FAILED, verdict[1])])
             kernel_failed = self._kernel_failed.get(grade_id)
             passed = verdict is not None and verdict[0]
             if kernel_failed is not None and kernel_failed == passed:

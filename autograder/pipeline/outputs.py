@@ -177,7 +177,7 @@ class NameSandboxLimits(NbGraderPreprocessor):
 
 class LimitOutputSize(NbGraderPreprocessor):
     """Cut any single output's text to `max_chars` characters (nbgrader's LimitOutput counts
-    lines, and 100 MB printed on one line is one line)."""
+    lines, and 100 MB printed on one line is one line). Images are BoundOutputs' to bound."""
 
     max_chars = Integer(20000, help="characters kept of each output").tag(config=True)
 
@@ -191,7 +191,8 @@ class LimitOutputSize(NbGraderPreprocessor):
             if "text" in output:
                 output["text"] = self._cut(output["text"])
             for mime, value in output.get("data", {}).items():
-                if isinstance(value, str):
+                # An image cut in the middle is no image: BoundOutputs keeps it whole or not.
+                if isinstance(value, str) and mime not in IMAGES:
                     output["data"][mime] = self._cut(value)
             if "evalue" in output:
                 output["evalue"] = self._cut(output["evalue"])
