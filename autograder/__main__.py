@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {grade,generate,ids,numbers}`."""
+"""Command line: `python -m autograder {grade,lms-export,generate,ids,numbers}`."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,27 @@ def main(argv=None) -> int:
     g.add_argument("--replace", action="store_true",
                    help="grade into an --out whose gradebook holds scores entered by hand, "
                         "deleting them (without it, the command refuses)")
+    g.add_argument("--roster", type=Path, metavar="CSV",
+                   help="the LMS's gradebook export (Canvas, Moodle or Blackboard), which maps the "
+                        "names and ids in an LMS download's file names to nbgrader ids")
+    g.add_argument("--id-column", metavar="NAME",
+                   help="the roster's column of nbgrader ids (default: SIS Login ID for Canvas, "
+                        "Username or else ID number for Moodle, Username for Blackboard)")
+
+    x = sub.add_parser("lms-export", help="write a file that the LMS's gradebook imports: each "
+                       "student's total (hand grades included), in the layout of the LMS's own "
+                       "gradebook export")
+    x.add_argument("--grades", required=True, action="append", type=Path, metavar="DIR",
+                   help="a grading run's --out folder (repeatable: one column per assignment)")
+    x.add_argument("--roster", required=True, type=Path, metavar="CSV",
+                   help="the LMS's gradebook export: Canvas (Grades > Export), Moodle (Grades > "
+                        "Export > Plain text file) or Blackboard (Work Offline > Download)")
+    x.add_argument("--out", required=True, type=Path, help="the file to import into the LMS")
+    x.add_argument("--column", action="append", default=[], metavar="ASSIGNMENT=HEADER",
+                   help="the roster's column of an assignment whose LMS title is not its name "
+                        "(repeatable)")
+    x.add_argument("--id-column", metavar="NAME",
+                   help="the roster's column of nbgrader ids (default as for grade)")
 
     gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
     gen.add_argument("assignments", nargs="*", help="default: all")
@@ -65,10 +86,23 @@ def main(argv=None) -> int:
         from .variants import NoSecret, SecretChanged
         errors += (NoSecret, SecretChanged)
         try:
+            from .lms import read_roster
+            roster = read_roster(args.roster, args.id_column) if args.roster else None
             grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
                   args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler,
-                  replace=args.replace)
+                  replace=args.replace, roster=roster)
         except errors as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    elif args.command == "lms-export":
+        from .results import lms_export
+        try:
+            chosen = dict(c.split("=", 1) for c in args.column if "=" in c)
+            if len(chosen) != len(args.column):
+                raise ValueError("--column takes ASSIGNMENT=HEADER, e.g. --column "
+                                 "'softmax=Chapter 4: the softmax (5501)'")
+            return lms_export.export(args.roster, args.grades, args.out, chosen, args.id_column)
+        except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
     elif args.command == "generate":

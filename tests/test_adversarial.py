@@ -8,7 +8,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import psutil
@@ -112,33 +111,6 @@ def test_a_notebook_past_its_time_limit_is_stopped_and_named(tmp_path):
     assert rows["vic-slow"]["status"] == "needs review"
     assert "ran past the time limit" in rows["vic-slow"]["notes"]
     assert not survivors(tmp_path / "out")  # the stopped worker's kernel went with it
-
-
-def test_lms_zip_with_odd_names(tmp_path):
-    """Flat files named by an LMS, a wrapper folder, a resource fork, a path that tries to
-    escape, a non-ASCII name and a student who uploaded twice."""
-    good = (course.EXAMPLES / "alice-correct" / "logits" / "logits.ipynb").read_bytes()
-    bad = (course.EXAMPLES / "bob-one-bug" / "logits" / "logits.ipynb").read_bytes()
-    archive = tmp_path / "download.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("Logits submissions/jdoe_12345_assignsubmission_file_logits.ipynb", good)
-        zf.writestr("Logits submissions/msmith_67890_assignsubmission_file_logits.ipynb", bad)
-        zf.writestr("Logits submissions/msmith_67891_assignsubmission_file_logits.ipynb", good)
-        zf.writestr("Logits submissions/josé_111_logits.ipynb", good)
-        zf.writestr("__MACOSX/Logits submissions/._jdoe_12345_logits.ipynb", b"\x00\x05")
-        zf.writestr("../../escape_logits.ipynb", good)
-        zf.writestr("Logits submissions/readme.txt", b"graded by hand")
-    (tmp_path / "tmp").mkdir()
-    rows = grade(archive, tmp_path / "out", tmp=tmp_path / "tmp")
-    assert not list((tmp_path / "tmp").iterdir())  # the unzipped class went with the run
-    assert float(rows["jdoe"]["total"]) == full_marks("logits")
-    bob = sum(expected_points("bob-one-bug", "logits").values())
-    assert float(rows["msmith"]["total"]) == bob   # the first upload is graded ...
-    notes = " ".join(r["notes"] for r in rows["*"])
-    assert "two files for the same student" in notes  # ... and the second is reported
-    assert float(rows["josé"]["total"]) == full_marks("logits")
-    assert not (tmp_path.parent / "escape_logits.ipynb").exists()
-    assert "readme.txt" in notes
 
 
 # --- the boundary's edges (issue 22): each reproduced on 0.3.0, each a row of the run above ---

@@ -1,10 +1,17 @@
 """`python -m autograder grade`: autograde a class with nbgrader, in parallel, and write
-grades.csv, per-student feedback and a class report.
+grades.csv, per-student feedback and a class report; `python -m autograder refresh`: write them
+again from the gradebook, after hand grading.
 
 The work happens in an nbgrader course folder of its own, DIR/course/ (workspace.py), so
 nbgrader's own commands (`nbgrader export`, the formgrader) work on the result afterwards,
 wherever the folder is moved. Each submission is one job (jobs.py) on a local pool of supervised
 workers (workers.py) or a Dask cluster (cluster.py); this process alone writes the results.
+
+A run into a folder that an earlier run graded updates it: only the submissions that are new or
+changed (their notebook or timestamp.txt), or those of the students named, are graded again, and
+nbgrader's gradebook keeps every score and comment entered by hand. A hand grade whose answer a
+resubmission changed is kept, and nbgrader's own mark of a cell that needs grading is set on it
+(the formgrader shows it; the report and grades.csv say "answer changed since graded").
 """
 from __future__ import annotations
 
@@ -31,8 +38,8 @@ NOTEBOOK_TIMEOUT, CELL_TIMEOUT = course.NOTEBOOK_TIMEOUT, course.CELL_TIMEOUT
 UNSANDBOXED = "graded WITHOUT the sandbox (--no-sandbox): its code could reach the whole run"
 
 
-class HandGradesKept(RuntimeError):
-    """The output folder holds an earlier run's hand grades (the message says what to do)."""
+class CannotUpdate(RuntimeError):
+    """The output folder's run cannot take this run's grades (the message says what to do)."""
 
 
 def _duration(seconds: float) -> str:
@@ -78,6 +85,10 @@ class Run:
     log: object
     started: float
     notes: dict = field(default_factory=dict)  # (student, assignment) -> notes from copying in
+    roster: object = None      # the LMS's roster export (lms.Roster), for an LMS download
+    students: tuple = ()       # grade only these students' submissions (else new or changed)
+    extensions: Path | None = None  # the instructor's extensions file (deadlines.py)
+    earlier: dict = field(default_factory=dict)  # (student, assignment) -> hand-graded answers
 
 
 def _copy_in(run: Run, subs) -> tuple[list, list]:
@@ -97,12 +108,14 @@ def _copy_in(run: Run, subs) -> tuple[list, list]:
                                     "notebook (links in a submission are never followed)"))
             continue
         os.close(fd)
+        shutil.rmtree(dest.parent, ignore_errors=True)  # a resubmission replaces all of it
         bounded = files.copy_regular(s.path.parent, dest.parent,
                                      leave_out=lambda rel: rel.endswith(".ipynb"))
         files.copy_file(s.path, dest)
-        if bounded:
-            run.notes[s.student, s.assignment] = [
-                f"files beside the notebook not copied: {', '.join(bounded)}"]
+        notes = list(s.notes) + ([f"files beside the notebook not copied: {', '.join(bounded)}"]
+                                 if bounded else [])
+        if notes:
+            run.notes[s.student, s.assignment] = notes
         kept.append(s)
     return kept, problems
 
@@ -202,13 +215,14 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
           workers: int | None = None, notebook_timeout: float = NOTEBOOK_TIMEOUT,
           cell_timeout: float = CELL_TIMEOUT, log=print, sandboxed: bool = True,
           limits: sandbox.Limits | None = None, scheduler: str | None = None,
-          replace: bool = False) -> list:
+          replace: bool = False, roster=None) -> list:
     """Grade every submission under `submissions`; write grades.csv, feedback/ and report.html.
     Every kernel runs in a sandbox (sandbox.py) with `limits`, unless `sandboxed` is False;
     SandboxUnavailable says why it cannot run here. With `scheduler` (a Dask scheduler's
     address), the jobs run on that Dask cluster (cluster.py) instead of `workers` local
     processes; this process alone writes the results. An earlier run's folder in `out` whose
-    gradebook holds scores entered by hand is only replaced with `replace` (HandGradesKept)."""
+    gradebook holds scores entered by hand is only replaced with `replace` (HandGradesKept).
+    `roster` (lms.Roster) says who is who in an LMS download."""
     names = assignments or course.assignments()
     unknown = set(names) - set(course.assignments())
     if unknown:
@@ -249,7 +263,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
     run = Run(out, workspace.create(out / "course", cell_timeout, names),
               Path(tempfile.mkdtemp(prefix="autograder-run-")), names, secret,
               notebook_timeout, cell_timeout, sandboxed, limits if sandboxed else None, log,
-              started)
+              started, roster=roster)
     try:
         if scheduler:
             all_rows, times, where = _grade_on_cluster(run, scheduler, Path(submissions))
@@ -273,9 +287,10 @@ def _collect(run: Run, submissions: Path):
     """The submissions, copied into the run's course folder; what could not be graded; the
     prepare job; and every student's course id (also written to the folder, for the record)."""
     from . import collect
-    subs, problems = collect.find(submissions, run.names, run.scratch / "unzipped")
-    run.log(f"Found {len(subs)} submission(s) of {', '.join(run.names)}; "
-            f"{len(problems)} problem(s).")
+    found = collect.find(submissions, run.names, run.scratch / "unzipped", run.roster)
+    for line in found.summary():
+        run.log(line)
+    subs, problems = found.submissions, found.problems
     subs, linked = _copy_in(run, subs)
     students = tuple(sorted({s.student for s in subs}))
     prepare = Job("prepare", assignments=tuple(sorted({s.assignment for s in subs})),
