@@ -1,17 +1,10 @@
 """`python -m autograder grade`: autograde a class with nbgrader, in parallel, and write
-grades.csv, per-student feedback and a class report; `python -m autograder refresh`: write them
-again from the gradebook, after hand grading.
+grades.csv, per-student feedback and a class report.
 
 The work happens in an nbgrader course folder of its own, DIR/course/ (workspace.py), so
 nbgrader's own commands (`nbgrader export`, the formgrader) work on the result afterwards,
 wherever the folder is moved. Each submission is one job (jobs.py) on a local pool of supervised
 workers (workers.py) or a Dask cluster (cluster.py); this process alone writes the results.
-
-A run into a folder that an earlier run graded updates it: only the submissions that are new or
-changed (their notebook or timestamp.txt), or those of the students named, are graded again, and
-nbgrader's gradebook keeps every score and comment entered by hand. A hand grade whose answer a
-resubmission changed is kept, and nbgrader's own mark of a cell that needs grading is set on it
-(the formgrader shows it; the report and grades.csv say "answer changed since graded").
 """
 from __future__ import annotations
 
@@ -38,8 +31,8 @@ NOTEBOOK_TIMEOUT, CELL_TIMEOUT = course.NOTEBOOK_TIMEOUT, course.CELL_TIMEOUT
 UNSANDBOXED = "graded WITHOUT the sandbox (--no-sandbox): its code could reach the whole run"
 
 
-class CannotUpdate(RuntimeError):
-    """The output folder's run cannot take this run's grades (the message says what to do)."""
+class HandGradesKept(RuntimeError):
+    """The output folder holds an earlier run's hand grades (the message says what to do)."""
 
 
 def _duration(seconds: float) -> str:
@@ -86,9 +79,6 @@ class Run:
     started: float
     notes: dict = field(default_factory=dict)  # (student, assignment) -> notes from copying in
     roster: object = None      # the LMS's roster export (lms.Roster), for an LMS download
-    students: tuple = ()       # grade only these students' submissions (else new or changed)
-    extensions: Path | None = None  # the instructor's extensions file (deadlines.py)
-    earlier: dict = field(default_factory=dict)  # (student, assignment) -> hand-graded answers
 
 
 def _copy_in(run: Run, subs) -> tuple[list, list]:
@@ -108,7 +98,6 @@ def _copy_in(run: Run, subs) -> tuple[list, list]:
                                     "notebook (links in a submission are never followed)"))
             continue
         os.close(fd)
-        shutil.rmtree(dest.parent, ignore_errors=True)  # a resubmission replaces all of it
         bounded = files.copy_regular(s.path.parent, dest.parent,
                                      leave_out=lambda rel: rel.endswith(".ipynb"))
         files.copy_file(s.path, dest)
