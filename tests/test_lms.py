@@ -26,8 +26,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -38,9 +36,16 @@ from autograder import course, lms
 from autograder.results import lms_export
 from autograder.results.rows import Row
 from autograder.run import collect
+from tests import lab
 from tests.test_grading import expected_points, full_marks
 
 LAYOUTS = Path(__file__).parent / "lms"
+# The instructors' guide's LMS lines (docs/instructors.md), run as written by the last test.
+SECTION = "For instructors"
+GRADE_LMS = ("python -m autograder grade --submissions submissions.zip --roster gradebook.csv "
+             "--assignment logits --out grades/logits")
+EXPORT_LMS = ("python -m autograder lms-export --grades grades/logits --roster gradebook.csv "
+              "--out lms-import.csv")
 
 
 def _manifest(name: str):
@@ -283,18 +288,14 @@ def test_nbgraders_own_roster_cannot_be_imported_and_says_what_to_pass(tmp_path)
 
 # --- one grading of a Canvas zip, and its export ---------------------------------------------
 
-def _autograder(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=course.REPO,
-                          capture_output=True, text=True, timeout=1200, env=env)
-
-
 def test_a_canvas_zip_is_graded_and_its_grades_go_back_as_canvas_imports_them(tmp_path):
     """A Canvas download of logits with a resubmission and a LATE mark, a text entry, a path
     that tries to escape, a resource fork and a wrapper folder; graded with the gradebook export
-    as the roster, then exported back once the written answers are graded by hand."""
+    as the roster, then exported back once the written answers are graded by hand: the guide's
+    two commands, as written."""
     good = (course.EXAMPLES / "alice-correct" / "logits" / "logits.ipynb").read_bytes()
     bad = (course.EXAMPLES / "bob-one-bug" / "logits" / "logits.ipynb").read_bytes()
-    archive = tmp_path / "logits submissions.zip"
+    archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("logits/exampledave_1004_5003_logits.ipynb", bad)
         zf.writestr("logits/exampledave_1004_5020_logits-1.ipynb", good)   # the latest
@@ -303,17 +304,17 @@ def test_a_canvas_zip_is_graded_and_its_grades_go_back_as_canvas_imports_them(tm
         zf.writestr("__MACOSX/logits/._exampledave_1004_5003_logits.ipynb", b"\x00\x05")
         zf.writestr("../../escape_logits.ipynb", good)
         zf.writestr("logits/readme.txt", b"downloaded from Canvas")
-    roster = LAYOUTS / "canvas-gradebook.csv"
-    out, scratch = tmp_path / "out", tmp_path / "tmp"
+    roster = tmp_path / "gradebook.csv"
+    roster.write_bytes((LAYOUTS / "canvas-gradebook.csv").read_bytes())
+    out, scratch = tmp_path / "grades" / "logits", tmp_path / "tmp"
     scratch.mkdir()
-    proc = _autograder("grade", "--submissions", str(archive), "--out", str(out), "--assignment",
-                       "logits", "--roster", str(roster), "--cell-timeout", "5", "--timeout",
-                       "120", env={**os.environ, "TMPDIR": str(scratch)})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = lab.run(lab.readme_command(GRADE_LMS, SECTION) + ["--cell-timeout", "5", "--timeout",
+                                                             "120"],
+                   tmp_path, {**os.environ, "TMPDIR": str(scratch)})
     assert not list(scratch.iterdir())  # the unzipped class went with the run
     assert not (tmp_path.parent / "escape_logits.ipynb").exists()
     log = proc.stdout
-    assert ("Found 6 file(s) in logits submissions.zip (named by Canvas): 2 notebook(s) of "
+    assert ("Found 6 file(s) in submissions.zip (named by Canvas): 2 notebook(s) of "
             "logits to grade, from 2 student(s); 1 earlier upload(s) superseded, 1 file(s) "
             "ignored; 2 problem(s).") in log
     assert ("superseded: exampledave_1004_5003_logits.ipynb (dave's earlier upload; graded "
@@ -329,9 +330,9 @@ def test_a_canvas_zip_is_graded_and_its_grades_go_back_as_canvas_imports_them(tm
     assert headline.startswith("2 notebook(s) graded: 3 student(s), 1 assignment(s).")
     assert "2 submission problem(s)" in headline
 
-    target = tmp_path / "canvas-import.csv"
-    args = ("lms-export", "--grades", str(out), "--roster", str(roster), "--out", str(target))
-    refused = _autograder(*args)
+    target = tmp_path / "lms-import.csv"
+    export = lab.readme_command(EXPORT_LMS, SECTION)
+    refused = lab.run(export, tmp_path, dict(os.environ), check=False)
     assert refused.returncode == 2 and "not graded by hand yet (dave/logits, erin/logits)" in \
         refused.stderr, refused.stderr
     assert not target.exists()
@@ -342,8 +343,7 @@ def test_a_canvas_zip_is_graded_and_its_grades_go_back_as_canvas_imports_them(tm
                 if grade.needs_manual_grade:
                     grade.manual_score = 1.5
         gb.db.commit()
-    done = _autograder(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = lab.run(export, tmp_path, dict(os.environ))
     assert "2 student(s), column(s) 'logits (5502)'; import it in Canvas" in done.stdout
     exported = {r["SIS Login ID"]: float(r["logits (5502)"])
                 for r in canvas_would_read(target.read_text(), lms.read_roster(roster))}
