@@ -187,11 +187,28 @@ def inputs(args, kwargs) -> str:
     return "; ".join(parts) if parts else "no arguments"
 
 
+def where(err: BaseException) -> list[str]:
+    """The lines of a failure message that show where in the student's own cells `err` was
+    raised, outermost first, the line that raised last: `In [5] line 7, in softmax: e = ...`
+    (the cell's execution count, as the notebook shows it). Over the channel, the kernel sent
+    them with the exception (checker.raised_at); where the checks run in the kernel itself, the
+    traceback has them; elsewhere (no IPython, no cells) there are none."""
+    from ..trusted.kernel_agent import cell_frames
+    frames, skipped = getattr(err, "raised_at", None) or cell_frames(err)
+    shown = [f"In [{count}] line {line}, in {function}" + (f": {code}" if code else "")
+             for count, line, function, code in frames]
+    if shown and skipped:
+        shown.insert(0, f"(and {skipped} outer call{'s' if skipped > 1 else ''} of your code "
+                        "before these)")
+    return [("  where:    " if i == 0 else " " * 12) + text for i, text in enumerate(shown)]
+
+
 def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "",
          hints: dict | None = None, _shown: tuple | None = None, **kwargs):
     """Call student code; turn any exception into a failure message that says what was called,
-    with what (shapes and dtypes), what was raised (its type and first line), the likely mistake
-    (`hints[kind]`, or the general `HINTS[kind]`) and where to revisit it.
+    with what (shapes and dtypes), where in the student's cells it raised (`where`), what was
+    raised (its type and first line), the likely mistake (`hints[kind]`, or the general
+    `HINTS[kind]`) and where to revisit it.
 
     With strict=True, numpy's floating-point warnings (overflow, invalid value, divide by zero)
     count as failures too: a stable implementation never triggers them. `hint` is the likely
@@ -220,7 +237,7 @@ def call(fn, *args, what: str, revisit: str, strict: bool = False, hint: str = "
         else:
             problem = f"{what} raised {raised(err)}."
         shown = (args, kwargs) if _shown is None else _shown
-        lines = [problem, f"  inputs:   {inputs(*shown)}"]
+        lines = [problem, f"  inputs:   {inputs(*shown)}", *where(err)]
         if likely:
             lines.append(f"  likely:   {likely}")
         lines.append(f"  revisit:  {revisit}")

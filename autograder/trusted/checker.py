@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -48,7 +49,32 @@ class ChannelBroken(wire.ChannelClosed):
 def _rebuild(error: dict) -> Exception:
     kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
     cls = _KNOWN.get(kind)
-    return cls(message) if cls else StudentError(f"{kind}: {message}" if message else kind)
+    err = cls(message) if cls else StudentError(f"{kind}: {message}" if message else kind)
+    err.raised_at = raised_at(error)
+    return err
+
+
+_FUNCTION = re.compile(r"<?[A-Za-z_][\w.]{0,79}>?")
+
+
+def raised_at(error: dict) -> tuple[tuple, int]:
+    """Where the student's code raised, as the kernel tells it (kernel_agent.cell_frames): at
+    most wire.MAX_FRAMES frames of the student's cells, each (execution count, line, function,
+    source line), and how many outer ones were left out. Text from the kernel that only the
+    student reads, in their own feedback: bounded, printable, and a malformed frame dropped."""
+    frames, skipped = error.get("frames"), error.get("skipped")
+    kept = []
+    for frame in frames[-wire.MAX_FRAMES:] if isinstance(frames, list) else ():
+        if not (isinstance(frame, list) and len(frame) == 4):
+            continue
+        count, line, function, code = frame
+        if type(count) is int and type(line) is int and 0 < count < 10**7 and \
+                0 < line < 10**7 and isinstance(function, str) and \
+                _FUNCTION.fullmatch(function) and isinstance(code, str):
+            code = "".join(c if c.isprintable() else " " for c in code[:wire.MAX_CODE])
+            kept.append((count, line, function, code.strip()))
+    skipped = skipped if type(skipped) is int and 0 <= skipped < 10**7 else 0
+    return tuple(kept), skipped if kept else 0
 
 
 class RemoteObject:

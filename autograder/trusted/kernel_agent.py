@@ -9,12 +9,14 @@ kernel does, it can only send data; the verdict and the score are decided outsid
 """
 from __future__ import annotations
 
+import linecache
 import os
 import socket
 import sys
 import types
 
-from .wire import ENV, STRICT, ChannelClosed, decode, encode, error_info, recv, send
+from .wire import (ENV, MAX_CODE, MAX_FRAMES, STRICT, ChannelClosed, decode, encode, error_info,
+                   recv, send)
 
 
 # -- the kernel's side --------------------------------------------------------------------------
@@ -55,7 +57,7 @@ class _Agent:
             except ChannelClosed:
                 raise
             except Exception as err:  # noqa: BLE001  the student's code may raise anything
-                header, out = {"op": "raised", "error": error_info(err)}, []
+                header, out = {"op": "raised", "error": _raised(err)}, []
             send(self.sock, header, out)
 
     def _do(self, op, msg, blobs):
@@ -125,6 +127,50 @@ def peak_memory(fn, *args, **kwargs):
     finally:
         if started:
             tracemalloc.stop()
+
+
+def _raised(err: BaseException) -> dict:
+    """What crosses the channel of an exception the student's code raised: its type name, its
+    message and where in the student's cells it was raised (`cell_frames`)."""
+    info = error_info(err)
+    try:
+        frames, skipped = cell_frames(err)
+    except Exception:  # noqa: BLE001  a traceback or compiler the student's code tampered with
+        frames, skipped = [], 0
+    if frames:
+        info.update(frames=frames, skipped=skipped)
+    return info
+
+
+def cell_frames(err: BaseException, compiler=None) -> tuple[list, int]:
+    """Where the student's code raised `err`: the frames of its traceback that run the code of a
+    notebook cell, outermost first, each as [the cell's execution count, line, function, source
+    line], plain data with no file name (no frame of the grader's, numpy's or Python's own code
+    is a cell's), and how many outer ones were left out (the innermost MAX_FRAMES are kept).
+    IPython's compiler (`compiler`, else the running shell's) names the code of each cell; where
+    no IPython runs, no code is a cell's."""
+    name_of = getattr(compiler or _cell_compiler(), "format_code_name", None)
+    if name_of is None:
+        return [], 0
+    frames, seen, tb = [], 0, err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        named = name_of(code.co_filename)   # ("Cell", "In[5]") for a cell's code, else None
+        count = named[1][3:-1] if named and str(named[1]).startswith("In[") else ""
+        if count.isdigit():
+            line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+            frames.append([int(count), tb.tb_lineno, code.co_name[:80], line[:MAX_CODE]])
+            del frames[:-MAX_FRAMES]        # a recursion 3000 deep keeps no more than these
+            seen += 1
+        tb = tb.tb_next
+    return frames, seen - len(frames)
+
+
+def _cell_compiler():
+    """The running IPython's compiler, which names the code of each cell (None outside one)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "compile", None)
 
 
 class _Callback:

@@ -22,6 +22,10 @@ _PLAIN = (type(None), bool, int, float, str)
 # numpy's floating-point errors that a "strict" call turns into exceptions (underflow stays
 # silent: a stable implementation underflows on purpose, exp(-1e4) is 0).
 STRICT = {"over": "raise", "invalid": "raise", "divide": "raise", "under": "ignore"}
+# Where a student's exception was raised crosses with it (kernel_agent.cell_frames): the
+# innermost frames of the student's cells, each [execution count, line, function, source line].
+MAX_FRAMES = 6
+MAX_CODE = 160      # characters of a source line
 
 
 class ChannelClosed(ConnectionError):
