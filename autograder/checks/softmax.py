@@ -77,15 +77,38 @@ def _check_integer_logits(fn, name, oracle):
         what = f"{name}(z) for the {zi.dtype} array z = {zi.tolist()}"
         out = quiet_call(fn, zi, hints=SOFTMAX_HINTS, what=what, revisit=INTEGERS)
         expected = oracle(zi.astype(np.float64), axis=-1)
-        if not matches(out, expected, rtol=1e-7, atol=1e-12) and \
-                matches(out, oracle(_wrapped_shift(zi), axis=-1), rtol=1e-3, atol=1e-6):
-            fail(f"{what} computed z - max(z) in {zi.dtype}, where it wraps around (in uint8, "
-                 "0 - 255 is 1): convert integer logits to float64 before shifting them.",
-                 expected=describe(expected), got=describe(np.asarray(out)), revisit=INTEGERS)
+        if not matches(out, expected, rtol=1e-7, atol=1e-12):
+            _expect_a_shift(fn, name, oracle, zi, what)  # the plain case first: likelier
+            if matches(out, oracle(_wrapped_shift(zi), axis=-1), rtol=1e-3, atol=1e-6):
+                fail(f"{what} computed z - max(z) in {zi.dtype}, where it wraps around (in "
+                     "uint8, 0 - 255 is 1): convert integer logits to float64 before shifting "
+                     "them.", expected=describe(expected), got=describe(np.asarray(out)),
+                     revisit=INTEGERS)
         expect_close(out, expected, what=what, revisit=INTEGERS, rtol=1e-7, atol=1e-12)
         expect_dtype(out, np.float64, what=what + " (integer logits give float64 results)",
                      revisit=INTEGERS)
         expect_unchanged(before, what=what, revisit=INTEGERS)
+
+
+def _expect_a_shift(fn, name, oracle, zi, what) -> None:
+    """Where integer logits came back wrong, the plain case first: fail naming the missing max
+    shift when float64 logits of about 1000 give nan or inf too (then exp of the integers
+    overflowed in the float16 or float32 that numpy computes it in, which no conversion of the
+    integers alone would fix)."""
+    z = np.array([1000.0, 999.0, 998.0])
+    plain = f"{name}(z) for the float64 array z = [1000, 999, 998]"
+    out = quiet_call(fn, z, hints=SOFTMAX_HINTS, what=plain, revisit=SHIFT)
+    arr = as_float(out)
+    if arr is None or arr.shape != z.shape or np.all(np.isfinite(arr)):
+        return
+    inexact = np.exp(np.zeros(1, zi.dtype)).dtype  # the dtype numpy computes exp of zi in
+    fail(f"{plain} returned nan or inf, and {what} came back wrong: your {name} exponentiates "
+         "the logits without subtracting their maximum first. exp overflows above about 709 in "
+         f"float64, and numpy computes exp of {zi.dtype} logits in {inexact}, where it "
+         f"overflows above about {np.log(np.finfo(inexact).max):.4g}. Subtract each slice's own "
+         "maximum before exponentiating (the result does not change), after converting integer "
+         "logits to float64.", expected=describe(oracle(z, axis=-1)),
+         got=describe(np.asarray(out)), revisit=SHIFT)
 
 
 def _wrapped_shift(zi):
