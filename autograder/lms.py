@@ -58,7 +58,8 @@ from pathlib import Path
 
 CANVAS = re.compile(r"^(?P<name>[^/]*?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<order>\d+)_(?P<file>.+)$")
 CANVAS_ANONYMOUS = re.compile(r"^anon_(?P<uid>[A-Za-z0-9]+)_(?P<order>\d+)_(?P<file>.+)$")
-CANVAS_TEXT = re.compile(r"^(?P<name>[^/]*?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<file>text|link)\.html$")
+CANVAS_TEXT = re.compile(r"^(?P<name>[^/]*?)(?P<late>_LATE)?_(?P<uid>\d+)_"
+                         r"(?P<file>text|link)\.html$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>[^_/]+)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_$")
 MOODLE_FLAT = re.compile(r"^(?P<name>[^_/]+)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
                          r"(?P<file>.+)$")
@@ -209,7 +210,8 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RosterError(f"{path}: not UTF-8 text; export it again as CSV in UTF-8 (Moodle: "
-                          "the export's encoding option; a spreadsheet: Save as CSV UTF-8)") from None
+                          "the export's encoding option; a spreadsheet: Save as CSV UTF-8)"
+                          ) from None
 
 
 def _which(header: list[str]) -> str | None:

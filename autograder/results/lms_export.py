@@ -108,8 +108,9 @@ def columns(roster: lms.Roster, assignments, chosen: dict[str, str] | None = Non
     for assignment in sorted(assignments):
         if assignment in chosen:
             if chosen[assignment] not in header:
-                raise ExportError(f"--column {assignment}={chosen[assignment]!r}: {roster.path.name} "
-                                  f"has no such column; its columns: {_listing(candidates)}")
+                raise ExportError(f"--column {assignment}={chosen[assignment]!r}: "
+                                  f"{roster.path.name} has no such column; its columns: "
+                                  f"{_listing(candidates)}")
             index = header.index(chosen[assignment])
         else:
             hits = [i for i, title, _ in candidates if _key(title) == _key(assignment)]

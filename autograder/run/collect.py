@@ -60,6 +60,7 @@ class Found:
     platforms: set = field(default_factory=set)   # which LMSs named its files
     superseded: list = field(default_factory=list)  # (file, file graded instead, student)
     ignored: list = field(default_factory=list)     # files that are no submission, with why
+    roster: str = ""               # the roster that named the students ("": their file names)
 
     def summary(self) -> list[str]:
         """The log's account of what was found: counts, then every problem with its fix, every
@@ -80,6 +81,12 @@ class Found:
             lines.append(f"  not graded: {who + ': ' if who else ''}{p.problem}")
         for old, new, student in self.superseded:
             lines.append(f"  superseded: {old} ({student}'s earlier upload; graded {new})")
+        if self.platforms and not self.roster and self.submissions:
+            named = ", ".join(sorted({s.student for s in self.submissions})[:LISTED])
+            lines.append(f"  no --roster: the students are named as the file names say ({named}"
+                         f"{', ...' if students > LISTED else ''}); where those are not the ids "
+                         "you gave `python -m autograder ids`, grade again with --roster and the "
+                         "gradebook's export")
         if self.ignored:
             shown = "; ".join(self.ignored[:LISTED])
             more = f"; and {len(self.ignored) - LISTED} more" if len(self.ignored) > LISTED else ""
@@ -289,7 +296,8 @@ def _from_lms_files(root: Path, assignments: list[str], layout: Path, roster, so
     """Files named by Canvas, Moodle or Blackboard (lms.parse), or `<student>_..._<assignment>
     .ipynb`: one submission per student and assignment, the latest upload where there are
     several."""
-    found = Found([], [], source, list(assignments), lms=True)
+    found = Found([], [], source, list(assignments), lms=True,
+                  roster=roster.path.name if roster else "")
     uploads: dict[tuple[str, str], list[_Upload]] = {}
     identities: dict[str, set] = {}      # student -> the LMS users read as them
     others: dict[str, list[str]] = {}    # student -> their files that are no notebook of ours
@@ -344,7 +352,8 @@ def _from_lms_files(root: Path, assignments: list[str], layout: Path, roster, so
             fix = (f"{platform} gives them the same name: put each one's notebook in a folder "
                    "<student>/<assignment>/<assignment>.ipynb and grade that folder")
         elif roster is None:
-            fix = f"grade again with --roster and {lms.EXPORT_MENU[platform]}, whose IDs tell them apart"
+            fix = (f"grade again with --roster and {lms.EXPORT_MENU[platform]}, whose IDs tell "
+                   "them apart")
         else:
             fix = (f"{roster.path.name} gives them the same {roster.id_column}: correct it and "
                    "grade again")
