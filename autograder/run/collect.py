@@ -174,7 +174,8 @@ def _from_zip(archive: Path, assignments: list[str], tmp: Path, roster):
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             name = Path(info.filename)
-            if info.is_dir() or name.parts[0] == "__MACOSX" or name.name.startswith("."):
+            if info.is_dir() or not name.parts or name.parts[0] == "__MACOSX" or \
+                    name.name.startswith("."):
                 continue  # no resource forks, no hidden files
             if name.is_absolute() or ".." in name.parts:
                 unsafe.append(Problem("", "", f"{info.filename}: its path leaves the archive; not "
