@@ -95,33 +95,42 @@ def test_every_check_takes_the_students_objects_as_arguments_only():
 IN_PLACE = {a: next(b for b in catalog(a).BUGS if b.says == "modified its input")
             for a in course.assignments()
             if any(b.says == "modified its input" for b in catalog(a).BUGS)}
+# Two Python loops over a million elements or rows: the kernel stops each call at its CPU budget.
+LOOPS = {a: next(b for b in catalog(a).BUGS if b.says.lower() == "python loop")
+         for a in ("sigmoid", "softmax")}
+GRADED = {"in-place": IN_PLACE, "loops": LOOPS}
 
 
-def test_in_place_bugs_lose_their_cells_when_graded(tmp_path):
-    """Through the real checker and a sandboxed kernel, a bug that changes its input in place
-    loses exactly the cells its catalog entry names, as it does in one process: what the
-    kernel's code did to its copy of an array reaches the checker (and only that)."""
+def test_in_place_and_loop_bugs_lose_their_cells_when_graded(tmp_path):
+    """Through the real checker and a sandboxed kernel, a bug that changes its input in place,
+    or loops in Python, loses exactly the cells its catalog entry names, as it does in one
+    process: what the kernel's code did to its copy of an array reaches the checker (and only
+    that), and the kernel measures (and stops) a loop's CPU time."""
     import csv
     import subprocess
     import sys
     cells = {}
-    for a, bug in IN_PLACE.items():
-        source = notebooks.read(course.source_notebook(a))
-        nb = notebooks.fill(notebooks.read(course.student_notebook(a)),
-                            {**notebooks.solution_cells(source), bug.cell: bug.code})
-        path = tmp_path / "subs" / "in-place" / a / f"{a}.ipynb"
-        path.parent.mkdir(parents=True)
-        nbformat.write(nb, str(path))
-        cells[a] = notebooks.test_cells(source)
+    for student, bugs in GRADED.items():
+        for a, bug in bugs.items():
+            source = notebooks.read(course.source_notebook(a))
+            nb = notebooks.fill(notebooks.read(course.student_notebook(a)),
+                                {**notebooks.solution_cells(source), bug.cell: bug.code})
+            path = tmp_path / "subs" / student / a / f"{a}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(nb, str(path))
+            cells[a] = notebooks.test_cells(source)
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submissions",
                            str(tmp_path / "subs"), "--out", str(tmp_path / "out")],
                           cwd=course.REPO, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(tmp_path / "out" / "grades.csv") as f:
-        rows = {r["assignment"]: r for r in csv.DictReader(f)}
-    assert set(rows) == set(IN_PLACE)
-    for a, bug in IN_PLACE.items():
+        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
+    assert set(rows) == {(s, a) for s, bugs in GRADED.items() for a in bugs}
+    for (student, a), row in rows.items():
+        bug = GRADED[student][a]
         expected = {c: 0.0 if c in bug.fails else float(meta["points"])
                     for c, meta in cells[a].items()}
-        got = {c: float(rows[a][c]) for c in expected}
-        assert got == expected, (a, bug.name, rows[a]["notes"])
+        got = {c: float(row[c]) for c in expected}
+        assert got == expected, (a, bug.name, row["notes"])
+    feedback = (tmp_path / "out" / "feedback" / "loops" / "softmax" / "softmax.html").read_text()
+    assert "(stopped there)" in feedback  # the kernel stopped the loop at its CPU budget

@@ -46,7 +46,7 @@ MUTATIONS = [
              "autograder/trusted/kernel_agent.py",
              'after = [a if type(a).__name__ == "ndarray" else None for a in args]',
              "after = [None for a in args]",
-             ("tests/test_trusted_checks.py::test_in_place_bugs_lose_their_cells_when_graded",)),
+             ("tests/test_trusted_checks.py::test_in_place_and_loop_bugs_lose_their_cells_when_graded",)),
     Mutation("a deleted test cell is put back and graded",
              "autograder/pipeline/preprocessors.py", "            if name in present:\n",
              "            if True:\n",

@@ -101,7 +101,8 @@ class RemoteObject:
     def __call__(self, *args, **kwargs):
         return self.measured_call(args, kwargs, measure=False)[0]
 
-    def measured_call(self, args, kwargs, measure: bool | str = True):
+    def measured_call(self, args, kwargs, measure: bool | str = True,
+                      budget: float | None = None):
         """The call's result and, with `measure`, the peak memory it allocated in the kernel
         (bytes, tracemalloc), or with measure="cpu" the kernel's CPU seconds in it: properties
         only the kernel can observe, so the student can fake them."""
@@ -109,7 +110,8 @@ class RemoteObject:
         blobs: list[bytes] = []
         value, header, reply_blobs = session.request(
             {"op": "call", "h": self._handle, "mode": context.current_mode(), "measure": measure,
-             "args": session.encode(list(args), blobs), "kwargs": session.encode(kwargs, blobs)},
+             "budget": budget, "args": session.encode(list(args), blobs),
+             "kwargs": session.encode(kwargs, blobs)},
             blobs)
         after = session.decode(header.get("after", {"v": None}), reply_blobs)
         for passed, changed in zip(args, after or ()):
@@ -120,9 +122,10 @@ class RemoteObject:
         peak = header.get("peak")
         return value, (int(peak) if isinstance(peak, (int, float)) else None)
 
-    def timed_call(self, args, kwargs):
-        """The call's result and the CPU seconds the kernel spent in it."""
-        return self.measured_call(args, kwargs, measure="cpu")
+    def timed_call(self, args, kwargs, budget: float | None = None):
+        """The call's result and the CPU seconds the kernel spent in it (stopped at `budget`:
+        kernel_agent.cpu_seconds)."""
+        return self.measured_call(args, kwargs, measure="cpu", budget=budget)
 
     def __repr__(self):
         return f"<{self._type} object from your notebook>"

@@ -72,14 +72,15 @@ class _Agent:
             args = decode(msg["args"], blobs, self.resolve)
             kwargs = decode(msg["kwargs"], blobs, self.resolve)
             measure = msg.get("measure")
-            result, measured = _call(target, args, kwargs, msg.get("mode"), measure)
+            budget = msg.get("budget") if isinstance(msg.get("budget"), (int, float)) else None
+            result, measured = _call(target, args, kwargs, msg.get("mode"), measure, budget)
             # Arrays the call may have changed in place, so that the checker sees it did.
             after = [a if type(a).__name__ == "ndarray" else None for a in args]
             return {"op": "value", "cpu" if measure == "cpu" else "peak": measured}, result, after
         raise ChannelClosed(f"unknown request {op!r}")
 
 
-def _call(target, args, kwargs, mode, measure):
+def _call(target, args, kwargs, mode, measure, budget=None):
     """Call the student's `target` as the checker asks: numpy's floating-point warnings raise
     (mode "strict") or are silenced ("quiet"); with `measure`, also the peak memory in bytes that
     the call allocated (tracemalloc, which numpy reports to), or with measure="cpu" the CPU
@@ -100,17 +101,45 @@ def _call(target, args, kwargs, mode, measure):
         if not measure:
             return target(*args, **kwargs), None
         if measure == "cpu":
-            return cpu_seconds(target, *args, **kwargs)
+            return cpu_seconds(target, *args, budget=budget, **kwargs)
         return peak_memory(target, *args, **kwargs)
 
 
-def cpu_seconds(fn, *args, **kwargs):
+class _OverBudget(BaseException):
+    """Raised in the measured code when it has used up its CPU-time budget."""
+
+
+def cpu_seconds(fn, *args, budget: float | None = None, **kwargs):
     """fn's result, and the CPU seconds this process spent in it (a busy machine slows the
-    clock on the wall, not this)."""
+    clock on the wall, not this). With `budget` (seconds; in the main thread), a call that
+    spends it is stopped there, and the result is None with at least `budget` seconds: a
+    Python loop over a million elements need not run for half a minute to be known as one."""
+    import signal
+    import threading
     import time
-    start = time.process_time()
-    result = fn(*args, **kwargs)
-    return result, time.process_time() - start
+    armed = [budget is not None and threading.current_thread() is threading.main_thread()]
+    timer = armed[0]
+
+    def stop(*_):
+        if armed[0]:
+            raise _OverBudget
+    if timer:
+        previous = signal.signal(signal.SIGPROF, stop)
+        signal.setitimer(signal.ITIMER_PROF, budget, 0.05)  # again, should the code catch it
+    start, stopped = time.process_time(), False
+    try:
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            armed[0] = False
+    except _OverBudget:
+        result, stopped = None, True
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+    taken = time.process_time() - start
+    return (None, max(taken, budget)) if stopped else (result, taken)
 
 
 def peak_memory(fn, *args, **kwargs):
