@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-chtml.js
+# axe-core, the accessibility checker the browser tests inject into every page (never shipped).
+AXE_VERSION := 4.14.1
+AXE := .cache/npm/axe-core-$(AXE_VERSION)/axe.min.js
 
-.PHONY: book rebuild serve test student examples clean venv mathjax browser sandbox
+.PHONY: book rebuild serve test student examples clean venv mathjax axe browser sandbox
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -27,6 +30,16 @@ $(MATHJAX):
 	cp -r .cache/npm/package/es5/output/chtml/fonts _static/mathjax/output/chtml/
 	cp -r .cache/npm/package/es5/input _static/mathjax/
 	cp -r .cache/npm/package/es5/a11y .cache/npm/package/es5/ui _static/mathjax/
+
+# The browser tests' accessibility checker (tests/test_accessibility.py), from npm like MathJax.
+axe: $(AXE)
+$(AXE):
+	mkdir -p .cache/npm
+	cd .cache/npm && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	rm -rf .cache/npm/axe-core-$(AXE_VERSION)
+	mkdir -p .cache/npm/axe-core-$(AXE_VERSION)
+	tar -xzf .cache/npm/axe-core-$(AXE_VERSION).tgz -C .cache/npm/axe-core-$(AXE_VERSION) \
+	    --strip-components=1 package/axe.min.js package/LICENSE
 
 ## Build the HTML book (executing every chapter; unchanged chapters come from the cache).
 book: venv mathjax
@@ -52,7 +65,7 @@ sandbox:
 ## Run every test (builds the book on the way), in two processes (pytest-xdist; conftest.py
 ## says what they share).
 TEST_WORKERS ?= 2
-test: venv mathjax browser sandbox
+test: venv mathjax axe browser sandbox
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## Regenerate the student versions in exercises/ from the sources in solutions/.
