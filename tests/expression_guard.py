@@ -527,7 +527,8 @@ def read_checks(path: Path) -> list[Read]:
 def read_messages(autograded: Path) -> list[Read]:
     """What the grader told a student in their feedback: the message of every failed cell of
     their autograded notebook and the grader's notes (their own code, shown beside them in the
-    page, is theirs to read)."""
+    page, is theirs to read, and so are the lines of it a message quotes where it raised: the
+    `where:` lines of _common.where)."""
     import json
     nb = json.loads(Path(autograded).read_text())
     found = []
@@ -538,6 +539,8 @@ def read_messages(autograded: Path) -> list[Read]:
                 "".join(out.get("text", "")) if "[grader]" in "".join(out.get("text", ""))
                 else "")
             if text:
+                text = re.sub(r"^(?:  where:    | {12})(?:In \[\d+\] line \d+|\(and \d+ outer).*\n?",
+                              "", text, flags=re.M)
                 found += from_prose(text, f"{_label(autograded)}, {gid} (feedback)")
     return found
 
