@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {grade,lms-export,generate,ids,numbers}`."""
+"""Command line: `python -m autograder {grade,refresh,lms-export,generate,ids,numbers}`."""
 from __future__ import annotations
 
 import argparse
@@ -33,15 +33,28 @@ def main(argv=None) -> int:
     g.add_argument("--no-sandbox", action="store_true",
                    help="run the students' code WITHOUT the sandbox (no namespaces, no limits), "
                         "where it cannot be built; grades.csv and report.html say so on every row")
+    g.add_argument("--student", action="append", dest="students", metavar="ID",
+                   help="grade only this student's submissions (repeatable); default: into a "
+                        "new --out, every submission; into one graded before, those new or "
+                        "changed since (hand grades and comments stay)")
     g.add_argument("--replace", action="store_true",
-                   help="grade into an --out whose gradebook holds scores entered by hand, "
-                        "deleting them (without it, the command refuses)")
+                   help="grade every submission afresh into an --out graded before, deleting "
+                        "its grades, hand grades and comments (without it, a run updates it)")
+    g.add_argument("--extensions", type=Path, metavar="CSV",
+                   help="per-student extensions: columns student, assignment and any of weeks, "
+                        "days, hours, minutes (default: autograder/extensions.csv, if there)")
     g.add_argument("--roster", type=Path, metavar="CSV",
                    help="the LMS's gradebook export (Canvas, Moodle or Blackboard), which maps the "
                         "names and ids in an LMS download's file names to nbgrader ids")
     g.add_argument("--id-column", metavar="NAME",
                    help="the roster's column of nbgrader ids (default: SIS Login ID for Canvas, "
                         "Username or else ID number for Moodle, Username for Blackboard)")
+
+    r = sub.add_parser("refresh", help="after hand grading: write every student's feedback, "
+                       "grades.csv and report.html of a grading run again from its gradebook")
+    r.add_argument("out", type=Path, metavar="DIR", help="the run's folder (grade's --out)")
+    r.add_argument("--extensions", type=Path, metavar="CSV",
+                   help="per-student extensions (as for grade)")
 
     x = sub.add_parser("lms-export", help="write a file that the LMS's gradebook imports: each "
                        "student's total (hand grades included), in the layout of the LMS's own "
@@ -78,8 +91,8 @@ def main(argv=None) -> int:
     course.skip_slow_optional_imports()
     if args.command == "grade":
         from .isolation.forkkernel import SandboxUnavailable
-        from .run.command import HandGradesKept, grade
-        errors = (FileNotFoundError, ValueError, SandboxUnavailable, HandGradesKept)
+        from .run.command import CannotUpdate, grade
+        errors = (FileNotFoundError, ValueError, SandboxUnavailable, CannotUpdate)
         if args.scheduler:  # and the cluster cannot be reached, or a worker cannot grade
             from .run.cluster import CourseVersionMismatch, WorkerNotReady
             errors += (CourseVersionMismatch, WorkerNotReady, OSError, TimeoutError)
@@ -90,8 +103,16 @@ def main(argv=None) -> int:
             roster = read_roster(args.roster, args.id_column) if args.roster else None
             grade(args.submissions, args.out, args.assignments, args.workers, args.timeout,
                   args.cell_timeout, sandboxed=not args.no_sandbox, scheduler=args.scheduler,
-                  replace=args.replace, roster=roster)
+                  replace=args.replace, roster=roster, students=args.students or (),
+                  extensions=args.extensions)
         except errors as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    elif args.command == "refresh":
+        from .run.command import refresh
+        try:
+            refresh(args.out, extensions=args.extensions)
+        except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
     elif args.command == "lms-export":

@@ -33,15 +33,48 @@ def _course_settings() -> str:
     return text
 
 
+def is_run(folder: Path) -> bool:
+    """Whether `folder` holds a grading run's course (its gradebook)."""
+    db = Path(folder) / "gradebook.db"
+    return db.is_file() and not db.is_symlink()
+
+
+def changed_sources(folder: Path, names: list[str]) -> list[str]:
+    """Of the assignments `names` that the run in `folder` graded, those whose source (in
+    solutions/) is no longer the one it graded against (in its source/)."""
+    changed = []
+    for name in names:
+        graded, now = Path(folder) / "source" / name, course.SOLUTIONS / name
+        if graded.is_dir() and _files(graded) != _files(now):
+            changed.append(name)
+    return changed
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+
+
 def create(folder: Path, cell_timeout: float, names: list[str]) -> Path:
     """A fresh course folder at `folder` (replacing one there), for the assignments `names`."""
     root = Path(folder)
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    (root / "logs").mkdir()
-    for name in names:  # the sources this run graded against, as nbgrader expects them
-        shutil.copytree(course.SOLUTIONS / name, root / "source" / name)
+    return update(root, cell_timeout, names)
+
+
+def update(folder: Path, cell_timeout: float, names: list[str]) -> Path:
+    """The course folder of an earlier run at `folder`, to grade more into: the sources of the
+    assignments `names` it does not have yet are added (those it has stay, see
+    `changed_sources`), and its settings are written again (the course's may have changed: a
+    late penalty, say). Everything nbgrader wrote (the gradebook, submitted/, autograded/,
+    feedback/) stays."""
+    root = Path(folder)
+    (root / "logs").mkdir(parents=True, exist_ok=True)
+    for name in names:  # the sources this run grades against, as nbgrader expects them
+        if not (root / "source" / name).is_dir():
+            shutil.copytree(course.SOLUTIONS / name, root / "source" / name)
     (root / "nbgrader_config.py").write_text(
         "# The nbgrader course of a grading run (`python -m autograder grade`): the course's\n"
         "# settings (autograder/nbgrader_config.py, copied), then this run's. Every path is\n"

@@ -82,34 +82,44 @@ def test_grading_works_without_the_virtual_environment_on_path(tmp_path):
         assert float(next(csv.DictReader(f))["total"]) == full_marks("logits")
 
 
-def test_a_new_run_never_deletes_hand_grades_silently(graded, tmp_path):
-    """Scores entered in the formgrader live only in the run's gradebook: a second run into the
-    same --out refuses (exit 2, saying what to do) and leaves them, unless --replace."""
+def test_a_new_run_into_a_graded_folder_keeps_hand_grades(graded, tmp_path):
+    """Issue 24, item 2: a run into a folder graded before grades only what is new or changed
+    (here nothing: no notebook runs) and keeps every score and comment entered by hand; with
+    --replace it starts afresh (here for one student, --student), deleting them, as its help
+    says."""
     import shutil
 
     from nbgrader.api import Gradebook
     out = tmp_path / "grades"
-    (out / "course").mkdir(parents=True)
+    shutil.copytree(graded, out)
     db = out / "course" / "gradebook.db"
-    shutil.copy(graded / "course" / "gradebook.db", db)
     with Gradebook(f"sqlite:///{db}") as gb:
-        grade = next(g for s in gb.assignment_submissions("logits") for n in s.notebooks
-                     for g in n.grades if g.cell_type == "markdown")
-        grade.manual_score = 1.5
+        grade = gb.find_grade("written-inexact-loss", "logits", "logits", "alice-correct")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False
+        gb.find_comment("written-inexact-loss", "logits", "logits",
+                        "alice-correct").manual_comment = "Names the cancellation."
         gb.db.commit()
-    before = db.read_bytes()
     command = [sys.executable, "-m", "autograder", "grade", "--submissions",
                str(course.EXAMPLES), "--out", str(out), "--assignment", "logits"]
     proc = subprocess.run(command, cwd=course.REPO, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "1 score(s) or comment(s) entered by hand" in proc.stderr, proc.stderr
-    assert "--replace" in proc.stderr and "nbgrader export" in proc.stderr
-    assert db.read_bytes() == before
-    # With --replace the run goes ahead, into a fresh gradebook.
-    proc = subprocess.run(command + ["--replace"], cwd=course.REPO, capture_output=True,
-                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 of 4 submission(s) new or changed" in proc.stdout, proc.stdout
+    assert "Graded 0 notebook(s)" in proc.stdout and "28 kept their grades" in proc.stdout
+    with Gradebook(f"sqlite:///{db}") as gb:
+        grade = gb.find_grade("written-inexact-loss", "logits", "logits", "alice-correct")
+        assert (grade.manual_score, grade.needs_manual_grade) == (1.5, False)
+        assert gb.find_comment("written-inexact-loss", "logits", "logits",
+                               "alice-correct").manual_comment == "Names the cancellation."
+    with open(out / "grades.csv") as f:
+        row = next(r for r in csv.DictReader(f)
+                   if (r["student"], r["assignment"]) == ("alice-correct", "logits"))
+    assert float(row["total"]) == full_marks("logits") + 1.5, row
+    # --replace: a fresh folder, this student only, no hand grade left.
+    proc = subprocess.run(command + ["--replace", "--student", "alice-correct"],
+                          cwd=course.REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with Gradebook(f"sqlite:///{db}") as gb:
+        assert [s.student.id for s in gb.assignment_submissions("logits")] == ["alice-correct"]
         assert all(g.manual_score is None for s in gb.assignment_submissions("logits")
                    for n in s.notebooks for g in n.grades)
 

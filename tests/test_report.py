@@ -229,6 +229,47 @@ def test_report_structure(fake_report):
     assert re.search(r"<code>test-a</code>.*?4 of 7", page, re.S)
 
 
+def test_a_semesters_marks_in_the_report_and_grades_csv(tmp_path):
+    """Issue 24: what is still to grade by hand is listed (who, which answer, worth how much:
+    the grades show the full maximum, never "+1 by hand"); a hand grade whose answer changed is
+    flagged; a late row says how late and what it cost, an extended one its extension; the
+    total in grades.csv is after the penalty."""
+    import csv
+    import datetime as dt
+
+    from autograder.results import grades_csv
+    due = dt.datetime(2026, 3, 2, 17, 0)
+    cells = {"test-a": 2.0, "written-x": 2.0}
+    alice = Row("alice", "alpha", scores={"test-a": 2.0}, max_scores=dict(cells),
+                pending=["written-x"], submitted=due - dt.timedelta(hours=1), due=due)
+    bob = Row("bob", "alpha", scores={"test-a": 2.0, "written-x": 1.5}, max_scores=dict(cells),
+              by_hand=["written-x"], changed=["written-x"], penalty=0.35,
+              submitted=due + dt.timedelta(hours=26), due=due, seconds_late=26 * 3600)
+    carol = Row("carol", "alpha", scores={"test-a": 2.0, "written-x": 2.0},
+                max_scores=dict(cells), by_hand=["written-x"], extension=dt.timedelta(hours=48),
+                submitted=due + dt.timedelta(hours=5), due=due + dt.timedelta(hours=48))
+    rows = [alice, bob, carol]
+    report.write_report(tmp_path / "report.html", rows, [])
+    page = html.unescape(re.sub(r"<[^>]+>", " ", (tmp_path / "report.html").read_text()))
+    page = re.sub(r"\s+([,:])", r"\1", re.sub(r"\s+", " ", page))
+    assert "by hand" not in page.replace("to grade by hand", "").replace(
+        "graded by hand", "").replace("Written answers to grade by hand", "")
+    assert "alice, alpha: written-x (2 points)" in page
+    assert "2 / 4 1 answer (2 points) to grade by hand" in page  # the full maximum
+    assert "Hand grades to look at again" in page and "bob, alpha: written-x" in page
+    assert "answer changed since graded (written-x)" in page
+    assert "late by 1 day 2 h, \u22120.35 points" in page
+    assert "extension of 2 days" in page
+    grades_csv.write(tmp_path / "grades.csv", rows, [])
+    with open(tmp_path / "grades.csv") as f:
+        got = {r["student"]: r for r in csv.DictReader(f)}
+    assert got["bob"]["total"] == "3.15" and got["bob"]["late_penalty"] == "0.35"
+    assert got["bob"]["late"] == "late by 1 day 2 h" and got["alice"]["late"] == ""
+    assert got["carol"]["extension"] == "2 days" and got["carol"]["late"] == ""
+    assert got["carol"]["due"] == "2026-03-04 17:00:00 UTC"
+    assert got["alice"]["written-x"] == "" and "to grade by hand" in got["alice"]["notes"]
+
+
 # ---------------------------------------------------------------- one real grading run
 
 @pytest.fixture(scope="module")

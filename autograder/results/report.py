@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from ..files import write_fresh
 from .. import workspace
-from .rows import points
+from .rows import CHANGED, duration, points
 
 MAX_MESSAGE_LINES = 40
 MAX_MESSAGE_CHARS = 4000
@@ -195,6 +195,7 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
     # A file whose name says no student's is a problem of nobody: not counted as a student.
     students = sorted({r.student for r in rows} | {p.student for p in problems if p.student})
     pending = [r for r in rows if r.pending]
+    changed = [r for r in rows if r.changed]
     groups = failure_groups(report_dir / "course", rows) if rows else {}
 
     def href(student, assignment):
@@ -240,16 +241,9 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
                 cells.append({"missing": True, "problem": (s, a) in missing})
                 continue
             total += r.total
-            top += _auto_max(r)
-            marks = []
-            if r.status != "graded":
-                marks.append({"kind": "status", "text": r.status})
-            if r.pending:
-                marks.append({"kind": "pending", "n": len(r.pending)})
-            if not sandboxed:
-                marks.append({"kind": "text", "text": "(no sandbox)"})
-            cells.append({"missing": False, "href": href(s, a), "marks": marks,
-                          "text": f"{points(r.total)} / {points(_auto_max(r))}",
+            top += r.max_total
+            cells.append({"missing": False, "href": href(s, a), "marks": _marks(r, sandboxed),
+                          "text": f"{points(r.total)} / {points(r.max_total)}",
                           "flag": r.status != "graded"})
         grades.append({"student": s, "cells": cells, "total": points(total), "top": points(top)})
 
@@ -260,7 +254,13 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
                  for r in rows if r.status != "graded" or r.notes],
         problems=problems, pending=sum(len(r.pending) for r in pending),
         pending_notebooks=len(pending), sandboxed=sandboxed,
-        limits=limits.describe() if limits is not None else "",
+        to_grade=[{"student": r.student, "assignment": r.assignment,
+                   "cells": [(c, points(r.max_scores.get(c, 0))) for c in r.pending],
+                   "href": href(r.student, r.assignment)} for r in pending],
+        changed=[{"student": r.student, "assignment": r.assignment, "cells": r.changed,
+                  "href": href(r.student, r.assignment)} for r in changed],
+        changed_text=CHANGED, late=sum(1 for r in rows if r.seconds_late > 0),
+        limits=limits.describe() if hasattr(limits, "describe") else (limits or ""),
         nav=[("review", "Flagged for review"), ("overview", "Assignments"),
              *[(_slug(a), a) for a in assignments], ("grades", "All grades")],
         overview=overview, sections=sections, grades=grades)
@@ -305,6 +305,30 @@ def hard_variants(rows, numbers: dict, least: int = 3) -> list[dict]:
 def _not_attempted(message: str) -> bool:
     """A failure that says only that the student has not written the code yet."""
     return "NotImplementedError" in message
+
+
+def _marks(r, sandboxed: bool) -> list[dict]:
+    """What the grades table says beside a student's points: a status other than graded, what
+    is still to grade by hand (answers, and the points they are worth), a hand grade whose
+    answer changed, lateness and its penalty, an extension."""
+    marks = []
+    if r.status != "graded":
+        marks.append({"kind": "status", "text": r.status})
+    if r.pending:
+        n = len(r.pending)
+        marks.append({"kind": "pending", "text": f"{n} answer{'s' if n > 1 else ''} "
+                      f"({points(r.pending_points)} points) to grade by hand"})
+    if r.changed:
+        marks.append({"kind": "status", "text": f"{CHANGED} ({', '.join(r.changed)})"})
+    if r.seconds_late > 0:
+        marks.append({"kind": "late", "text": r.late + (f", \u2212{points(r.penalty)} points"
+                                                        if r.penalty else ", no penalty")})
+    if r.extension:
+        marks.append({"kind": "text",
+                      "text": f"extension of {duration(r.extension.total_seconds())}"})
+    if not sandboxed:
+        marks.append({"kind": "text", "text": "(no sandbox)"})
+    return marks
 
 
 def _auto_max(row) -> float:
