@@ -1,17 +1,29 @@
 """The instructors' guide (docs/instructors.md), command by command, through a real
-nbgrader exchange, for two assignments: generate, release, a student fetches, answers and
-submits, collect, grade, the report and a feedback page in a browser with the network off, the
-formgrader in JupyterLab where a written answer is graded by hand, export, feedback returned
-through the exchange (twice, so that the second copy lands beside the first).
+nbgrader exchange: a semester of one assignment (`logits`) and three students, then a second
+assignment's feedback beside the first.
+
+Generate and release; the course ids; alice submits on time, bob after the due date, carol after
+it with an extension (the due date set with nbgrader, the late penalty in the course's settings,
+the extension in the instructor's file, as the guide says); collect and grade; the report and a
+feedback page in a browser with the network off; a grader hand-grades alice's and bob's written
+answers (and comments bob's) in the formgrader in JupyterLab, leaving carol's; refresh, release
+the feedback, and the students fetch their hand grades; bob resubmits, the instructor collects
+with --update and grades again: only bob is graded, every hand grade and comment is kept, and
+bob's, whose answer changed, is flagged; export. Then `sigmoid`'s feedback goes back beside
+`logits`' (the second copy lands beside the first), and a checkout's exercises/ is not for trying.
 
 Each command is copied from the guide (the test fails if the guide changes it) and run as
 written from the root of a throw-away checkout (the course root and the student versions copied,
-the sources linked), in a home of its own whose ~/.jupyter/nbgrader_config.py points at an
-exchange in the temporary folder. The last test checks that every command of the section was run.
-Screenshots of each browser step: _build/screenshots/instructor/.
+the sources linked), in homes of their own whose ~/.jupyter/nbgrader_config.py points at an
+exchange in the temporary folder. The three students share this machine's one login: each
+submits with nbgrader from a home of their own, and their submission is then named after them in
+the exchange's inbound folder (what nbgrader names after the login of each on a real hub). The
+last test checks that every command of the section was run. Screenshots of each browser step:
+_build/screenshots/instructor/.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import re
 import shlex
@@ -20,14 +32,20 @@ import nbformat
 import pytest
 
 from autograder import course, notebooks
-from tests import lab
-from tests.test_grading import full_marks
+from tests import examples, lab
+from tests.test_grading import expected_points, full_marks
 
 pytestmark = pytest.mark.browser
 
 SECTION = "For instructors"
 FIRST, SECOND = "logits", "sigmoid"
-MANUAL_POINTS = 1.5   # what the instructor gives the written answer in the formgrader
+CLASS = ("alice", "bob", "carol")  # on time; late, then resubmits; late with an extension
+MANUAL = {"alice": 1.5, "bob": 1.0}  # what the grader gives the written answers, by hand
+COMMENT = "You name the cancellation; now say what the solver's error does to the best step."
+WRITTEN = "Subtracting two nearly equal numbers loses the digits."
+SUBMIT = f"nbgrader submit {FIRST} --course {lab.COURSE_ID}"  # docs/students.md, a terminal
+FETCH_FEEDBACK = f"nbgrader fetch_feedback {FIRST}"           # ... with the same --course
+GUIDE_DUE = "2026-03-02 17:00:00 Europe/London"  # the guide's due date, moved to this semester
 RAN: set[str] = set()  # the guide's lines these tests ran
 
 
@@ -38,16 +56,24 @@ def readme(cmd: str, assignment: str = FIRST) -> str:
     return cmd.replace(FIRST, assignment)
 
 
+def guide_block(kind: str) -> str:
+    """The one ```kind block of the section (the penalty's settings, the extensions file)."""
+    (block,) = re.findall(rf"```{kind}\n(.*?)```", lab.guide_section(SECTION), re.S)
+    return "\n".join(line.strip() for line in block.strip().splitlines()) + "\n"
+
+
 @pytest.fixture(scope="module")
 def walk(tmp_path_factory, chromium):
     tmp = tmp_path_factory.mktemp("walkthrough")
     root = lab.course_copy(tmp / "checkout")
-    home, student_home = tmp / "instructor", tmp / "student"
+    home = tmp / "instructor"
     lab.write_nbgrader_config(home, root / "exchange")
-    lab.write_nbgrader_config(student_home, root / "exchange")
-    state = dict(tmp=tmp, root=root, env=lab.isolated_env(home),
-                 student_env=lab.isolated_env(student_home, repo_importable=False),
-                 student_home=student_home)
+    homes = {s: tmp / "students" / s for s in CLASS}
+    for h in homes.values():
+        lab.write_nbgrader_config(h, root / "exchange")
+    state = dict(tmp=tmp, root=root, env=lab.isolated_env(home), homes=homes,
+                 student_env={s: lab.isolated_env(h, repo_importable=False)
+                              for s, h in homes.items()}, times={})
     state["browser"] = lab.Browser(chromium, "instructor")
     yield state
     state["browser"].close()
@@ -62,23 +88,59 @@ def nbgrader(state, cmd: str, cwd=None, env=None):
     return lab.run(shlex.split(cmd), cwd or state["root"] / "autograder", env or state["env"])
 
 
-def student_does(state, assignment: str):
-    """The student fetches, answers (the reference solution; a written answer) and submits."""
-    env, home = state["student_env"], state["student_home"]
-    course_id = f"--course={lab.COURSE_ID}"
-    lab.run(["nbgrader", "fetch_assignment", assignment, course_id], home, env)
+def at_once(*calls):
+    """Run independent commands (different students at their machines) at the same time."""
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        return [f.result() for f in [pool.submit(*c) for c in calls]]
+
+
+def answers(student: str, assignment: str, resubmitted: bool = False) -> dict[str, str]:
+    """alice and carol hand in the reference solution, bob the first catalogued bug (then, when
+    he resubmits, the reference and another written answer); each writes a written answer."""
+    found = examples.answers("bob-one-bug" if student == "bob" and not resubmitted
+                             else "alice-correct", assignment)
+    written = WRITTEN + (" And the solver's error sets the floor." if resubmitted else "")
+    return {k: (written if v == examples.WRITTEN else v) for k, v in found.items()}
+
+
+def student_submits(state, student: str, assignment: str = FIRST, resubmitted: bool = False):
+    """The student answers (in the notebook alice fetched; bob and carol got the same) and
+    submits from a terminal, as docs/students.md says; the exchange's copy is then named after
+    them, with the time nbgrader gave it."""
+    import shutil
+    home, env = state["homes"][student], state["student_env"][student]
     path = home / assignment / f"{assignment}.ipynb"
-    answers = notebooks.solution_cells(notebooks.read(course.source_notebook(assignment)))
-    nb = notebooks.fill(notebooks.read(path), answers)
+    if not path.exists():
+        fetched = state["homes"]["alice"] / assignment
+        if not fetched.exists():
+            lab.run(["nbgrader", "fetch_assignment", assignment, f"--course={lab.COURSE_ID}"],
+                    state["homes"]["alice"], state["student_env"]["alice"])
+        if student != "alice":
+            shutil.copytree(fetched, home / assignment)
+    released = notebooks.read(course.student_notebook(assignment))
+    nb = notebooks.fill(released, answers(student, assignment, resubmitted))
     first = next(c for c in nb.cells if c.cell_type == "code")  # the id the instructor sent
-    first.source = first.source.replace('COURSE_ID = ""', f'COURSE_ID = "{state["course_id"]}"')
-    for cell in nb.cells:
-        if notebooks.is_written(cell):
-            cell.source = "Subtracting two nearly equal numbers loses the digits."
+    first.source = first.source.replace('COURSE_ID = ""',
+                                        f'COURSE_ID = "{state["course_ids"][student]}"')
     nbformat.write(nb, str(path))
-    lab.run(["nbgrader", "submit", assignment, course_id], home, env)
+    cache = home / ".local/share/jupyter/nbgrader_cache" / lab.COURSE_ID
+    before = set(cache.glob(f"*+{assignment}+*"))
+    lab.readme_command(SUBMIT, "For students")
+    lab.run(["nbgrader", "submit", assignment, "--course", lab.COURSE_ID], home, env)
+    (mine,) = set(cache.glob(f"*+{assignment}+*")) - before  # this student's copy, by its time
+    inbound = state["root"] / "exchange" / lab.COURSE_ID / "inbound"
+    (new,) = inbound.glob(glob_escape(mine.name) + "+*")
+    login, rest = new.name.split("+", 1)
+    new.rename(inbound / f"{student}+{rest}")
+    state["times"][student, assignment] = (mine / "timestamp.txt").read_text().strip()
 
 
+def glob_escape(name: str) -> str:
+    import glob
+    return glob.escape(name)
+
+
+# --------------------------------------------------------------------------- commands
 # --------------------------------------------------------------------------- commands
 
 
@@ -93,17 +155,15 @@ def test_generate_and_release(walk):
 
 
 def test_give_every_student_their_course_id(walk):
-    """The instructor prints the class's course ids and sends each student theirs (here, the
-    student of this walkthrough, whose nbgrader id is their login); a student's numbers and
-    right answers are one command away."""
+    """The instructor prints the class's course ids and sends each student theirs; a student's
+    numbers and right answers are one command away."""
     shown = sh(walk, readme("python -m autograder ids --students alice bob carol")).stdout
     lines = shown.splitlines()
     assert "student,course_id" in lines, shown
-    assert any(line.startswith("alice,alice-") for line in lines), shown
-    login = lab.run(["python", "-c", "import getpass; print(getpass.getuser())"],
-                    walk["student_home"], walk["student_env"]).stdout.strip()
-    mine = sh(walk, f"python -m autograder ids --students {login}").stdout.splitlines()[-1]
-    walk["course_id"] = mine.split(",", 1)[1]
+    walk["course_ids"] = dict(ln.split(",", 1) for ln in lines[lines.index("student,course_id")
+                                                              + 1:] if "," in ln)
+    assert sorted(walk["course_ids"]) == list(CLASS), shown
+    assert walk["course_ids"]["alice"].startswith("alice-"), shown
     numbers = sh(walk, readme("python -m autograder numbers alice")).stdout
     assert numbers.startswith("alice: course id alice-") and "\nlogits: " in numbers, numbers
 
@@ -120,29 +180,70 @@ def test_the_exchange_default_is_nbgraders():
     assert "~/.jupyter/nbgrader_config.py" in text
 
 
-def test_collect(walk):
+def test_collect_after_the_due_date(walk):
+    """alice submits, then bob and carol (at the same time, at their machines); the due date
+    falls between alice's submission and theirs; the late penalty and carol's extension are set
+    as the guide says; the instructor collects."""
+    root = walk["root"]
+    student_submits(walk, "alice")
+    at_once((student_submits, walk, "bob"), (student_submits, walk, "carol"),
+            (student_submits, walk, "alice", SECOND))
+    from nbgrader.utils import parse_utc
+    alice, bob, carol = (parse_utc(walk["times"][s, FIRST]) for s in CLASS)  # UTC
+    assert alice < min(bob, carol), walk["times"]
+    due = alice + (min(bob, carol) - alice) / 2
+    walk["due"] = due
+    cmd = readme(f'cd autograder && nbgrader db assignment add logits --duedate="{GUIDE_DUE}" '
+                 "&& cd ..")
+    sh(walk, cmd.replace(GUIDE_DUE, f"{due:%Y-%m-%d %H:%M:%S.%f} UTC"))
+    assert "c.LatePenalty.per_day = 0.1" in guide_block("python")
+    with open(root / "autograder" / "nbgrader_config.py", "a") as f:
+        f.write("\n" + guide_block("python"))
+    (root / "autograder" / "extensions.csv").write_text(guide_block("text"))
+    assert "carol,logits,48" in guide_block("text")
     for assignment in (FIRST, SECOND):
-        student_does(walk, assignment)
         nbgrader(walk, readme("nbgrader collect logits", assignment))
-    submitted = list((walk["root"] / "autograder" / "submitted").glob(f"*/{FIRST}/{FIRST}.ipynb"))
-    assert len(submitted) == 1, submitted
-    walk["student"] = submitted[0].parent.parent.name
+    submitted = root / "autograder" / "submitted"
+    assert sorted(p.parent.parent.name for p in submitted.glob(f"*/{FIRST}/{FIRST}.ipynb")) == \
+        list(CLASS)
+    assert (submitted / "bob" / FIRST / "timestamp.txt").read_text().strip() == \
+        walk["times"]["bob", FIRST]
+    walk["student"] = "alice"
 
 
 def grade(walk, assignment):
     cmd = "python -m autograder grade --submissions autograder/submitted --assignment logits " \
           "--out grades/logits"
-    lab.run(shlex.split(readme(cmd, assignment)), walk["root"], walk["env"])
+    proc = lab.run(shlex.split(readme(cmd, assignment)), walk["root"], walk["env"])
     out = walk["root"] / "grades" / assignment
+    return out, read_grades(out), proc.stdout
+
+
+def read_grades(out):
     with open(out / "grades.csv") as f:
-        rows = list(csv.DictReader(f))
-    return out, rows
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def bobs_points(resubmitted: bool = False) -> float:
+    return full_marks(FIRST) if resubmitted else sum(expected_points("bob-one-bug",
+                                                                     FIRST).values())
 
 
 def test_grade(walk):
-    out, rows = grade(walk, FIRST)
-    assert [(r["student"], r["assignment"], float(r["total"]), r["status"]) for r in rows] == \
-        [(walk["student"], FIRST, full_marks(FIRST), "graded")], rows
+    """alice on time with full marks; bob late by seconds (a day begun: a tenth of his points
+    off); carol late by seconds too, within her 48 hours; every written answer to grade."""
+    out, rows, log = grade(walk, FIRST)
+    assert sorted(rows) == list(CLASS), rows
+    alice, bob, carol = (rows[s] for s in CLASS)
+    assert float(alice["total"]) == full_marks(FIRST) and alice["late"] == "", alice
+    assert bob["late"].startswith("late by ") and bob["extension"] == "", bob
+    assert float(bob["late_penalty"]) == pytest.approx(0.1 * bobs_points()), bob
+    assert float(bob["total"]) == pytest.approx(0.9 * bobs_points()), bob
+    assert carol["late"] == "" and carol["extension"] == "2 days", carol
+    assert float(carol["total"]) == full_marks(FIRST), carol
+    assert all(r["status"] == "graded" and "to grade by hand" in r["notes"]
+               for r in rows.values()), rows
+    assert "3 written answer(s) to grade by hand" in log and "refresh" in log, log
     assert (out / "report.html").exists()
     walk["out"] = out
 
@@ -178,6 +279,12 @@ def test_report_opens_in_the_browser(walk):
     body = page.locator("body").inner_text()
     walk["browser"].shot(page, "report", full_page=True)
     assert walk["student"] in body and FIRST in body
+    # What is still to grade by hand, and worth how much; late and extended grades marked.
+    assert "3 written answer(s) in 3 notebook(s) wait for you" in body, body
+    assert "bob, logits: written-inexact-loss (2 points)" in body, body
+    assert "1 answer (2 points) to grade by hand" in body and "+1 by hand" not in body
+    assert re.search(r"late by \d+ min, \u2212[\d.]+ points", body), body
+    assert "extension of 2 days" in body, body
     # A student's row links to their feedback (issue 15, item 7), and the link opens it.
     link = page.locator(f"a[href*='feedback/{walk['student']}/{FIRST}/{FIRST}.html']")
     assert link.count() >= 1, "no link from the student's row to their feedback"
@@ -217,83 +324,104 @@ def test_feedback_math_is_typeset_offline(walk):
     assert not raw, f"raw TeX in the feedback page: {raw}"
 
 
-def wait_for_manual_score(course_dir, student, grade_id, timeout=20.0):
+def written_id() -> str:
+    return next(notebooks.grade_id(c) for c in notebooks.read(
+        course.source_notebook(FIRST)).cells if notebooks.is_written(c))
+
+
+def wait_for(course_dir, check, what: str, timeout: float = 20.0):
+    """Until the gradebook holds what the formgrader saved (it saves on change)."""
     import time
     from nbgrader.api import Gradebook
     deadline = time.monotonic() + timeout
     while True:
         with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
-            grade = gb.find_grade(grade_id, FIRST, FIRST, student)
-            if grade.manual_score == MANUAL_POINTS:
+            if check(gb):
                 return
-        assert time.monotonic() < deadline, \
-            f"the formgrader did not save {MANUAL_POINTS} for {grade_id}: {grade.manual_score}"
+        assert time.monotonic() < deadline, f"the formgrader did not save {what}"
         time.sleep(0.2)
 
 
 def formgrader_frame(page):
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-    page.locator(".lm-Menu-itemLabel", has_text="Formgrader").first.click()
+    entries = page.locator(".lm-Menu-itemLabel", has_text="Formgrader")
+    entries.first.wait_for()
+    # One formgrader: nbgrader's "Formgrader (local)" is in the menu's markup, hidden unless
+    # JupyterLab's setting for it is on (issue 24, item 9).
+    shown = [e.inner_text().strip() for e in entries.all() if e.is_visible()]
+    assert shown == ["Formgrader"], f"the Nbgrader menu offers {shown}"
+    entries.first.click()
     page.locator("#formgrader-iframe iframe").wait_for()
     return page.frame_locator("#formgrader-iframe iframe")
 
 
-def test_formgrader_shows_the_submission_and_grades_by_hand(walk):
+def test_formgrader_shows_the_submissions_and_grades_by_hand(walk):
+    """A grader opens the formgrader in the run's course folder, finds the three submissions
+    with their autograded points and written answers waiting, sees alice's experiment figure,
+    and grades alice's and bob's written answers (with a comment for bob); carol's waits."""
     section = lab.guide_section(SECTION)
     assert "start `jupyter lab` in `grades/logits/course`" in section
     assert "*Nbgrader > Formgrader*" in section
-    browser, student = walk["browser"], walk["student"]
-    server = lab.JupyterLab(walk["out"] / "course", walk["env"], walk["tmp"] / "formgrader.log")
+    browser, course_dir, gid = walk["browser"], walk["out"] / "course", written_id()
+    total = sum(float(notebooks.nbgrader_meta(c).get("points") or 0) for c in
+                notebooks.read(course.source_notebook(FIRST)).cells)
+    server = lab.JupyterLab(course_dir, walk["env"], walk["tmp"] / "formgrader.log")
     with server:
         page = browser.new_page()
         try:
             page.goto(server.lab_url())
             frame = formgrader_frame(page)
-            # Manage Assignments: the assignment, with one submission.
+            # Manage Assignments: the assignment, with three submissions.
             row = frame.locator("tr", has_text=FIRST).first
             row.wait_for()
             browser.shot(page, "formgrader-assignments")
             cells = [t.strip() for t in row.locator("td").all_inner_texts()]
-            assert FIRST in cells and "1" in cells, f"{FIRST} with 1 submission: {cells}"
-            # Manage Students: the student's score from the autograder, out of all the points.
+            assert FIRST in cells and "3" in cells, f"{FIRST} with 3 submissions: {cells}"
+            # Manage Students: alice's score from the autograder, out of all the points.
             frame.get_by_role("link", name="Manage Students").click()
-            srow = frame.locator("tr", has_text=student).first
+            srow = frame.locator("tr", has_text="alice").first
             srow.wait_for()
             browser.shot(page, "formgrader-students")
-            total = sum(float(notebooks.nbgrader_meta(c).get("points") or 0) for c in
-                        notebooks.read(course.source_notebook(FIRST)).cells)
             assert f"{full_marks(FIRST):g} / {total:g}" in srow.inner_text(), srow.inner_text()
-            # Manual grading: assignment > notebook > submission > the written answer.
-            # Each page is awaited by its own table header before the next click.
+            # Manual grading: assignment > notebook > the submissions, each waiting for a hand.
             frame.get_by_role("link", name="Manual Grading").click()
             frame.locator("th", has_text="Assignment ID").wait_for()
             frame.locator("table").get_by_role("link", name=FIRST, exact=True).click()
             frame.locator("th", has_text="Notebook ID").wait_for()
             frame.locator("table").get_by_role("link", name=FIRST, exact=True).click()
             frame.locator("th", has_text="Submission ID").wait_for()
-            sub = frame.locator("tr", has_text="Submission #1")
-            sub.wait_for()
+            frame.locator("tr", has_text="Submission #3").wait_for()
             browser.shot(page, "formgrader-submissions")
-            # Its autograded score, and the written answer waiting for a hand.
-            assert f"{full_marks(FIRST):g} / {total:g}" in sub.inner_text(), sub.inner_text()
-            assert sub.locator(".needs-manual-grade .glyphicon-ok").count() == 1, \
-                "the submission is not marked as needing a manual grade"
-            sub.get_by_role("link", name=re.compile("Submission #1")).click()
-            written_id = next(notebooks.grade_id(c) for c in notebooks.read(
-                course.source_notebook(FIRST)).cells if notebooks.is_written(c))
-            written = frame.locator(f"input.score[id='{written_id}']")
-            written.wait_for()
-            assert frame.get_by_text("Student's answer").count() >= 1
-            # The rubric is where the README says: the source notebook in the course folder.
-            source = notebooks.read(walk["out"] / "course" / "source" / FIRST / f"{FIRST}.ipynb")
-            assert any(notebooks.is_written(c) and "Rubric" in c.source for c in source.cells)
-            written.scroll_into_view_if_needed()
-            browser.shot(page, "formgrader-manual-grading")
-            written.fill(str(MANUAL_POINTS))
-            written.press("Tab")
-            # The formgrader saves on change: wait until the gradebook has the score.
-            wait_for_manual_score(walk["out"] / "course", student, written_id)
+            assert frame.locator(".needs-manual-grade .glyphicon-ok").count() == 3, \
+                "three submissions should need a manual grade"
+            from nbgrader.api import Gradebook
+            with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+                ids = {s: gb.find_submission_notebook(FIRST, FIRST, s).id for s in MANUAL}
+            for student, points in MANUAL.items():
+                if student != "alice":  # back to the list, by the page's breadcrumb
+                    frame.locator("ul.breadcrumb a", has_text=FIRST).last.click()
+                    frame.locator("th", has_text="Submission ID").wait_for()
+                frame.locator(f"a[href$='/formgrader/submissions/{ids[student]}']").first.click()
+                written = frame.locator(f"input.score[id='{gid}']")
+                written.wait_for()
+                assert frame.get_by_text("Student's answer").count() >= 1
+                if student == "alice":  # the experiment's figure, beside its test cell
+                    assert frame.locator(".output_png img, img[src^='data:image/png']").count()
+                written.scroll_into_view_if_needed()
+                browser.shot(page, f"formgrader-manual-grading-{student}")
+                written.fill(str(points))
+                written.press("Tab")
+                wait_for(course_dir, lambda gb, s=student, p=points: gb.find_grade(
+                    gid, FIRST, FIRST, s).manual_score == p, f"{points} for {student}")
+            comment = frame.locator(f"textarea[id='{gid}-comment']")
+            comment.fill(COMMENT)
+            comment.press("Tab")
+            wait_for(course_dir, lambda gb: gb.find_comment(
+                gid, FIRST, FIRST, "bob").manual_comment == COMMENT, "bob's comment")
             browser.shot(page, "formgrader-graded")
+            # The rubric is where the guide says: the source notebook in the course folder.
+            source = notebooks.read(course_dir / "source" / FIRST / f"{FIRST}.ipynb")
+            assert any(notebooks.is_written(c) and "Rubric" in c.source for c in source.cells)
         except Exception:
             browser.shot(page, "formgrader-FAILED")
             raise
@@ -301,13 +429,75 @@ def test_formgrader_shows_the_submission_and_grades_by_hand(walk):
             page.close()
 
 
+def test_refresh_then_release_the_feedback(walk):
+    """After hand grading, refresh writes grades.csv, the report and every feedback page from
+    the gradebook (bob's penalty on his points as they are now), names carol's answer as still
+    to grade; the feedback goes back, and alice and bob read their hand grades."""
+    out = walk["out"]
+    log = sh(walk, readme("python -m autograder refresh grades/logits")).stdout
+    assert "Refreshed 3 feedback page(s)" in log and "carol/logits" in log, log
+    rows = read_grades(out)
+    assert float(rows["alice"]["total"]) == full_marks(FIRST) + MANUAL["alice"], rows["alice"]
+    bob = bobs_points() + MANUAL["bob"]
+    assert float(rows["bob"]["late_penalty"]) == pytest.approx(0.1 * bob), rows["bob"]
+    assert float(rows["bob"]["total"]) == pytest.approx(0.9 * bob), rows["bob"]
+    assert "to grade by hand" in rows["carol"]["notes"] and rows["carol"][written_id()] == ""
+    report = (out / "report.html").read_text()
+    assert "1 written answer(s) in 1 notebook(s) wait for you" in report
+    copy = "mkdir -p autograder/feedback && cp -r grades/logits/feedback/. autograder/feedback/"
+    sh(walk, readme(copy))
+    sh(walk, readme("cd autograder && nbgrader release_feedback logits && cd .."))
+    fetch = FETCH_FEEDBACK + f" --course {lab.COURSE_ID}"
+    assert f"`{FETCH_FEEDBACK}`" in lab.guide_section("For students")
+    at_once(*[(lab.run, shlex.split(fetch), walk["homes"][s], walk["student_env"][s])
+              for s in MANUAL])
+    for student, points in MANUAL.items():
+        (page,) = (walk["homes"][student] / FIRST / "feedback").glob(f"*/{FIRST}.html")
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text()))
+        assert f"Written response (Score: {points:.1f} / 2.0)" in text, student
+        assert (COMMENT in text) == (student == "bob"), student
+
+
+def test_a_resubmission_regrades_only_its_student(walk):
+    """bob fixes his bug and rewrites his answer; collected with --update and graded with the
+    same command, only bob's notebook runs (sandboxed); every hand grade and comment stays,
+    and bob's, whose answer changed, is flagged."""
+    from nbgrader.api import Gradebook
+    out, before = walk["out"], read_grades(walk["out"])
+    student_submits(walk, "bob", resubmitted=True)
+    sh(walk, readme("cd autograder && nbgrader collect --update logits && cd .."))
+    out, rows, log = grade(walk, FIRST)
+    assert "1 of 3 submission(s) new or changed" in log, log
+    assert "Graded 1 notebook(s)" in log and "2 kept their grades" in log, log
+    assert "[1/1] bob/logits" in log, log
+    for student in ("alice", "carol"):
+        assert rows[student] == before[student], student
+    bob = rows["bob"]
+    assert float(bob[written_id()]) == MANUAL["bob"], bob  # kept
+    assert bob["submitted"] == f"{walk['times']['bob', FIRST][:19]} UTC", bob
+    points = bobs_points(resubmitted=True) + MANUAL["bob"]
+    assert float(bob["total"]) == pytest.approx(0.9 * points), bob
+    assert bob["status"] == "needs review" and "answer changed since graded" in bob["notes"], bob
+    assert "without the sandbox" not in bob["notes"]
+    gid = written_id()
+    with Gradebook(f"sqlite:///{out / 'course' / 'gradebook.db'}") as gb:
+        assert gb.find_comment(gid, FIRST, FIRST, "bob").manual_comment == COMMENT
+        kept = {s: gb.find_grade(gid, FIRST, FIRST, s) for s in MANUAL}
+        assert {s: (g.manual_score, g.needs_manual_grade) for s, g in kept.items()} == \
+            {"alice": (MANUAL["alice"], False), "bob": (MANUAL["bob"], True)}
+
+
 def test_export_has_the_hand_graded_points(walk):
     out = walk["out"]
     sh(walk, readme("cd grades/logits/course && nbgrader export --to ../export.csv"))
     with open(out / "export.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert [(r["student_id"], r["assignment"]) for r in rows] == [(walk["student"], FIRST)], rows
-    assert float(rows[0]["score"]) == full_marks(FIRST) + MANUAL_POINTS, rows
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == FIRST}
+    assert sorted(rows) == list(CLASS), rows
+    assert float(rows["alice"]["score"]) == full_marks(FIRST) + MANUAL["alice"], rows
+    bob = bobs_points(resubmitted=True) + MANUAL["bob"]
+    assert float(rows["bob"]["raw_score"]) == pytest.approx(bob), rows["bob"]
+    assert float(rows["bob"]["late_submission_penalty"]) == pytest.approx(0.1 * bob)
+    assert float(rows["carol"]["late_submission_penalty"] or 0) == 0, rows["carol"]
 
 
 # --------------------------------------------------------------------------- exercises/
@@ -346,24 +536,20 @@ def test_validate_in_a_checkout_writes_the_tracked_notebook(walk):
 
 
 def test_feedback_goes_back_twice(walk):
-    """The README's copy merges each assignment's feedback into autograder/feedback/: the
-    second time as the first (a plain `cp -r DIR autograder/feedback` nests the second)."""
-    root, student = walk["root"], walk["student"]
+    """The guide's copy merges each assignment's feedback into autograder/feedback/: the second
+    (sigmoid's, alice's) as the first (a plain `cp -r DIR autograder/feedback` nests it)."""
+    root = walk["root"]
     copy = "mkdir -p autograder/feedback && cp -r grades/logits/feedback/. autograder/feedback/"
     release = "cd autograder && nbgrader release_feedback logits && cd .."
-    for assignment in (FIRST, SECOND):
-        if assignment == SECOND:
-            grade(walk, SECOND)
-        sh(walk, readme(copy, assignment))
-        sh(walk, readme(release, assignment))
-        lab.run(["nbgrader", "fetch_feedback", assignment, f"--course={lab.COURSE_ID}"],
-                walk["student_home"], walk["student_env"])
-        fetched = list((walk["student_home"] / assignment / "feedback").glob(
-            f"*/{assignment}.html"))
-        assert fetched, f"no feedback for {assignment} reached the student"
+    grade(walk, SECOND)
+    sh(walk, readme(copy, SECOND))
+    sh(walk, readme(release, SECOND))
+    lab.run(["nbgrader", "fetch_feedback", SECOND, "--course", lab.COURSE_ID],
+            walk["homes"]["alice"], walk["student_env"]["alice"])
+    assert list((walk["homes"]["alice"] / SECOND / "feedback").glob(f"*/{SECOND}.html"))
     feedback = root / "autograder" / "feedback"
     assert sorted(p.relative_to(feedback).as_posix() for p in feedback.glob("*/*/*.html")) == \
-        [f"{student}/{FIRST}/{FIRST}.html", f"{student}/{SECOND}/{SECOND}.html"]
+        sorted([f"{s}/{FIRST}/{FIRST}.html" for s in CLASS] + [f"alice/{SECOND}/{SECOND}.html"])
     assert not (feedback / "feedback").exists()
 
 
