@@ -162,3 +162,7 @@ def test_a_bug_that_raises_shows_a_teaching_message_in_the_test_cell(assignment,
         assert "gufunc" not in shown and "site-packages" not in shown, (name, shown)
         if " raised " in output.evalue:
             assert re.search(r"Chapter \d+, '", output.evalue), (name, output.evalue)
+            # ... and the line of the student's own cell where it raised (issue 24, item 6)
+            where = re.search(r"^  where:    In \[\d+\] line \d+, in (\w+): (.+)$(?![\s\S]*where)",
+                              output.evalue, re.M)
+            assert where and where.group(2) in impls[name].code, (name, output.evalue)
