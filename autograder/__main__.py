@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {grade,refresh,lms-export,generate,ids,numbers}`."""
+"""Command line: `python -m autograder {grade,refresh,serve,lms-export,generate,ids,numbers}`."""
 from __future__ import annotations
 
 import argparse
@@ -71,6 +71,42 @@ def main(argv=None) -> int:
     x.add_argument("--id-column", metavar="NAME",
                    help="the roster's column of nbgrader ids (default as for grade)")
 
+    sv = sub.add_parser("serve", help="grade each submission as it arrives (nbgrader's exchange, "
+                        "or a drop folder) and return its feedback through the exchange")
+    sv.add_argument("--out", required=True, type=Path,
+                    help="the grading run's folder it alone writes (as grade's --out)")
+    sv.add_argument("--assignment", action="append", dest="assignments", metavar="ID",
+                    help="serve only this assignment (repeatable); default: all")
+    sv.add_argument("--exchange", type=Path, help="nbgrader's exchange (default: nbgrader's "
+                    "Exchange.root, from your nbgrader_config.py)")
+    sv.add_argument("--course", help="the nbgrader course id (default: the course's own)")
+    sv.add_argument("--no-exchange", action="store_true", help="watch only --drop")
+    sv.add_argument("--drop", type=Path, metavar="DIR", help="also watch a plain folder "
+                    "<student>/<assignment>/<assignment>.ipynb (feedback: the run's feedback/)")
+    sv.add_argument("--attempts", type=int, metavar="N",
+                    help="graded attempts per student and assignment (default: any)")
+    sv.add_argument("--per", choices=("total", "day"), default="total",
+                    help="--attempts in all (default) or per day (UTC)")
+    sv.add_argument("--counts", choices=("latest", "best"), default="latest",
+                    help="which graded attempt goes into the gradebook (default: latest)")
+    sv.add_argument("--before-due", choices=("score", "feedback"), default="feedback",
+                    help="before the due date, return the score only, or nbgrader's whole "
+                         "feedback page (default)")
+    sv.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="parallel graders (default: the number of cores)")
+    sv.add_argument("--batch", type=int, help="submissions graded together, at most one per "
+                    "student (default: twice --workers)")
+    sv.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (as grade)")
+    sv.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT,
+                    help=f"seconds one notebook may take (default: {NOTEBOOK_TIMEOUT})")
+    sv.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
+                    help=f"seconds one cell may run (default: {CELL_TIMEOUT})")
+    sv.add_argument("--no-sandbox", action="store_true", help="as grade's (never on a hub)")
+    sv.add_argument("--interval", type=float, default=2.0,
+                    help="seconds between looks at the folders (default: 2)")
+    sv.add_argument("--once", action="store_true",
+                    help="grade what is there, then stop (e.g. from cron)")
+
     gen = sub.add_parser("generate", help="regenerate the student versions in exercises/")
     gen.add_argument("assignments", nargs="*", help="default: all")
 
@@ -115,6 +151,37 @@ def main(argv=None) -> int:
         except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    elif args.command == "serve":
+        from .run import serve
+        try:
+            names = args.assignments or course.assignments()
+            unknown = set(names) - set(course.assignments())
+            if unknown:
+                raise ValueError(f"unknown assignment(s) {sorted(unknown)}; known: "
+                                 f"{course.assignments()}")
+            exchange = None if args.no_exchange else (
+                args.exchange or Path(serve.nbgrader_setting("Exchange", "root")))
+            course_id = args.course or serve.nbgrader_setting("CourseDirectory", "course_id",
+                                                              course.COURSE_ROOT)
+            from .run import deadlines
+            service = serve.Service(
+                args.out, names, exchange, course_id, args.drop,
+                serve.Policy(args.attempts, args.per, args.counts, args.before_due),
+                batch=args.batch or 2 * max(1, args.workers), log=lambda m: print(m, flush=True),
+                due_dates=deadlines.course_due_dates(),
+                grade_options=dict(workers=args.workers, notebook_timeout=args.timeout,
+                                   cell_timeout=args.cell_timeout,
+                                   sandboxed=not args.no_sandbox, scheduler=args.scheduler))
+            print(f"Serving {', '.join(names)} into {service.out}: watching "
+                  + " and ".join(str(p) for p in (
+                      exchange and exchange / course_id / "inbound", args.drop) if p)
+                  + f"; status in {service.state.dir / 'status'}/", flush=True)
+            serve.serve(service, args.interval, args.once)
+        except (FileNotFoundError, ValueError, serve.ServiceBusy) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
     elif args.command == "lms-export":
         from .results import lms_export
         try:
