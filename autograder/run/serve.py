@@ -62,6 +62,7 @@ class Entry:
     reason: str = ""               # why refused or failed; notes once graded
     attempt: int = 0               # its number among the student's attempts at the assignment
     tries: int = 0                 # how often its grading began
+    started: float = 0.0           # when its grading last began (seconds since the epoch)
     score: float | None = None
     max_score: float | None = None
     restore: bool = False          # a grading again of the best attempt (policy "best")
@@ -108,21 +109,34 @@ class Policy:
                    if self.counts == "latest" else again or "; your best graded attempt counts"))
 
 
-def next_batch(queued: list[Entry], size: int) -> list[Entry]:
-    """The submissions to grade next, at most `size` and one per student: each student's
-    oldest first, and a student's n-th submission only after every other student's (n-1)-th,
-    so that one student's ten submissions do not delay the others."""
+def next_batch(queued: list[Entry], size: int, served: dict | None = None) -> list[Entry]:
+    """The submissions to grade next, at most `size` and one per student, in rounds: a
+    student's n-th submission of the backlog goes after every other student's (n-1)-th, where
+    `served` counts each student's submissions already graded since the oldest one queued came
+    in; within a round, by the time each came. One student's ten submissions do not delay the
+    others."""
+    served = served or {}
     by_student: dict[str, list[Entry]] = {}
     for e in sorted(queued, key=lambda e: (e.received, e.timestamp, e.key)):
         by_student.setdefault(e.student, []).append(e)
-    ranked = sorted(((rank, e.received, e.key, e) for mine in by_student.values()
-                     for rank, e in enumerate(mine)), key=lambda t: t[:3])
+    ranked = sorted(((served.get(e.student, 0) + rank, e.received, e.key, e)
+                     for mine in by_student.values() for rank, e in enumerate(mine)),
+                    key=lambda t: t[:3])
     batch, taken = [], set()
     for _, _, _, e in ranked:
         if e.student not in taken and len(batch) < size:
             batch.append(e)
             taken.add(e.student)
     return batch
+
+
+def served_since(entries: list[Entry], since: float) -> dict:
+    """student -> how many of their submissions began grading at or after `since`."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        if e.started >= since and not e.restore:
+            counts[e.student] = counts.get(e.student, 0) + 1
+    return counts
 
 
 class State:
@@ -314,8 +328,10 @@ class Service:
     def step(self) -> int:
         """Find what is new and grade one batch; returns how many were graded."""
         self.discover()
-        queued = [e for e in self.state.entries() if e.state == QUEUED]
-        batch = next_batch(queued, self.batch)
+        entries = self.state.entries()
+        queued = [e for e in entries if e.state == QUEUED]
+        since = min((e.received for e in queued), default=0.0)
+        batch = next_batch(queued, self.batch, served_since(entries, since))
         if batch:
             self._grade(batch)
         return len(batch)
@@ -326,7 +342,7 @@ class Service:
     def _grade(self, batch: list[Entry]) -> None:
         staging = self.state.dir / "batches" / f"{time.time_ns()}"
         for e in batch:
-            e.state, e.tries = GRADING, e.tries + 1
+            e.state, e.tries, e.started = GRADING, e.tries + 1, time.time()
             self.state.save(e)
             shutil.copytree(self.state.copy(e.key), staging / e.student / e.assignment)
         started = time.time()
