@@ -216,6 +216,15 @@ def test_attempts_beyond_the_policy_are_refused_with_a_page_fetch_feedback_finds
     assert "allows 2 graded attempt(s) in all" in pages[2].read_text()
     assert oct(pages[2].stat().st_mode & 0o777) == "0o644"
     assert len(grader.graded) == 2
+    wrong = submit(ex, "bob", T0)
+    (folder,) = (ex / COURSE / "inbound").glob("bob+*")
+    (folder / "logits.ipynb").rename(folder / "Logits (1).ipynb")
+    svc.step()
+    (bob,) = [e for e in svc.state.entries() if e.student == "bob"]
+    assert (bob.state, bob.released) == (serve.REFUSED, "refusal"), bob
+    page = ex / COURSE / "feedback" / f"{notebook_hash(secret=wrong, notebook_id='logits')}.html"
+    assert "no logits.ipynb in the submission: submit the assignment's notebook" in \
+        page.read_text().replace("&#x27;", "'")
     svc.close()
 
 

@@ -251,7 +251,7 @@ class Service:
             earlier = [x for x in self.state.entries()
                        if x.student == e.student and x.assignment == e.assignment]
             e.attempt = 1 + sum(1 for x in earlier if not x.restore)
-            why = self.policy.refusal(e, earlier)
+            why = e.reason if e.state == REFUSED else self.policy.refusal(e, earlier)
             if why:
                 e.state, e.reason = REFUSED, why
                 self.log(f"refused {e.student}/{e.assignment} ({e.key}): {why}")
