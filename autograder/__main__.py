@@ -125,6 +125,11 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     course.skip_slow_optional_imports()
+    if args.command in ("grade", "refresh"):  # one writer: not while the service grades there
+        from .run.serve import busy_message, serving
+        if serving(args.out):
+            print(f"error: {busy_message(args.out, '`' + args.command + '`')}", file=sys.stderr)
+            return 2
     if args.command == "grade":
         from .isolation.forkkernel import SandboxUnavailable
         from .run.command import CannotUpdate, grade

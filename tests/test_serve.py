@@ -24,6 +24,7 @@ import pytest
 from nbgrader.utils import notebook_hash
 
 from autograder import course
+from autograder.__main__ import main
 from autograder.run import serve
 from autograder.run.serve import Entry, Policy, Service, next_batch
 from tests import examples, lab
@@ -137,7 +138,7 @@ def states(svc) -> dict:
     return {e.student: (e.state, e.tries) for e in svc.state.entries()}
 
 
-def test_a_restart_in_the_middle_of_a_grading_grades_it_exactly_once(tmp_path):
+def test_a_restart_in_the_middle_of_a_grading_grades_it_exactly_once(tmp_path, capsys):
     ex = tmp_path / "exchange"
     submit(ex, "alice", T0)
     grader = Grader(tmp_path / "out", crash={"alice"})
@@ -149,7 +150,13 @@ def test_a_restart_in_the_middle_of_a_grading_grades_it_exactly_once(tmp_path):
     with pytest.raises(serve.ServiceBusy, match="one writer"):  # while one serves, no other
         s1 = service(tmp_path, grader)
         service(tmp_path, grader)
+    for command in (["grade", "--submissions", str(tmp_path), "--out", str(s1.out)],
+                    ["refresh", str(s1.out)]):
+        assert main(command) == 2, command  # nor a batch run into its folder
+        said = capsys.readouterr().err
+        assert f"`python -m autograder serve` is grading into {s1.out}" in said, said
     s1.close()
+    assert not serve.serving(s1.out)
     grader.crash.clear()
     again = service(tmp_path, grader)  # started again: alice's submission is queued again
     assert states(again) == {"alice": (serve.QUEUED, 1)}

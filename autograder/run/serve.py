@@ -181,6 +181,24 @@ class State:
         files.write_fresh(path, files.safe_text("\n".join(lines) + "\n"))
 
 
+def serving(out: Path) -> bool:
+    """Whether a service serves the run folder `out` now (it holds its lock)."""
+    path = Path(out) / ".service.lock"
+    if not path.is_file():
+        return False
+    with open(path) as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def busy_message(out: Path, command: str) -> str:
+    return (f"`python -m autograder serve` is grading into {out} (one writer per run folder): "
+            f"stop the service (its status files stay), run {command}, then start it again")
+
+
 def _nbgrader_time(text: str) -> str:
     from nbgrader.utils import parse_utc
     return parse_utc(text.strip()).astimezone(UTC).isoformat()
