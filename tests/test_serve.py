@@ -31,6 +31,7 @@ from tests import examples, lab
 from tests.test_grading import expected_points
 
 COURSE = lab.COURSE_ID
+SERVE = "python -m autograder serve --out grades/logits --assignment logits --attempts 5"
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.timezone.utc)
 
 
@@ -288,8 +289,10 @@ def test_submit_killed_mid_grade_restart_fetch_feedback(tmp_path):
     (sub,) = (exchange / COURSE / "inbound").iterdir()  # named after this machine's login
     sub.rename(sub.with_name("bob+" + sub.name.split("+", 1)[1]))
 
-    cmd = [sys.executable, "-m", "autograder", "serve", "--out", str(out), "--assignment",
-           "logits", "--exchange", str(exchange), "--workers", "1", "--interval", "0.2"]
+    guide = lab.readme_command(SERVE, "For instructors")  # as docs/instructors.md says it
+    cmd = [sys.executable, *guide[1:], "--exchange", str(exchange), "--workers", "1",
+           "--interval", "0.2"]
+    cmd[cmd.index("grades/logits")] = str(out)
     env_serve = {**os.environ, "PYTHONPATH": str(course.REPO)}
     first = subprocess.Popen(cmd, cwd=course.REPO, env=env_serve, start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
