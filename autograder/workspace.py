@@ -15,6 +15,9 @@ from pathlib import Path
 from . import course, variants
 
 
+NO_EXCHANGE = "no-exchange-here--release-and-collect-from-autograder"
+
+
 def path(root: Path, kind: str, student: str, assignment: str) -> Path:
     """A submission's notebook in the course folder `root`: kind is "submitted", "autograded" or
     "feedback" (an .html page there), as nbgrader lays them out."""
@@ -86,6 +89,10 @@ def update(folder: Path, cell_timeout: float, names: list[str]) -> Path:
         "c.CourseDirectory.root = _here\n"
         "c.CourseDirectory.source_directory = 'source'\n"
         "c.CourseDirectory.release_directory = 'release'\n"
+        "# This folder grades; the course root (autograder/) releases and collects. An exchange\n"
+        "# that is not there turns the formgrader's Release and Collect off here (nbgrader says\n"
+        "# so), so that no click here releases this run's files or collects into it.\n"
+        f"c.Exchange.root = _os.path.join(_here, '{NO_EXCHANGE}')\n"
         "# Several graders share this gradebook: wait for the lock instead of failing.\n"
         "c.CourseDirectory.db_url = ('sqlite:///' + _os.path.join(_here, 'gradebook.db')\n"
         "                            + '?timeout=120')\n"

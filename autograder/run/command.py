@@ -93,6 +93,7 @@ class Run:
     earlier: dict = field(default_factory=dict)  # (student, assignment) -> hand-graded answers
     deadlines: tuple = ({}, {})  # the extensions and the course's due dates (deadlines.py)
     graded: int = 0            # the notebooks graded by this run
+    pool: int = 0              # the local workers it started
 
 
 def _copy_in(run: Run, subs) -> tuple[list, list]:
@@ -329,7 +330,7 @@ def grade(submissions: Path, out: Path, assignments: list[str] | None = None,
             all_rows, times, where = _grade_on_cluster(run, scheduler, Path(submissions))
         else:
             all_rows, times = _grade_here(run, Path(submissions), workers)
-            where = f"{workers} worker(s)"
+            where = f"{run.pool} worker(s)"
     finally:  # what the workers and their checkers left in the temporary folder goes too,
         shutil.rmtree(run.scratch, ignore_errors=True)  # and the kernels' last memory cgroups
         from ..isolation import cgroup
@@ -514,11 +515,19 @@ def _deadlines(run: Run, subs) -> None:
 
 
 def _grade_here(run: Run, submissions: Path, workers: int):
-    """The jobs on this machine, in a pool of `workers` processes (workers.py)."""
+    """The jobs on this machine, in a pool of `workers` processes (workers.py). Into a new
+    folder the workers start while the submissions are found; into one graded before, where a
+    few (or none) may need grading, no more workers start than there are notebooks to grade."""
     from .workers import grading_pool
+    found = _collect(run, submissions) if _assignments_in(run.root) else None
+    if found is not None and not found[0]:
+        return _nothing_to_grade(run, found)
+    if found is not None:
+        workers = min(workers, len(found[0]))
+    run.pool = workers
     with grading_pool(run.root, run.names, workers, run.notebook_timeout, run.limits,
                       tmp=run.scratch) as pool:
-        subs, problems, prepare, ids = _collect(run, submissions)
+        subs, problems, prepare, ids = found or _collect(run, submissions)
         (prepared,) = pool.run([prepare])
         if not prepared.success:
             raise RuntimeError(f"{prepared.log}\n{prepared.error}")
@@ -534,6 +543,18 @@ def _grade_here(run: Run, submissions: Path, workers: int):
         pool.stop()  # the workers wind down while the results are written
         all_rows = _write_results(run, subs, outcomes, problems)
     return all_rows, (ready, graded)
+
+
+def _nothing_to_grade(run: Run, found):
+    """Nothing new or changed: the gradebook takes the due dates and extensions (they may have
+    changed), and the results are written again; no worker starts."""
+    subs, problems, prepare, _ = found
+    prepared = jobs.run(jobs.api(str(run.root)), run.root, prepare)
+    if not prepared.success:
+        raise RuntimeError(f"{prepared.log}\n{prepared.error}")
+    _deadlines(run, subs)
+    ready = time.monotonic()
+    return _write_results(run, subs, [], problems), (ready, ready)
 
 
 def _grade_on_cluster(run: Run, scheduler: str, submissions: Path):
