@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     sv.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="parallel graders (default: the number of cores)")
     sv.add_argument("--batch", type=int, help="submissions graded together, at most one per "
-                    "student (default: twice --workers)")
+                    "student (default: 8 times --workers)")
     sv.add_argument("--scheduler", metavar="ADDRESS", help="grade on this Dask cluster (as grade)")
     sv.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT,
                     help=f"seconds one notebook may take (default: {NOTEBOOK_TIMEOUT})")
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
             service = serve.Service(
                 args.out, names, exchange, course_id, args.drop,
                 serve.Policy(args.attempts, args.per, args.counts, args.before_due),
-                batch=args.batch or 2 * max(1, args.workers), log=lambda m: print(m, flush=True),
+                batch=args.batch or 8 * max(1, args.workers), log=lambda m: print(m, flush=True),
                 due_dates=deadlines.course_due_dates(),
                 grade_options=dict(workers=args.workers, notebook_timeout=args.timeout,
                                    cell_timeout=args.cell_timeout,
