@@ -203,16 +203,17 @@ TAB_STOPS_JS = r"""
 }
 """
 
-# axe.run in the page, started without waiting (AXE_START_JS), its findings read later.
+# axe.run in the page, started without waiting (AXE_START_JS), its findings read later: it runs
+# in the page's next task (much of axe.run is synchronous), so that the call returns at once.
 AXE_START_JS = """([tags, rules]) => {
-  window.__axe = axe.run(document, {
+  window.__axe = new Promise(go => setTimeout(go, 0)).then(() => axe.run(document, {
     runOnly: rules ? {type: "rule", values: rules} : {type: "tag", values: tags},
     resultTypes: ["violations"], preload: false, elementRef: false, ancestry: false,
     xpath: false,
   }).then(r => r.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
     where: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + n.html.slice(0, 160)),
-  })));
+  }))));
 }"""
 AXE_RESULT_JS = "() => window.__axe"
 
