@@ -236,6 +236,23 @@ def test_attempts_beyond_the_policy_are_refused_with_a_page_fetch_feedback_finds
     svc.close()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another login needs root")
+def test_a_submission_under_another_students_name_is_refused(tmp_path):
+    ex = tmp_path / "exchange"
+    submit(ex, "alice", T0)
+    (folder,) = (ex / COURSE / "inbound").glob("alice+*")
+    os.chown(folder, 65534, 65534)  # written by another login (nobody) under alice's name
+    grader = Grader(tmp_path / "out")
+    svc = service(tmp_path, grader)
+    while svc.step():
+        pass
+    (alice,) = svc.state.entries()
+    assert alice.state == serve.REFUSED and "submitted by the login nobody under the name " \
+        "alice" in alice.reason, alice
+    assert grader.graded == []
+    svc.close()
+
+
 def test_policy_best_grades_the_best_attempt_again_into_the_gradebook(tmp_path):
     ex = tmp_path / "exchange"
     submit(ex, "alice", T0)

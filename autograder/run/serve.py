@@ -204,6 +204,23 @@ def _nbgrader_time(text: str) -> str:
     return parse_utc(text.strip()).astimezone(UTC).isoformat()
 
 
+def _me() -> str:
+    import pwd
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
+
+
+def _owner(path: Path) -> str:
+    import pwd
+    uid = path.lstat().st_uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _safe(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]*", name))
 
@@ -225,6 +242,8 @@ class Service:
         self.batch = max(1, batch)
         self.log = log
         self.grade_batch = grade_batch
+        self.user = _me()  # its own login: an instructor's test submissions are graded
+        self._api = None  # nbgrader's API on the run's course folder, made once
         self.due_dates = due_dates  # assignment -> due date (UTC), when the rows have none
         self.grade_options = dict(grade_options or {})  # command.grade's: workers, sandboxed...
         self.out.mkdir(parents=True, exist_ok=True)
@@ -301,6 +320,14 @@ class Service:
             e = Entry(key, student, assignment, "exchange", folder.name,
                       _nbgrader_time(stamp.read_text()), time.time())
             self._keep(folder, e)
+            owner = _owner(folder)
+            if owner not in (student, self.user) and e.state != REFUSED:
+                # nbgrader's collect only warns (CollectApp.check_owner); a service that returns
+                # feedback and counts attempts at once refuses: a student cannot spend another's
+                e.state, e.reason = REFUSED, (
+                    f"not graded: submitted by the login {owner} under the name {student} (a "
+                    "submission is graded for the login that submits it); submit from your own "
+                    "account")
             found.append(e)
         return found
 
@@ -451,7 +478,9 @@ class Service:
         if e.source != "exchange" or self.exchange is None:
             e.released = "feedback"
             return
-        api = _api(self.out / "course", self.exchange, self.course_id)
+        if self._api is None:
+            self._api = _api(self.out / "course", self.exchange, self.course_id)
+        api = self._api
         result = api.release_feedback(e.assignment, e.student)
         if not result.get("success"):
             e.reason = (e.reason + "; " if e.reason else "") + \
@@ -499,6 +528,12 @@ def _api(root: Path, exchange: Path, course_id: str):
 def serve(service: Service, interval: float = 2.0, once: bool = False) -> int:
     """Grade what arrives, batch after batch; with `once`, until nothing is queued, then stop.
     Returns how many submissions it graded."""
+    import signal
+
+    def stop(signum, frame):  # a hub stops its services with SIGTERM: clean up as for Ctrl-C
+        raise SystemExit(f"stopped by signal {signum}")
+    if threading_main():
+        signal.signal(signal.SIGTERM, stop)
     total = 0
     try:
         while True:
@@ -510,6 +545,11 @@ def serve(service: Service, interval: float = 2.0, once: bool = False) -> int:
                 time.sleep(interval)
     finally:
         service.close()
+
+
+def threading_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
 
 
 def nbgrader_setting(section: str, trait: str, course_root: Path | None = None):
