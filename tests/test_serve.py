@@ -236,6 +236,37 @@ def test_attempts_beyond_the_policy_are_refused_with_a_page_fetch_feedback_finds
     svc.close()
 
 
+def test_a_drop_folder_grades_each_new_notebook_once(tmp_path):
+    drop = tmp_path / "drop"
+    nb = drop / "alice" / "logits" / "logits.ipynb"
+    nb.parent.mkdir(parents=True)
+
+    def put(text):
+        nb.write_text(text)
+        os.utime(nb, (time.time() - 60, time.time() - 60))  # settled: written a minute ago
+    put('{"cells": []}')
+    grader = Grader(tmp_path / "out")
+    svc = Service(tmp_path / "out", ["logits"], drop=drop, policy=Policy(attempts=2),
+                  log=lambda m: None, grade_batch=grader)
+    while svc.step():
+        pass
+    assert grader.graded == [("alice", "logits")] and svc.step() == 0, "once, not again"
+    for text in ('{"cells": [], "metadata": {}}', '{"cells": [], "nbformat": 4}'):
+        put(text)  # changed: another attempt (the third is beyond the policy)
+        while svc.step():
+            pass
+    assert len(grader.graded) == 2
+    found = sorted(svc.state.entries(), key=lambda e: e.attempt)
+    assert [(e.attempt, e.state) for e in found] == [
+        (1, serve.GRADED), (2, serve.GRADED), (3, serve.REFUSED)], found
+    page = svc.state.dir / "status" / "alice" / "logits.html"
+    assert "allows 2 graded attempt(s) in all" in page.read_text()
+    status = (svc.state.dir / "status" / "alice" / "logits.txt").read_text().splitlines()
+    assert [ln.split(": ", 1)[1].split(":")[0] for ln in status] == [
+        "graded 3/4", "graded 3/4", "refused"], status
+    svc.close()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another login needs root")
 def test_a_submission_under_another_students_name_is_refused(tmp_path):
     ex = tmp_path / "exchange"

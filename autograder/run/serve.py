@@ -255,6 +255,8 @@ class Service:
             raise ServiceBusy(f"another `python -m autograder serve` already serves {self.out} "
                               "(one writer per run folder): stop it first, or serve another --out")
         self.state = State(self.out)
+        for left in (self.state.dir / "batches").iterdir():  # a stopped grading's copies
+            shutil.rmtree(left, ignore_errors=True)
         self.recover()
 
     def close(self) -> None:
@@ -493,7 +495,7 @@ class Service:
         """A page of the service's own (a refusal, a failure, the score only) where nbgrader's
         fetch_feedback finds this submission's feedback: `<exchange>/<course>/feedback/`, named
         by nbgrader's hash of the submission's secret (only its student has that secret); for a
-        drop folder, the run's feedback/ folder."""
+        drop folder, beside its status file."""
         page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
                 f"{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
                 f"<p>{html.escape(e.student)}, {html.escape(e.assignment)}, submitted "
@@ -506,8 +508,8 @@ class Service:
             checksum = notebook_hash(secret=secret.read_text(), notebook_id=e.assignment)
             files.write_fresh(dest / f"{checksum}.html", page)
             os.chmod(dest / f"{checksum}.html", 0o644)
-        else:
-            path = self.out / "feedback" / e.student / e.assignment / f"{e.assignment}.html"
+        else:  # beside the status file (the run's feedback/ is rewritten by every grading)
+            path = self.state.dir / "status" / e.student / f"{e.assignment}.html"
             path.parent.mkdir(parents=True, exist_ok=True)
             files.write_fresh(path, page)
         e.released = "refusal" if e.state in (REFUSED, FAILED) else "score"
