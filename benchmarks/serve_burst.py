@@ -44,7 +44,8 @@ def submitter(inbound: Path, plan: list[tuple[float, str]], start: float, sent: 
     for at, student in plan:
         time.sleep(max(0.0, start + at - time.monotonic()))
         now = time.time()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d} UTC"
+        stamp = (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+                 + f".{int(now % 1 * 1e6):06d} UTC")
         folder = inbound / f"{student}+logits+{stamp}+{secrets.token_urlsafe(8)}"
         folder.mkdir()
         kind = KINDS[int(student[1:]) % len(KINDS)]
