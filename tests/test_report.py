@@ -270,6 +270,29 @@ def test_a_semesters_marks_in_the_report_and_grades_csv(tmp_path):
     assert got["alice"]["written-x"] == "" and "to grade by hand" in got["alice"]["notes"]
 
 
+def test_a_mistake_is_one_group_whoever_made_it_and_each_rubric_is_at_hand(tmp_path):
+    """Two students whose code raised the same way on lines of their own are one group of the
+    report (their `where:` lines are each their own); each written answer still to grade has
+    its rubric, from the source notebook, in the report."""
+    cells = {"test-linear-forward": 2.0, "written-inexact-loss": 2.0}
+    rows = [Row(s, "logits", scores={"test-linear-forward": 0.0}, max_scores=dict(cells),
+                failures=[("test-linear-forward", "CheckFailed", "x")],
+                pending=["written-inexact-loss"]) for s in ("ann", "ben")]
+    for r, where in zip(rows, ("In [4] line 3, in forward: return W @ X",
+                               "In [7] line 9, in forward: out = X.T @ self.W\n"
+                               "            In [6] line 2, in helper: return a @ b")):
+        _write_fake_autograded(tmp_path, r, [(
+            "test-linear-forward", "CheckFailed",
+            "Linear.forward(X) raised ValueError: matmul: mismatch\n"
+            f"  where:    {where}\n  revisit:  Chapter 1, 'The linear layer'")])
+    report.write_report(tmp_path / "report.html", rows, [])
+    page = html.unescape((tmp_path / "report.html").read_text())
+    assert page.count("matmul: mismatch") == 1 and "2 student(s)" in page
+    assert "where:" not in page  # each student's own lines are in their feedback
+    assert "Rubric of written-inexact-loss (logits)" in re.sub(r"<[^>]+>", "", page)
+    assert "the solver's relative error plays the part of the machine" in page
+
+
 # ---------------------------------------------------------------- one real grading run
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
+from .. import course, notebooks, workspace
 from ..files import write_fresh
-from .. import workspace
 from .rows import CHANGED, duration, points
 
 MAX_MESSAGE_LINES = 40
@@ -107,7 +107,13 @@ def _cell_losses(rows) -> list[tuple[str, int, int, int]]:
     return out
 
 
+# The lines of a message that say where in the student's own cells their code raised (one
+# student's own lines): a mistake is one group of the report whoever made it.
+WHERE = re.compile(r"^  where:    .*\n(?: {12}In \[.*\n)*", re.M)
+
+
 def _clip(message: str) -> str:
+    message = WHERE.sub("", message)
     lines = message.rstrip().splitlines()
     text = "\n".join(lines[:MAX_MESSAGE_LINES])
     if len(text) > MAX_MESSAGE_CHARS:
@@ -141,6 +147,16 @@ def _as_seen(ename: str, text: str) -> str:
     """A failure as the student saw it: a hidden check's message as it is (it is written for
     the student), any other error with its type."""
     return f"{ename}: {text}" if ename and ename != "CheckFailed" else text
+
+
+def rubric(assignment: str, cell: str) -> str:
+    """The rubric of a written answer: its cell's text in the assignment's source notebook
+    (solutions/), "" where there is none."""
+    try:
+        source = notebooks.read(course.source_notebook(assignment))
+    except (OSError, ValueError):
+        return ""
+    return next((c.source for c in source.cells if notebooks.grade_id(c) == cell), "")
 
 
 def failure_groups(course_root: Path, rows) -> dict:
@@ -257,6 +273,8 @@ def write_report(path: Path, rows, problems, sandboxed: bool = True, limits=None
         to_grade=[{"student": r.student, "assignment": r.assignment,
                    "cells": [(c, points(r.max_scores.get(c, 0))) for c in r.pending],
                    "href": href(r.student, r.assignment)} for r in pending],
+        rubrics=[{"assignment": a, "cell": c, "text": rubric(a, c)}
+                 for a, c in sorted({(r.assignment, c) for r in pending for c in r.pending})],
         changed=[{"student": r.student, "assignment": r.assignment, "cells": r.changed,
                   "href": href(r.student, r.assignment)} for r in changed],
         changed_text=CHANGED, late=sum(1 for r in rows if r.seconds_late > 0),
