@@ -166,6 +166,9 @@ def main(argv=None) -> int:
                                  f"{course.assignments()}")
             exchange = None if args.no_exchange else (
                 args.exchange or Path(serve.nbgrader_setting("Exchange", "root")))
+            if exchange is None and args.drop is None:
+                raise ValueError("--no-exchange without --drop DIR: nothing to watch; give the "
+                                 "folder where the submissions arrive with --drop")
             course_id = args.course or serve.nbgrader_setting("CourseDirectory", "course_id",
                                                               course.COURSE_ROOT)
             from .run import deadlines

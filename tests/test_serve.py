@@ -158,6 +158,8 @@ def test_a_restart_in_the_middle_of_a_grading_grades_it_exactly_once(tmp_path, c
         assert f"`python -m autograder serve` is grading into {s1.out}" in said, said
     s1.close()
     assert not serve.serving(s1.out)
+    assert main(["serve", "--out", str(tmp_path / "x"), "--no-exchange"]) == 2
+    assert "--no-exchange without --drop DIR: nothing to watch" in capsys.readouterr().err
     grader.crash.clear()
     again = service(tmp_path, grader)  # started again: alice's submission is queued again
     assert states(again) == {"alice": (serve.QUEUED, 1)}
