@@ -118,6 +118,11 @@ def main() -> int:
     print(f"all feedback {total - args.window:.1f} s after the window closed; the service's CPU "
           f"{cpu:.0f} core-s ({cpu / len(students):.2f} core-s per notebook, every batch's "
           "setting up included)")
+    if args.scheduler:
+        print("(on Dask the CPU above is the service's alone, its single writer's: the workers' "
+              "is not counted; no estimate from it)")
+        print(f"(the service's log: {tmp / 'serve.log'})")
+        return 0
     per = cpu / len(students)
     print(f"paper estimate, 3,000 students within 5 min: {3000 * per:.0f} core-s, i.e. about "
           f"{3000 * per / 300:.0f} cores busy to keep up (a Dask cluster of that size, with "
