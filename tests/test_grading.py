@@ -191,3 +191,8 @@ def test_an_untouched_notebooks_log_has_no_warning(graded):
     `display_data_priority`, in every log: an untouched notebook's log now has no warning."""
     log = (graded / "course" / "logs" / "carol-untouched.logits.log").read_text()
     assert "[WARNING]" not in log, log
+    # Nor the workers' logs: nbgrader's gradebook code tripped SQLAlchemy's warnings on every
+    # notebook, and each kernels' template printed debugpy's warning about frozen modules.
+    for worker in (graded / "course" / "logs").glob("worker-*.log"):
+        text = worker.read_text()
+        assert "Warning" not in text and "warning" not in text, (worker.name, text[:2000])

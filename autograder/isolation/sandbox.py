@@ -52,7 +52,8 @@ CPU_EXIT = 152                    # a keeper's exit code when its kernel used up
 # What a kernel's environment keeps of its worker's (the rest may hold the instructor's secrets).
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LANGUAGE", "TZ", "PYTHONHASHSEED", "MPLBACKEND",
             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-            "LOGITS_COURSE_ID")  # the student's own course id (variants.ID_ENV), set per kernel
+            "LOGITS_COURSE_ID",  # the student's own course id (variants.ID_ENV), set per kernel
+            "PYDEVD_DISABLE_FILE_VALIDATION")  # debugpy's warning at start-up, in every log
 ENV_KEEP_PREFIXES = ("LC_", "JPY_", "AUTOGRADER_")
 
 

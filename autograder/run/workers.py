@@ -53,6 +53,7 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    _quiet()
     from .. import course
     from ..isolation import forkkernel
     forkkernel.use(preload)  # the kernels' template imports them while this imports nbgrader
@@ -70,6 +71,17 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
             outcome = Outcome(job, False, f"{type(err).__name__}: {err}", completed=False)
         outcome.seconds = time.monotonic() - start
         conn.send(outcome)
+
+
+def _quiet() -> None:
+    """Keep the worker's log to what an instructor needs when something went wrong: not the
+    warnings nbgrader's own gradebook code trips on every notebook (SQLAlchemy 2's "not in
+    session"), nbformat's about cells without ids, nor debugpy's about frozen modules, which
+    every kernel's template prints as it imports ipykernel."""
+    import warnings
+    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+    warnings.filterwarnings("ignore", message=r"Cell is missing an id field")
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
 
 
 def _go_with(supervisor: int) -> None:
