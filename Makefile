@@ -31,7 +31,7 @@ $(MATHJAX):
 	cp -r .cache/npm/package/es5/input _static/mathjax/
 	cp -r .cache/npm/package/es5/a11y .cache/npm/package/es5/ui _static/mathjax/
 
-# The browser tests' accessibility checker (tests/test_accessibility.py), from npm like MathJax.
+# The browser tests' accessibility checker (tests/book_audit.py), from npm like MathJax.
 axe: $(AXE)
 $(AXE):
 	mkdir -p .cache/npm

@@ -13,7 +13,7 @@ Console errors (tests/test_browser.py checks them):
    sets the code blocks' font size (tests/test_browser.py checks the rendered pages).
 
 Readers who use a keyboard, a screen reader or a phone, and page weight (issue 26;
-tests/test_accessibility.py checks each in Chromium, with axe-core):
+tests/test_browser.py checks each in Chromium, with axe-core; tests/book_audit.py):
 
 4. The chapter's exercise notebook is linked in the page's header bar (templates/
    exercise-link.html, placed by `article_header_end` in _config.yml), a few Tab stops from the

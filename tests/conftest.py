@@ -83,12 +83,11 @@ def _built_by_this_run() -> dict | None:
 
 # The test modules whose tests share a fixture of the module (a grading run, a Dask cluster, a
 # JupyterLab session whose state passes from test to test), or a costly session fixture only they
-# use (test_accessibility's and test_browser's one visit of every page): with pytest-xdist
-# (`make test`), each runs in one worker, in order; every other test goes to whichever worker is
-# free.
+# use (test_browser's one visit of every page): with pytest-xdist (`make test`), each runs in one
+# worker, in order; every other test goes to whichever worker is free.
 SHARED_MODULES = {f"tests/test_{name}.py" for name in (
-    "accessibility", "adversarial", "browser", "copying", "distributed", "grading", "lab_student",
-    "report", "sandbox", "trusted_checks", "walkthroughs")}
+    "adversarial", "browser", "copying", "distributed", "grading", "lab_student", "report",
+    "sandbox", "trusted_checks", "walkthroughs")}
 
 
 def pytest_xdist_make_scheduler(config, log):

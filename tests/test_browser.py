@@ -15,11 +15,24 @@ glossary; a new chapter is covered as soon as it is in the table of contents) we
 - each chapter links its exercise notebook under `_downloads/`, and clicking the link downloads a
   valid notebook;
 
+and, for readers who use a keyboard, a screen reader or a phone (issue 26; tests/book_audit.py
+does the looking, during the same visit):
+
+- no formula is a Tab stop, and each keeps its assistive MathML;
+- a chapter's exercise notebook is linked in its first screen, fewer than 30 Tab stops from the top;
+- Tab from the top through the whole page: every stop shows a focus ring (outline or box-shadow);
+- axe-core (WCAG 2.1 A and AA) finds nothing serious or critical, in the light theme and the dark;
+- at a phone's width (390 px) no display equation is clipped, and a code block either fits or
+  shows that it scrolls (and takes the keyboard);
+- a chapter weighs under book_audit.PAGE_BUDGET on a first visit, served as a static host serves
+  it (gzip); MathJax loads only where there is math; one viewport tag;
+
 and that the search page finds "softmax". A full-page screenshot of each page is saved as
 `_build/screenshots/<page>.png` (e.g. `_build/screenshots/chapters/01-logits.png`): CI keeps
 that directory as the test artifacts.
 
-If Chromium is missing the tests fail (they never skip): run `make browser`.
+If Chromium is missing the tests fail (they never skip): run `make browser`; axe-core comes from
+`make axe` (`make test` runs both first).
 
 For development only, two environment variables point the tests at another build and skip the
 `book` fixture that builds this checkout:
@@ -36,7 +49,7 @@ import threading
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
@@ -45,6 +58,7 @@ import pytest
 import yaml
 
 from autograder import course
+from tests import book_audit as a11y
 from tests import lab
 
 pytestmark = pytest.mark.browser
@@ -102,13 +116,10 @@ def html_root(request) -> Path:
 
 @pytest.fixture(scope="session")
 def server(html_root):
-    """The book over http://127.0.0.1:<free port>/, served from a background thread."""
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(html_root))
+    """The book over http://127.0.0.1:<free port>/, served from a background thread as a static
+    host serves it (text gzip-compressed for a browser; tests/book_audit.py)."""
+    host = type("Host", (a11y.StaticHost,), {"compressed": {}})
+    handler = functools.partial(host, directory=str(html_root))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -210,7 +221,7 @@ WIDE_CODE_JS = r"""
 class Visit:
     """One page, loaded once in a fresh profile, with everything the tests below look at."""
 
-    def __init__(self, context, server, name, screenshots):
+    def __init__(self, context, server, name, screenshots, axe_source):
         self.name = name
         self.url = urljoin(server, name + ".html")
         self.failure: str | None = None    # the page could not be loaded and examined
@@ -221,6 +232,8 @@ class Visit:
         self.snap: dict = {}
         self.screenshot: Path | None = None
         self.download: dict | None = None
+        self.a11y: dict = {}               # what tests/book_audit.py found (issue 26)
+        self.a11y_failure: str | None = None
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and self.errors.append(
             f"console: {m.text} ({m.location.get('url', '')}:{m.location.get('lineNumber', '')})"))
@@ -238,17 +251,30 @@ class Visit:
             }))""")
             self.snap = page.evaluate(SNAPSHOT_JS)
             self.snap["wide"] = page.evaluate(WIDE_CODE_JS)
+            self._look("first", lambda: a11y.first_look(
+                page, a11y.assignment(name) if name in CHAPTERS else None))
             shot = screenshots / f"{name}.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
             self.screenshot = shot
+            self._look("tab_stops", lambda: a11y.tab_through(page))  # before any click
             if name in CHAPTERS:
                 self.download = self._click_exercise(page, _exercise(name))
             page.wait_for_timeout(200)  # late console errors
+            self._look("audit", lambda: a11y.audit(page, axe_source()))
         except Exception as exc:  # reported by every test of this page, not retried by each
             self.failure = f"{self.url}: {type(exc).__name__}: {exc}"
         finally:
             context.close()
+
+    def _look(self, key, look):
+        """One step of tests/book_audit.py: a failure is reported by the accessibility tests of
+        the page, not by the others, and stops the steps after it."""
+        if self.a11y_failure is None:
+            try:
+                self.a11y[key] = look()
+            except Exception as exc:
+                self.a11y_failure = f"{self.url}: {key}: {type(exc).__name__}: {exc}"
 
     def _wait_for_mathjax(self, page):
         """Wait until MathJax has typeset the page, if the page has math or loads MathJax."""
@@ -278,14 +304,23 @@ class Visit:
         assert self.failure is None, self.failure
         return self
 
+    def audited(self) -> "Visit":
+        self.ok()
+        assert self.a11y_failure is None, self.a11y_failure
+        return self
+
 
 @pytest.fixture(scope="session")
 def visit(new_context, server, screenshots):
     cache: dict[str, Visit] = {}
 
+    @functools.cache
+    def axe_source() -> str:  # read once; missing, it fails the accessibility tests only
+        return a11y.axe_source()
+
     def get(name: str) -> Visit:
         if name not in cache:
-            cache[name] = Visit(new_context(), server, name, screenshots)
+            cache[name] = Visit(new_context(), server, name, screenshots, axe_source)
         return cache[name]
 
     return get
@@ -447,6 +482,129 @@ def test_chapter_exercise_notebook_is_downloadable(visit, fetch, chapter):
     assert d["failure"] is None, f"{chapter}: the download failed: {d['failure']}"
     assert d["suggested"] == filename, d
     nbformat.validate(nbformat.reads(d["text"], as_version=4))
+
+
+# --------------------------------------------------------------------------- readers (issue 26)
+
+
+def _audited(visit, name: str) -> tuple[dict, list[dict], dict]:
+    """What tests/book_audit.py found on the page: its first look, its Tab stops, the rest."""
+    found = visit(name).audited().a11y
+    return found["first"], found["tab_stops"], found["audit"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_formulas_are_not_tab_stops_and_keep_their_mathml(visit, name):
+    """MathJax's formulas out of the Tab order (326 of chapter 1's 436 Tab stops were formulas),
+    each with the MathML a screen reader reads."""
+    first, stops, _ = _audited(visit, name)
+    formulas = [s for s in stops if s["formula"]]
+    assert not formulas, (
+        f"{name}: {len(formulas)} of its {len(stops)} Tab stops are formulas; expected none "
+        "(MathJax's menuOptions.settings.inTabOrder: false in _config.yml; a formula wider than "
+        "its column scrolls, and the browser makes it a stop: break it across lines)")
+    assert first["without_mathml"] == 0, (
+        f"{name}: {first['without_mathml']} of {first['formulas']} formulas have no assistive "
+        "MathML (MathJax's assistiveMml setting): a screen reader cannot read them")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_exercise_notebook_is_linked_near_the_top(visit, chapter):
+    """The chapter's notebook is linked in its first screen, fewer than 30 Tab stops away (it was
+    the 226th to 449th stop, in the chapter's last section)."""
+    first, stops, _ = _audited(visit, chapter)
+    notebook = a11y.assignment(chapter) + ".ipynb"
+    at = next((i for i, s in enumerate(stops, 1)
+               if "_downloads/" in s["href"] and s["href"].endswith("/" + notebook)), None)
+    most = a11y.MAX_TAB_STOPS_TO_EXERCISE
+    assert at is not None and at < most, (
+        f"{chapter}: its exercise {notebook} is "
+        + (f"Tab stop {at}" if at else f"not among its {len(stops)} Tab stops")
+        + f"; expected fewer than {most} from the top (the header bar's link, "
+        "_ext/templates/exercise-link.html)")
+    top = first["exercise_top"]
+    assert top is not None and 0 <= top < first["first_screen"], (
+        f"{chapter}: the first visible link to {notebook} is at y={top} px; expected in the "
+        f"first screen (0 to {first['first_screen']} px)")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_tab_stop_shows_where_the_focus_is(visit, name):
+    """Tab from the top through the whole page: each stop's outline or box-shadow changes when
+    it takes the focus (the sidebar toggle showed nothing but a tooltip)."""
+    _, stops, _ = _audited(visit, name)
+    assert len(stops) > 3, f"{name}: Tab reached only {len(stops)} elements"
+    unseen = [s for s in stops if s["focused"] == "none" or s["focused"] == s["unfocused"]]
+    assert not unseen, (
+        f"{name}: {len(unseen)} of {len(stops)} Tab stops show no focus (outline and box-shadow "
+        "the same focused and not); expected a ring on each (_ext/static/a11y.css):\n"
+        + "\n".join(f"  {s['element']} {s['name']!r}: focused {s['focused']}, unfocused "
+                    f"{s['unfocused']}" for s in unseen[:12]))
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_nothing_serious(visit, name, mode):
+    """axe-core, WCAG 2.1 A and AA, in the light theme; its colour rules in the dark."""
+    _, _, found = _audited(visit, name)
+    bad = [v for v in found["axe"][mode] if v["impact"] in a11y.FAILING_IMPACTS]
+    assert not bad, (
+        f"{name} ({mode} theme): axe-core {a11y.AXE_VERSION} finds {len(bad)} serious or "
+        "critical violation(s); expected none:\n" + "\n".join(
+            f"  {v['impact']} {v['id']} ({v['count']}x): {v['help']}\n    "
+            + "\n    ".join(v["where"]) for v in bad))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_phone_shows_every_equation_whole(visit, name):
+    """At 390 px no display equation is clipped, and the page does not scroll sideways."""
+    _, _, found = _audited(visit, name)
+    width, clipped = a11y.PHONE["width"], found["phone"]["equations"]
+    assert not clipped, (
+        f"{name}: at {width} px, {len(clipped)} display equation(s) are wider than their "
+        "column; break each at a relation with aligned (or gathered, multline) in the chapter's "
+        "source:\n" + "\n".join(f"  needs {e['needs']} px, has {e['has']} px: {e['tex']}"
+                                 for e in clipped))
+    assert not found["phone"]["page_scrolls"], f"{name}: at {width} px the page scrolls sideways"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_phone_code_blocks_fit_or_show_they_scroll(visit, name):
+    """At 390 px a code block that scrolls sideways shows it (a shadow on the side that has
+    more) and the keyboard can scroll it (it takes the focus)."""
+    _, _, found = _audited(visit, name)
+    scrollers = found["phone"]["scrollers"]
+    hidden = [s for s in scrollers if not (s["cue"] and s["keyboard"])]
+    assert not hidden, (
+        f"{name}: at {a11y.PHONE['width']} px, {len(hidden)} of {len(scrollers)} code blocks "
+        "scroll sideways with no cue or no keyboard focus; expected a shadow and tabindex=0 "
+        "(_ext/static/a11y.js, a11y.css):\n" + "\n".join(
+            f"  cue: {s['cue']}, keyboard: {s['keyboard']}: {s['line']!r}" for s in hidden[:8]))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_is_light(visit, chapter):
+    """A chapter page, cold, under PAGE_BUDGET as a static host serves it (it was 1.3 to 1.4 MB,
+    4.1 to 4.7 MB uncompressed)."""
+    first, _, _ = _audited(visit, chapter)
+    sent, budget = first["transferred"], a11y.PAGE_BUDGET
+    assert sent < budget, (
+        f"{chapter}: a first visit transfers {sent / 1e6:.2f} MB ({first['decoded'] / 1e6:.2f} "
+        f"MB uncompressed); expected under {budget / 1e6:.1f} MB. The largest files:\n"
+        + "\n".join(f"  {f['bytes'] / 1e3:7.0f} kB {urlsplit(f['url']).path}"
+                    for f in first["files"][:6]))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_mathjax_only_where_there_is_math_and_one_viewport_tag(visit, name):
+    """MathJax (1.2 MB) loads only on a page with math; one viewport <meta> tag (there were 3)."""
+    first, _, _ = _audited(visit, name)
+    assert first["mathjax"] == first["has_math"], (
+        f"{name}: MathJax {'loads' if first['mathjax'] else 'does not load'} on a page "
+        f"{'with' if first['has_math'] else 'without'} math; expected it only where there is "
+        "math (_ext/book_assets.py)")
+    assert first["viewport_tags"] == 1, (
+        f"{name}: {first['viewport_tags']} <meta name=viewport> tags; expected one")
 
 
 def test_search_finds_softmax(new_context, server, fetch, offsite):
