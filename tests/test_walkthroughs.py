@@ -56,9 +56,11 @@ def readme(cmd: str, assignment: str = FIRST) -> str:
     return cmd.replace(FIRST, assignment)
 
 
-def guide_block(kind: str) -> str:
-    """The one ```kind block of the section (the penalty's settings, the extensions file)."""
-    (block,) = re.findall(rf"```{kind}\n(.*?)```", lab.guide_section(SECTION), re.S)
+def guide_block(kind: str, holding: str) -> str:
+    """The one ```kind block of the section that holds `holding` (the penalty's settings, the
+    extensions file)."""
+    (block,) = [b for b in re.findall(rf"```{kind}\n(.*?)```", lab.guide_section(SECTION), re.S)
+                if holding in b]
     return "\n".join(line.strip() for line in block.strip().splitlines()) + "\n"
 
 
@@ -195,11 +197,12 @@ def test_collect_after_the_due_date(walk):
     cmd = readme(f'cd autograder && nbgrader db assignment add logits --duedate="{GUIDE_DUE}" '
                  "&& cd ..")
     sh(walk, cmd.replace(GUIDE_DUE, f"{due:%Y-%m-%d %H:%M:%S.%f} UTC"))
-    assert "c.LatePenalty.per_day = 0.1" in guide_block("python")
+    penalty, extensions = guide_block("python", "LatePenalty"), guide_block("text", "logits,")
+    assert "c.LatePenalty.per_day = 0.1" in penalty
     with open(root / "autograder" / "nbgrader_config.py", "a") as f:
-        f.write("\n" + guide_block("python"))
-    (root / "autograder" / "extensions.csv").write_text(guide_block("text"))
-    assert "carol,logits,48" in guide_block("text")
+        f.write("\n" + penalty)
+    (root / "autograder" / "extensions.csv").write_text(extensions)
+    assert "carol,logits,48" in extensions
     for assignment in (FIRST, SECOND):
         nbgrader(walk, readme("nbgrader collect logits", assignment))
     submitted = root / "autograder" / "submitted"
