@@ -46,6 +46,11 @@ def _serve(conn, course_root: str, env: dict, memory_limit: int, preload: list[s
     # The kernels inherit this address-space limit: a memory bomb gets a MemoryError.
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     os.environ.update(env)
+    # One BLAS thread per kernel (its template loads numpy with this environment): a run has a
+    # worker per core, and OpenBLAS's own threads would only contend with them. An instructor's
+    # setting wins.
+    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
     os.chdir(course_root)
     # nbgrader's, SQLAlchemy's and the kernels' own chatter goes to a log, not the terminal.
     os.makedirs(os.path.join(course_root, "logs"), exist_ok=True)
