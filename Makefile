@@ -62,9 +62,9 @@ browser:
 sandbox:
 	command -v bwrap >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y bubblewrap)
 
-## Run every test (builds the book on the way), in two processes (pytest-xdist; conftest.py
+## Run every test (builds the book on the way), in three processes (pytest-xdist; conftest.py
 ## says what they share).
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: venv mathjax axe browser sandbox
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 os.environ["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
 # One BLAS thread per process (set before numpy loads here, and inherited by every command and
-# kernel the tests start): two workers share two cores, and OpenBLAS's own threads only spin
+# kernel the tests start): the workers share two cores, and OpenBLAS's own threads only spin
 # against them (the cross-entropy page guard took 19 s of CPU with them, 12 s without).
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
@@ -37,7 +37,7 @@ if _FIRST:
 HTML = course.REPO / "_build" / "html"
 
 
-# One session may run in several processes (`make test` runs two pytest-xdist workers): what
+# One session may run in several processes (`make test` runs three pytest-xdist workers): what
 # the session makes once (the book, the graded class) the first worker that needs it makes,
 # under a lock, and the others wait for it and share it. RUN names the session.
 RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
