@@ -445,10 +445,7 @@ def test_a_sandbox_goes_with_its_keeper(limited, tmp_path):
         client.execute_interactive("import os, time\nif os.fork() == 0:\n    time.sleep(1000)",
                                    timeout=30)
         keeper = km.provisioner.pid
-        family = {keeper}
-        for _ in range(3):  # the sandbox's process 1, the kernel, the kernel's child
-            family |= {int(p) for p in os.listdir("/proc") if p.isdigit()
-                       and alive({int(p)}) and int(_stat(int(p))[1]) in family}
+        family = _family(keeper)  # the sandbox's process 1, the kernel, the kernel's child
         assert len(family) == 4, family
         os.kill(keeper, 9)
         deadline = time.monotonic() + 10
